@@ -1,0 +1,34 @@
+# One command to run the service, one to run the tests; each installs what it needs.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+FHIR_SERVER := tests/fhir_server
+
+.PHONY: install run test bench clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+$(FHIR_SERVER)/node_modules/.installed: $(FHIR_SERVER)/package-lock.json
+	cd $(FHIR_SERVER) && npm ci --no-audit --no-fund
+	touch $@
+
+install: $(VENV)/.installed
+
+## run: the CDS Hooks service on its embedded defaults (http://127.0.0.1:8080/cds-services)
+run: install
+	$(PY) -m cds_service serve
+
+## test: the whole suite, including integration tests against a real FHIR server on 127.0.0.1
+test: install $(FHIR_SERVER)/node_modules/.installed
+	$(PY) -m pytest --cov=cds_service --cov-report=term:skip-covered
+
+## bench: hook latency with full prefetch and with FHIR fallback, as ratios in one run
+bench: install $(FHIR_SERVER)/node_modules/.installed
+	$(PY) -m benchmarks.hook_latency
+
+clean:
+	rm -rf $(VENV) $(FHIR_SERVER)/node_modules .pytest_cache .coverage

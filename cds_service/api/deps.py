@@ -1,0 +1,70 @@
+"""Typed dependencies: everything a route needs comes from app.state, set up once at start-up."""
+
+import json
+from collections.abc import Mapping
+from typing import Annotated, Any, TypeVar
+
+import httpx
+from fastapi import Depends, Request
+from pydantic import BaseModel, ValidationError
+
+from ..catalog import ServiceSpec
+from ..config import Settings
+from ..store import FeedbackStore
+from ..terminology import Terminology
+from .errors import ApiError, Issue, validation_issues
+
+__all__ = ["CatalogDep", "HttpDep", "ServiceDep", "SettingsDep", "StoreDep", "TerminologyDep", "parse", "read_json"]
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _settings(request: Request) -> Settings:
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+def _catalog(request: Request) -> Mapping[str, ServiceSpec]:
+    return request.app.state.catalog  # type: ignore[no-any-return]
+
+
+def _terminology(request: Request) -> Terminology:
+    return request.app.state.terminology  # type: ignore[no-any-return]
+
+
+def _http(request: Request) -> httpx.AsyncClient:
+    return request.app.state.http  # type: ignore[no-any-return]
+
+
+def _store(request: Request) -> FeedbackStore:
+    return request.app.state.feedback_store  # type: ignore[no-any-return]
+
+
+def _service(service_id: str, catalog: Annotated[Mapping[str, ServiceSpec], Depends(_catalog)]) -> ServiceSpec:
+    if service_id not in catalog:
+        raise ApiError(404, [Issue(f"no CDS service with id '{service_id}'", code="not-found")])
+    return catalog[service_id]
+
+
+SettingsDep = Annotated[Settings, Depends(_settings)]
+CatalogDep = Annotated[Mapping[str, ServiceSpec], Depends(_catalog)]
+TerminologyDep = Annotated[Terminology, Depends(_terminology)]
+HttpDep = Annotated[httpx.AsyncClient, Depends(_http)]
+StoreDep = Annotated[FeedbackStore, Depends(_store)]
+ServiceDep = Annotated[ServiceSpec, Depends(_service)]
+
+
+async def read_json(request: Request) -> dict[str, Any]:
+    try:
+        body = json.loads(await request.body())
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError(400, [Issue("request body is not valid JSON", code="structure")]) from None
+    if not isinstance(body, dict):
+        raise ApiError(400, [Issue("request body must be a JSON object", code="structure")])
+    return body
+
+
+def parse(model: type[M], data: Any, prefix: str = "") -> M:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ApiError(400, validation_issues(exc, prefix)) from None

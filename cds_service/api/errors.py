@@ -1,0 +1,72 @@
+"""Errors as FHIR OperationOutcome JSON: visible, naming the field, never a stack trace or a fake 200."""
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+from starlette.exceptions import HTTPException
+
+__all__ = ["ApiError", "Issue", "install_error_handlers", "validation_issues"]
+
+log = logging.getLogger("cds_service.api")
+
+
+class Issue:
+    def __init__(self, diagnostics: str, *, code: str = "invalid", expression: str | None = None) -> None:
+        self.diagnostics = diagnostics
+        self.code = code
+        self.expression = expression
+
+    def as_json(self) -> dict[str, Any]:
+        issue: dict[str, Any] = {"severity": "error", "code": self.code, "diagnostics": self.diagnostics}
+        if self.expression:
+            issue["expression"] = [self.expression]
+        return issue
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, issues: Sequence[Issue]) -> None:
+        super().__init__("; ".join(i.diagnostics for i in issues))
+        self.status = status
+        self.issues = list(issues)
+
+
+def outcome(status: int, issues: Sequence[Issue]) -> JSONResponse:
+    body = {"resourceType": "OperationOutcome", "issue": [i.as_json() for i in issues]}
+    return JSONResponse(body, status_code=status)
+
+
+def validation_issues(exc: ValidationError, prefix: str = "") -> list[Issue]:
+    issues = []
+    for error in exc.errors():
+        path = ".".join(str(part) for part in (prefix, *error["loc"]) if part != "")
+        message = error["msg"].removeprefix("Value error, ")
+        issues.append(Issue(f"{path or 'body'}: {message}", expression=path or None))
+    return issues
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
+        return outcome(exc.status, exc.issues)
+
+    @app.exception_handler(HTTPException)
+    async def _http_error(_: Request, exc: HTTPException) -> JSONResponse:
+        code = {404: "not-found", 405: "not-supported"}.get(exc.status_code, "processing")
+        return outcome(exc.status_code, [Issue(str(exc.detail), code=code)])
+
+    @app.exception_handler(RequestValidationError)
+    async def _request_invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        issues = [Issue(f"{'.'.join(map(str, e['loc']))}: {e['msg']}") for e in exc.errors()]
+        return outcome(400, issues)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # The type and location go to the log; the message may hold patient data, so it does not.
+        log.error("internal error on %s %s: %s", request.method, request.url.path, type(exc).__name__,
+                  exc_info=(type(exc), exc, None))
+        return outcome(500, [Issue("internal error", code="exception")])

@@ -1,0 +1,90 @@
+"""POST /cds-services/{id}: request → FHIR data → rules → cards."""
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable
+
+import httpx
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from ..config import Settings
+from ..fhir import DataUnavailable, FhirClient, FhirError, gather_patient_data
+from ..hooks.request import HookRequest
+from ..hooks.response import HookResponse, dump
+from .deps import HttpDep, ServiceDep, SettingsDep, TerminologyDep, parse, read_json
+from .errors import ApiError, Issue
+
+__all__ = ["router"]
+
+router = APIRouter()
+log = logging.getLogger("cds_service.hooks")
+
+
+def _allowed(base: str, allowlist: list[str]) -> bool:
+    prefixes = [p.rstrip("/") for p in allowlist]
+    return not prefixes or any(base == p or base.startswith(p + "/") for p in prefixes)
+
+
+def fhir_client_factory(
+    hook_request: HookRequest, http: httpx.AsyncClient, settings: Settings
+) -> Callable[[], FhirClient]:
+    def build() -> FhirClient:
+        base = hook_request.fhir_base
+        if base is None:
+            raise FhirError("not in prefetch and no fhirServer to fetch it from")
+        if not _allowed(base, settings.fhir_server_allowlist):
+            raise FhirError("fhirServer is not on this service's allowlist")
+        token = hook_request.fhirAuthorization.access_token if hook_request.fhirAuthorization else None
+        return FhirClient(
+            http,
+            base,
+            token,
+            timeout=settings.fhir_request_timeout_seconds,
+            max_pages=settings.fhir_max_pages,
+        )
+
+    return build
+
+
+@router.post("/cds-services/{service_id}")
+async def call_service(
+    service: ServiceDep, request: Request, settings: SettingsDep, http: HttpDep, terminology: TerminologyDep
+) -> JSONResponse:
+    started = time.perf_counter()
+    hook_request = parse(HookRequest, await read_json(request))
+    if hook_request.hook != service.hook:
+        raise ApiError(
+            400,
+            [Issue(f"hook: service '{service.id}' answers '{service.hook}', not '{hook_request.hook}'", expression="hook")],
+        )
+    context = parse(service.context_model, hook_request.context, prefix="context")
+
+    try:
+        data = await gather_patient_data(
+            service.prefetch,
+            hook_request.context,
+            hook_request.prefetch,
+            fhir_client_factory(hook_request, http, settings),
+            deadline_seconds=settings.hook_deadline_seconds - (time.perf_counter() - started),
+        )
+    except DataUnavailable as exc:
+        log.warning("hook=%s instance=%s status=412 keys=%s", service.id, hook_request.hookInstance,
+                    ",".join(sorted(exc.problems)))
+        raise ApiError(
+            412,
+            [Issue(f"prefetch '{key}': {reason}", code="processing", expression=f"prefetch.{key}")
+             for key, reason in sorted(exc.problems.items())],
+        ) from None
+
+    response = HookResponse(cards=service.evaluate(context, data, terminology))
+    log.info(
+        "hook=%s instance=%s cards=%d data=%s ms=%.1f",
+        service.id,
+        hook_request.hookInstance,
+        len(response.cards),
+        dict(Counter(data.origin.values())),
+        (time.perf_counter() - started) * 1000,
+    )
+    return JSONResponse(dump(response))

@@ -1,0 +1,75 @@
+"""create_app(settings): routes, error handlers, and the data loaded once at start-up."""
+
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+import httpx
+from fastapi import FastAPI, Request, Response
+from fastapi.middleware.cors import CORSMiddleware
+
+from . import __version__
+from .api import discovery, feedback, services
+from .api.errors import install_error_handlers
+from .catalog import build_catalog
+from .config import Settings
+from .store import FeedbackStore
+from .terminology import load_terminology
+
+__all__ = ["create_app"]
+
+log = logging.getLogger("cds_service.http")
+
+
+def create_app(settings: Settings | None = None, *, transport: httpx.AsyncBaseTransport | None = None) -> FastAPI:
+    """`transport` replaces the network for the outbound FHIR client (tests, embedding)."""
+    settings = settings or Settings()
+    # Data files are validated here, before the server listens: a bad file stops start-up.
+    terminology = load_terminology(settings.mappings_dir)
+    catalog = build_catalog(terminology)
+    if not settings.fhir_server_allowlist:
+        log.warning("no fhirServer allowlist set: the service will call any fhirServer a client names")
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        store = FeedbackStore(settings.database_url)
+        limits = httpx.Limits(max_connections=settings.fhir_max_connections)
+        async with httpx.AsyncClient(transport=transport, limits=limits, follow_redirects=False) as http:
+            app.state.http = http
+            app.state.feedback_store = store
+            try:
+                yield
+            finally:
+                store.close()
+
+    app = FastAPI(title="HER2 CDS Hooks service", version=__version__, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.terminology = terminology
+    app.state.catalog = catalog
+
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_methods=["GET", "POST", "OPTIONS"],
+        allow_headers=["Authorization", "Content-Type"],
+    )
+
+    @app.middleware("http")
+    async def access_log(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        started = time.perf_counter()
+        response = await call_next(request)
+        # Path only: it names the service, never the patient; query strings and bodies are not logged.
+        log.info("%s %s %d %.1fms", request.method, request.url.path, response.status_code,
+                 (time.perf_counter() - started) * 1000)
+        return response
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    install_error_handlers(app)
+    app.include_router(discovery.router)
+    app.include_router(services.router)
+    app.include_router(feedback.router)
+    return app

@@ -1,0 +1,94 @@
+"""The services this CDS Service offers: one per hook, each with its prefetch templates."""
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from .clinical import core_rules
+from .fhir import PatientData
+from .hooks.discovery import ServiceDescriptor
+from .hooks.response import Card
+from .hooks.request import HookContext, OrderSelectContext, OrderSignContext, PatientViewContext
+from .terminology import Terminology
+
+__all__ = ["ServiceSpec", "build_catalog", "prefetch_templates"]
+
+PATIENT = "{{context.patientId}}"
+PAGE_SIZE = 100
+
+Evaluate = Callable[[HookContext, PatientData, Terminology], list[Card]]
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    id: str
+    hook: str
+    title: str
+    description: str
+    context_model: type[HookContext]
+    prefetch: Mapping[str, str]
+    evaluate: Evaluate
+
+    def descriptor(self) -> ServiceDescriptor:
+        return ServiceDescriptor(
+            hook=self.hook, title=self.title, description=self.description, id=self.id, prefetch=dict(self.prefetch)
+        )
+
+
+def prefetch_templates(terminology: Terminology) -> dict[str, str]:
+    """Exactly the data the clinical engine reads, with 2.0 tokens only (context.patientId)."""
+    templates = {"patient": f"Patient/{PATIENT}"}
+    for key, codes in terminology.prefetch_codes.items():
+        code_param = ",".join(f"{system}|{code}" for system, code in codes)
+        templates[key] = f"Observation?patient={PATIENT}&code={code_param}&_count={PAGE_SIZE}"
+    for key, resource_type in (
+        ("conditions", "Condition"),
+        ("medicationRequests", "MedicationRequest"),
+        ("medicationStatements", "MedicationStatement"),
+    ):
+        templates[key] = f"{resource_type}?patient={PATIENT}&_count={PAGE_SIZE}"
+    return templates
+
+
+def build_catalog(terminology: Terminology) -> Mapping[str, ServiceSpec]:
+    prefetch = MappingProxyType(prefetch_templates(terminology))
+    specs = (
+        ServiceSpec(
+            id="her2-patient-view",
+            hook="patient-view",
+            title="HER2 breast cancer decision support",
+            description=(
+                "Classifies HER2 status and disease setting from the patient's record and shows the matching "
+                "recommendations of the 2025 Chinese expert consensus on HER2-targeted breast cancer therapy, "
+                "with level, evidence and basis; flags missing or conflicting HER2 results."
+            ),
+            context_model=PatientViewContext,
+            prefetch=prefetch,
+            evaluate=core_rules.patient_view,
+        ),
+        ServiceSpec(
+            id="her2-order-select",
+            hook="order-select",
+            title="Anti-HER2 order check",
+            description=(
+                "Checks a selected anti-HER2 drug order against HER2 status, line of therapy and safety "
+                "(LVEF, pregnancy) and adds biosimilar notes."
+            ),
+            context_model=OrderSelectContext,
+            prefetch=prefetch,
+            evaluate=core_rules.order_select,
+        ),
+        ServiceSpec(
+            id="her2-order-sign",
+            hook="order-sign",
+            title="Anti-HER2 order check at signing",
+            description=(
+                "Checks anti-HER2 drug orders about to be signed against HER2 status, line of therapy and "
+                "safety (LVEF, pregnancy) and adds biosimilar notes."
+            ),
+            context_model=OrderSignContext,
+            prefetch=prefetch,
+            evaluate=core_rules.order_sign,
+        ),
+    )
+    return MappingProxyType({spec.id: spec for spec in specs})

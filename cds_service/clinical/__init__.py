@@ -1,0 +1,1 @@
+"""Clinical stage: patient data × rules → cards (pure, no I/O)."""

@@ -1,0 +1,43 @@
+"""One Settings object; every value can be set by an environment variable prefixed HER2_CDS_."""
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+__all__ = ["REPO_ROOT", "Settings"]
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HER2_CDS_", frozen=True, extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    log_level: str = "INFO"
+
+    # Feedback store: any SQLAlchemy URL; the default is an embedded SQLite file.
+    database_url: str = f"sqlite:///{REPO_ROOT / 'var' / 'feedback.sqlite3'}"
+
+    mappings_dir: Path = REPO_ROOT / "mappings"
+    cards_dir: Path = REPO_ROOT / "cards"
+
+    # One deadline for everything a hook call does; FHIR fallback must fit inside it.
+    hook_deadline_seconds: float = Field(default=5.0, gt=0)
+    fhir_request_timeout_seconds: float = Field(default=3.0, gt=0)
+    fhir_max_pages: int = Field(default=20, ge=1)
+    fhir_max_connections: int = Field(default=20, ge=1)
+    # URL prefixes the service may call as fhirServer (empty: any). Guards against SSRF and token leaks.
+    fhir_server_allowlist: Annotated[list[str], NoDecode] = []
+
+    # Browser clients such as the CDS Hooks Sandbox need CORS; "*" is safe here because no cookies are used.
+    cors_origins: Annotated[list[str], NoDecode] = ["*"]
+
+    @field_validator("fhir_server_allowlist", "cors_origins", mode="before")
+    @classmethod
+    def _split_commas(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value

@@ -1,0 +1,116 @@
+"""Prefetch semantics of CDS Hooks 2.0 (§Prefetch): use what the client sent, fetch the rest.
+
+- a key with a resource or Bundle: used as given (a Bundle's `next` links are followed);
+- a key with `null`: the client says there is no data; not queried again;
+- a key with an OperationOutcome: the client failed to get it, so the service fetches it;
+- a missing key: fetched from fhirServer with the access token;
+- anything needed that cannot be had: DataUnavailable, which the API answers with 412."""
+
+import asyncio
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+from urllib.parse import quote
+
+from .client import FhirClient, FhirError, SearchResult, bundle_resources, next_link
+
+__all__ = ["DataUnavailable", "Origin", "PatientData", "gather_patient_data", "render_template"]
+
+Origin = Literal["prefetch", "prefetch-null", "fhir"]
+_TOKEN = re.compile(r"\{\{\s*context\.([A-Za-z]+)\s*\}\}")
+
+
+class DataUnavailable(Exception):
+    def __init__(self, problems: Mapping[str, str]) -> None:
+        super().__init__("; ".join(f"{key}: {reason}" for key, reason in sorted(problems.items())))
+        self.problems = dict(problems)
+
+
+@dataclass(frozen=True)
+class PatientData:
+    resources: Mapping[str, tuple[dict[str, Any], ...]]
+    origin: Mapping[str, Origin]
+    truncated: frozenset[str] = frozenset()  # keys whose paging stopped at the cap
+
+    def of(self, *keys: str) -> tuple[dict[str, Any], ...]:
+        return tuple(r for key in keys for r in self.resources.get(key, ()))
+
+
+def render_template(template: str, context: Mapping[str, Any]) -> str:
+    def value(match: re.Match[str]) -> str:
+        field = match.group(1)
+        if not isinstance(context.get(field), str):
+            raise KeyError(f"prefetch token context.{field} has no value")
+        return quote(context[field], safe="")
+
+    return _TOKEN.sub(value, template)
+
+
+def _is_read(template: str) -> bool:
+    return "?" not in template
+
+
+async def gather_patient_data(
+    templates: Mapping[str, str],
+    context: Mapping[str, Any],
+    prefetch: Mapping[str, dict[str, Any] | None] | None,
+    fhir: Callable[[], FhirClient],
+    deadline_seconds: float,
+) -> PatientData:
+    """`fhir` builds the client lazily and raises FhirError when the server cannot be used."""
+    given = prefetch or {}
+    resources: dict[str, tuple[dict[str, Any], ...]] = {}
+    origin: dict[str, Origin] = {}
+    work: dict[str, Callable[[FhirClient], Any]] = {}
+
+    for key, template in templates.items():
+        value = given.get(key, "missing")
+        if value is None:
+            resources[key], origin[key] = (), "prefetch-null"
+        elif value == "missing" or value.get("resourceType") == "OperationOutcome":
+            url = render_template(template, context)
+            work[key] = (lambda c, u=url: c.read(u)) if _is_read(template) else (lambda c, u=url: c.search(u))
+            origin[key] = "fhir"
+        elif value.get("resourceType") == "Bundle" and not _is_read(template):
+            origin[key] = "prefetch"
+            if next_link(value):
+                work[key] = lambda c, b=value: c.complete(b)
+            else:
+                resources[key] = tuple(bundle_resources(value))
+        else:
+            resources[key], origin[key] = (value,), "prefetch"
+
+    truncated: set[str] = set()
+    if work:
+        try:
+            client = fhir()
+        except FhirError as exc:
+            raise DataUnavailable({key: str(exc) for key in work}) from None
+        results = await _run_all({key: job(client) for key, job in work.items()}, deadline_seconds)
+        for key, result in results.items():
+            resources[key] = result.resources
+            if result.truncated:
+                truncated.add(key)
+    return PatientData(resources=resources, origin=origin, truncated=frozenset(truncated))
+
+
+async def _run_all(jobs: Mapping[str, Any], deadline_seconds: float) -> dict[str, SearchResult]:
+    tasks = {key: asyncio.ensure_future(job) for key, job in jobs.items()}
+    done, pending = await asyncio.wait(tasks.values(), timeout=deadline_seconds)
+    for task in pending:
+        task.cancel()
+    problems: dict[str, str] = {}
+    results: dict[str, SearchResult] = {}
+    for key, task in tasks.items():
+        if task in pending:
+            problems[key] = f"no answer within the hook deadline ({deadline_seconds:g} s)"
+        elif isinstance(task.exception(), FhirError):
+            problems[key] = str(task.exception())
+        else:
+            results[key] = task.result()  # re-raises unexpected errors as bugs (500), never hidden
+    if pending:
+        await asyncio.gather(*pending, return_exceptions=True)
+    if problems:
+        raise DataUnavailable(problems)
+    return results

@@ -1,0 +1,148 @@
+"""Service request and hook contexts (CDS Hooks 2.0 §Calling a CDS Service; hook library 1.0).
+
+Unknown fields and `extension` objects are tolerated, as the spec requires."""
+
+import re
+import uuid
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationInfo, field_validator
+
+__all__ = [
+    "FhirAuthorization",
+    "HookContext",
+    "HookRequest",
+    "OrderSelectContext",
+    "OrderSignContext",
+    "PatientViewContext",
+    "draft_references",
+]
+
+_FHIR_ID = r"[A-Za-z0-9\-.]{1,64}"
+_PLAIN_ID = re.compile(rf"^{_FHIR_ID}$")
+_REFERENCE = re.compile(rf"^([A-Za-z]+)/({_FHIR_ID})$")
+
+
+class _Lenient(BaseModel):
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+
+class FhirAuthorization(_Lenient):
+    access_token: str = Field(min_length=1)
+    token_type: Literal["Bearer"]
+    expires_in: int
+    scope: str = Field(min_length=1)
+    subject: str = Field(min_length=1)
+    patient: str | None = None
+
+
+class HookRequest(_Lenient):
+    hook: str = Field(min_length=1)
+    hookInstance: str
+    fhirServer: HttpUrl | None = None
+    fhirAuthorization: FhirAuthorization | None = None
+    context: dict[str, Any]
+    prefetch: dict[str, dict[str, Any] | None] | None = None
+    extension: dict[str, Any] | None = None
+
+    @field_validator("hookInstance")
+    @classmethod
+    def _uuid(cls, value: str) -> str:
+        try:
+            uuid.UUID(value)
+        except ValueError:
+            raise ValueError("must be a UUID") from None
+        return value
+
+    @field_validator("prefetch")
+    @classmethod
+    def _resources(cls, value: dict[str, dict[str, Any] | None] | None) -> dict[str, dict[str, Any] | None] | None:
+        for key, item in (value or {}).items():
+            if item is not None and not isinstance(item.get("resourceType"), str):
+                raise ValueError(f"prefetch.{key} must be a FHIR resource (with resourceType) or null")
+        return value
+
+    @field_validator("fhirAuthorization")
+    @classmethod
+    def _authorization_needs_server(cls, value: FhirAuthorization | None, info: ValidationInfo) -> FhirAuthorization | None:
+        if value is not None and info.data.get("fhirServer") is None:
+            raise ValueError("fhirServer is required when fhirAuthorization is present")
+        return value
+
+    @property
+    def fhir_base(self) -> str | None:
+        return str(self.fhirServer).rstrip("/") if self.fhirServer else None
+
+
+def _plain_id(value: str) -> str:
+    if not _PLAIN_ID.match(value):
+        raise ValueError("must be a plain FHIR id (no resource type, no slash)")
+    return value
+
+
+class HookContext(_Lenient):
+    """Fields shared by patient-view, order-select and order-sign."""
+
+    user_types: ClassVar[frozenset[str]] = frozenset({"Practitioner", "PractitionerRole"})
+
+    userId: str
+    patientId: str
+    encounterId: str | None = None
+
+    @field_validator("patientId", "encounterId")
+    @classmethod
+    def _ids(cls, value: str | None) -> str | None:
+        return None if value is None else _plain_id(value)
+
+    @field_validator("userId")
+    @classmethod
+    def _user(cls, value: str) -> str:
+        match = _REFERENCE.match(value)
+        if not match or match.group(1) not in cls.user_types:
+            raise ValueError(f"must be a reference to one of {', '.join(sorted(cls.user_types))}")
+        return value
+
+
+class PatientViewContext(HookContext):
+    user_types = frozenset({"Practitioner", "PractitionerRole", "Patient", "RelatedPerson"})
+
+
+def _check_bundle(bundle: dict[str, Any]) -> dict[str, Any]:
+    if bundle.get("resourceType") != "Bundle":
+        raise ValueError("must be a FHIR Bundle")
+    entries = bundle.get("entry", [])
+    if not isinstance(entries, list):
+        raise ValueError("Bundle.entry must be an array")
+    for position, entry in enumerate(entries):
+        resource = entry.get("resource") if isinstance(entry, dict) else None
+        if not isinstance(resource, dict) or not resource.get("resourceType") or not resource.get("id"):
+            raise ValueError(f"entry[{position}] must hold a resource with resourceType and id")
+    return bundle
+
+
+def draft_references(bundle: dict[str, Any]) -> set[str]:
+    return {f"{e['resource']['resourceType']}/{e['resource']['id']}" for e in bundle.get("entry", [])}
+
+
+class OrderSignContext(HookContext):
+    draftOrders: dict[str, Any]
+
+    @field_validator("draftOrders")
+    @classmethod
+    def _bundle(cls, value: dict[str, Any]) -> dict[str, Any]:
+        return _check_bundle(value)
+
+
+class OrderSelectContext(OrderSignContext):
+    selections: list[str] = Field(min_length=1)
+
+    @field_validator("selections")
+    @classmethod
+    def _in_draft_orders(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        draft_orders = info.data.get("draftOrders")
+        if draft_orders is None:  # already reported as a draftOrders error
+            return value
+        missing = [s for s in value if s not in draft_references(draft_orders)]
+        if missing:
+            raise ValueError(f"not found in draftOrders: {', '.join(missing)}")
+        return value

@@ -1,0 +1,100 @@
+"""Build immutable look-up tables from mappings/ once, at start-up."""
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from ..datafiles import load_model
+from .models import ConditionCodeFile, DrugFile, ObservationCodeFile
+
+__all__ = ["Terminology", "load_terminology"]
+
+OBSERVATION_CODES_FILE = "observation-codes.yaml"
+DRUGS_FILE = "anti-her2-drugs.yaml"
+CONDITION_CODES_FILE = "condition-codes.yaml"
+
+
+@dataclass(frozen=True)
+class Terminology:
+    observation_concepts: Mapping[tuple[str, str], str]  # (system, code) -> concept id
+    prefetch_codes: Mapping[str, tuple[tuple[str, str], ...]]  # prefetch key -> codes to query
+    drug_codes: Mapping[tuple[str, str], str]  # (system, code) -> drug id
+    drug_names: tuple[tuple[re.Pattern[str], str], ...]  # longest name first
+    condition_codes: Mapping[tuple[str, str], str]  # (system, code) -> concept id
+    condition_prefixes: tuple[tuple[str, str, str], ...]  # (system, code prefix, concept id)
+
+    def condition_concept(self, codeable: Mapping[str, Any] | None) -> str | None:
+        for coding in _codings(codeable):
+            system, code = coding.get("system", ""), coding.get("code", "")
+            concept = self.condition_codes.get((system, code))
+            if concept:
+                return concept
+            for prefix_system, prefix, prefix_concept in self.condition_prefixes:
+                if system == prefix_system and isinstance(code, str) and code.startswith(prefix):
+                    return prefix_concept
+        return None
+
+    def observation_concept(self, codeable: Mapping[str, Any] | None) -> str | None:
+        for coding in _codings(codeable):
+            concept = self.observation_concepts.get((coding.get("system", ""), coding.get("code", "")))
+            if concept:
+                return concept
+        return None
+
+    def drug(self, codeable: Mapping[str, Any] | None) -> str | None:
+        """The anti-HER2 drug a medication concept names, by code first, then by name."""
+        for coding in _codings(codeable):
+            drug = self.drug_codes.get((coding.get("system", ""), coding.get("code", "")))
+            if drug:
+                return drug
+        texts = [codeable.get("text", "")] if codeable else []
+        texts += [coding.get("display", "") for coding in _codings(codeable)]
+        for pattern, drug in self.drug_names:
+            if any(isinstance(t, str) and pattern.search(t) for t in texts):
+                return drug
+        return None
+
+
+def _codings(codeable: Mapping[str, Any] | None) -> Iterable[Mapping[str, Any]]:
+    if not isinstance(codeable, Mapping):
+        return ()
+    codings = codeable.get("coding")
+    return [c for c in codings if isinstance(c, Mapping)] if isinstance(codings, list) else ()
+
+
+def _name_pattern(name: str) -> re.Pattern[str]:
+    # Latin names match as whole words ("trastuzumab-dkst" still counts); CJK names as substrings.
+    if name.isascii():
+        return re.compile(rf"(?<![A-Za-z0-9]){re.escape(name)}(?![A-Za-z0-9])", re.IGNORECASE)
+    return re.compile(re.escape(name))
+
+
+def load_terminology(mappings_dir: Path) -> Terminology:
+    observations = load_model(mappings_dir / OBSERVATION_CODES_FILE, ObservationCodeFile)
+    drugs = load_model(mappings_dir / DRUGS_FILE, DrugFile)
+    conditions = load_model(mappings_dir / CONDITION_CODES_FILE, ConditionCodeFile)
+    condition_entries = [(concept_id, e) for concept_id, c in conditions.concepts.items() for e in c.codes]
+
+    concepts: dict[tuple[str, str], str] = {}
+    prefetch: dict[str, list[tuple[str, str]]] = {}
+    for concept_id, concept in observations.concepts.items():
+        for entry in concept.codes:
+            concepts[(entry.system, entry.code)] = concept_id
+            prefetch.setdefault(concept.prefetch, []).append((entry.system, entry.code))
+
+    drug_codes = {(c.system, c.code): drug_id for drug_id, drug in drugs.drugs.items() for c in drug.codes}
+    names = sorted(((n, drug_id) for drug_id, drug in drugs.drugs.items() for n in drug.names), key=lambda p: -len(p[0]))
+
+    return Terminology(
+        observation_concepts=MappingProxyType(concepts),
+        prefetch_codes=MappingProxyType({k: tuple(v) for k, v in prefetch.items()}),
+        drug_codes=MappingProxyType(drug_codes),
+        drug_names=tuple((_name_pattern(n), drug_id) for n, drug_id in names),
+        condition_codes=MappingProxyType(
+            {(e.system, e.code): cid for cid, e in condition_entries if e.match == "exact"}
+        ),
+        condition_prefixes=tuple((e.system, e.code, cid) for cid, e in condition_entries if e.match == "prefix"),
+    )
