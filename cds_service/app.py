@@ -14,6 +14,7 @@ from .api import discovery, feedback, services
 from .api.errors import install_error_handlers
 from .catalog import build_catalog
 from .config import Settings
+from .security import ClientVerifier, load_trusted_clients
 from .store import FeedbackStore
 from .terminology import load_terminology
 
@@ -28,6 +29,9 @@ def create_app(settings: Settings | None = None, *, transport: httpx.AsyncBaseTr
     # Data files are validated here, before the server listens: a bad file stops start-up.
     terminology = load_terminology(settings.mappings_dir)
     catalog = build_catalog(terminology)
+    trusted = load_trusted_clients(settings.trusted_clients_file) if settings.trusted_clients_file else None
+    if trusted is None:
+        log.warning("no trusted clients configured: CDS Hooks calls are not authenticated")
     if not settings.fhir_server_allowlist:
         log.warning("no fhirServer allowlist set: the service will call any fhirServer a client names")
 
@@ -37,6 +41,7 @@ def create_app(settings: Settings | None = None, *, transport: httpx.AsyncBaseTr
         limits = httpx.Limits(max_connections=settings.fhir_max_connections)
         async with httpx.AsyncClient(transport=transport, limits=limits, follow_redirects=False) as http:
             app.state.http = http
+            app.state.verifier = ClientVerifier(trusted, http, settings.fhir_request_timeout_seconds) if trusted else None
             app.state.feedback_store = store
             try:
                 yield

@@ -31,6 +31,15 @@ class Settings(BaseSettings):
     fhir_max_connections: int = Field(default=20, ge=1)
     # URL prefixes the service may call as fhirServer (empty: any). Guards against SSRF and token leaks.
     fhir_server_allowlist: Annotated[list[str], NoDecode] = []
+    # "client URL=service URL" pairs, for a FHIR server the service reaches under another name than the
+    # EHR does (docker-compose, reverse proxies, split DNS). Links under the client URL are rewritten too.
+    fhir_server_aliases: Annotated[dict[str, str], NoDecode] = {}
+
+    # Client authentication: a YAML allowlist of JWT issuers (see config/trusted-clients.example.yaml).
+    # When set, every call must carry a valid client JWT; when unset, calls are not authenticated.
+    trusted_clients_file: Path | None = None
+    # The service's URL as clients see it (behind a proxy), for the JWT `aud` check.
+    public_base_url: str | None = None
 
     # Browser clients such as the CDS Hooks Sandbox need CORS; "*" is safe here because no cookies are used.
     cors_origins: Annotated[list[str], NoDecode] = ["*"]
@@ -40,4 +49,14 @@ class Settings(BaseSettings):
     def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):
             return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("fhir_server_aliases", mode="before")
+    @classmethod
+    def _split_pairs(cls, value: object) -> object:
+        if isinstance(value, str):
+            pairs = [item.split("=", 1) for item in value.split(",") if item.strip()]
+            if any(len(pair) != 2 for pair in pairs):
+                raise ValueError("expected 'client URL=service URL' pairs separated by commas")
+            return {client.strip().rstrip("/"): service.strip().rstrip("/") for client, service in pairs}
         return value

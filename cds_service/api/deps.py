@@ -1,6 +1,7 @@
 """Typed dependencies: everything a route needs comes from app.state, set up once at start-up."""
 
 import json
+import logging
 from collections.abc import Mapping
 from typing import Annotated, Any, TypeVar
 
@@ -9,14 +10,16 @@ from fastapi import Depends, Request
 from pydantic import BaseModel, ValidationError
 
 from ..catalog import ServiceSpec
+from ..security import ClientVerifier, Unauthorized
 from ..config import Settings
 from ..store import FeedbackStore
 from ..terminology import Terminology
 from .errors import ApiError, Issue, validation_issues
 
-__all__ = ["CatalogDep", "HttpDep", "ServiceDep", "SettingsDep", "StoreDep", "TerminologyDep", "parse", "read_json"]
+__all__ = ["authenticate", "CatalogDep", "HttpDep", "ServiceDep", "SettingsDep", "StoreDep", "TerminologyDep", "parse", "read_json"]
 
 M = TypeVar("M", bound=BaseModel)
+log = logging.getLogger("cds_service.security")
 
 
 def _settings(request: Request) -> Settings:
@@ -43,6 +46,20 @@ def _service(service_id: str, catalog: Annotated[Mapping[str, ServiceSpec], Depe
     if service_id not in catalog:
         raise ApiError(404, [Issue(f"no CDS service with id '{service_id}'", code="not-found")])
     return catalog[service_id]
+
+
+async def authenticate(request: Request) -> None:
+    """Router-level guard: with trusted clients configured, each call needs a valid client JWT."""
+    verifier: ClientVerifier | None = request.app.state.verifier
+    if verifier is None:
+        return
+    settings: Settings = request.app.state.settings
+    base = (settings.public_base_url or str(request.base_url)).rstrip("/")
+    try:
+        await verifier.verify(request.headers.get("Authorization"), audience=base + request.url.path)
+    except Unauthorized as exc:
+        log.info("401 on %s: %s", request.url.path, exc)
+        raise ApiError(401, [Issue("unauthorized", code="login")]) from None
 
 
 SettingsDep = Annotated[Settings, Depends(_settings)]

@@ -2,15 +2,15 @@
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
 from ..hooks.discovery import DiscoveryResponse
 from ..hooks.response import dump
-from .deps import CatalogDep
+from .deps import CatalogDep, authenticate
 
 __all__ = ["router"]
 
-router = APIRouter()
+router = APIRouter(dependencies=[Depends(authenticate)])
 
 
 @router.get("/cds-services")

@@ -1,14 +1,14 @@
 """POST /cds-services/{id}/feedback (CDS Hooks 2.0 §Feedback), stored durably."""
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
 from ..hooks.feedback import FeedbackRequest
-from .deps import ServiceDep, StoreDep, parse, read_json
+from .deps import ServiceDep, StoreDep, authenticate, parse, read_json
 
 __all__ = ["router"]
 
-router = APIRouter()
+router = APIRouter(dependencies=[Depends(authenticate)])
 
 
 @router.post("/cds-services/{service_id}/feedback")

@@ -6,19 +6,19 @@ from collections import Counter
 from collections.abc import Callable
 
 import httpx
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from ..config import Settings
 from ..fhir import DataUnavailable, FhirClient, FhirError, gather_patient_data
 from ..hooks.request import HookRequest
 from ..hooks.response import HookResponse, dump
-from .deps import HttpDep, ServiceDep, SettingsDep, TerminologyDep, parse, read_json
+from .deps import HttpDep, ServiceDep, SettingsDep, TerminologyDep, authenticate, parse, read_json
 from .errors import ApiError, Issue
 
 __all__ = ["router"]
 
-router = APIRouter()
+router = APIRouter(dependencies=[Depends(authenticate)])
 log = logging.getLogger("cds_service.hooks")
 
 
@@ -39,10 +39,11 @@ def fhir_client_factory(
         token = hook_request.fhirAuthorization.access_token if hook_request.fhirAuthorization else None
         return FhirClient(
             http,
-            base,
+            settings.fhir_server_aliases.get(base, base),
             token,
             timeout=settings.fhir_request_timeout_seconds,
             max_pages=settings.fhir_max_pages,
+            public_base_url=base,
         )
 
     return build

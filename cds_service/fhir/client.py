@@ -48,9 +48,12 @@ class FhirClient:
         *,
         timeout: float,
         max_pages: int,
+        public_base_url: str | None = None,
     ) -> None:
         self._http = http
         self.base_url = base_url.rstrip("/")
+        # The name the EHR knows the server by; links under it are read through base_url.
+        self._public_base = (public_base_url or base_url).rstrip("/")
         self._headers = {"Accept": FHIR_JSON}
         if access_token:
             self._headers["Authorization"] = f"Bearer {access_token}"
@@ -60,9 +63,10 @@ class FhirClient:
     def _absolute(self, url: str) -> str:
         if url.startswith(("http://", "https://")):
             # The bearer token may only travel to the fhirServer the client named.
-            if url != self.base_url and not url.startswith(self.base_url + "/"):
-                raise FhirError("link points outside fhirServer; not followed")
-            return url
+            for known in (self.base_url, self._public_base):
+                if url == known or url.startswith(known + "/"):
+                    return self.base_url + url[len(known):]
+            raise FhirError("link points outside fhirServer; not followed")
         return f"{self.base_url}/{url.lstrip('/')}"
 
     async def _get(self, url: str) -> dict[str, Any] | None:

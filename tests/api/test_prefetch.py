@@ -227,3 +227,34 @@ def test_access_token_and_patient_data_never_reach_the_log(
     assert "hook=her2-patient-view" in logged
     for secret in (TOKEN, "3+", "her2-page2", "1970-05-01"):
         assert secret not in logged
+
+
+def test_fhir_server_alias_routes_calls_and_links_to_the_service_side_name(
+    settings: Settings, complete: dict[str, Any], respx_mock: respx.MockRouter
+) -> None:
+    """The EHR says http://localhost:8090/fhir; inside docker-compose the service reaches http://hapi:8080/fhir."""
+    del complete["biomarkers"]
+    respx_mock.get("http://hapi:8080/fhir/Observation", params={"page": "2"}).respond(json=f.searchset([HER2_3PLUS]))
+    respx_mock.get("http://hapi:8080/fhir/Observation").respond(
+        json=f.searchset([], next_url="http://localhost:8090/fhir/Observation?page=2")
+    )
+    aliased = settings.model_copy(update={"fhir_server_aliases": {"http://localhost:8090/fhir": "http://hapi:8080/fhir"}})
+
+    with TestClient(create_app(aliased)) as client:
+        response = post(client, f.hook_request("patient-view", prefetch=complete, fhir_server="http://localhost:8090/fhir"))
+
+    assert response.status_code == 200
+    assert [c.request.url.host for c in respx_mock.calls] == ["hapi", "hapi"]
+    assert "`Observation/her2-page2`" in response.json()["cards"][0]["detail"]
+
+
+def test_settings_read_lists_and_aliases_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HER2_CDS_FHIR_SERVER_ALLOWLIST", "https://a.example.org/fhir, https://b.example.org")
+    monkeypatch.setenv("HER2_CDS_FHIR_SERVER_ALIASES", "http://localhost:8090/fhir/=http://hapi:8080/fhir")
+    monkeypatch.setenv("HER2_CDS_PORT", "9090")
+
+    loaded = Settings()
+
+    assert loaded.fhir_server_allowlist == ["https://a.example.org/fhir", "https://b.example.org"]
+    assert loaded.fhir_server_aliases == {"http://localhost:8090/fhir": "http://hapi:8080/fhir"}
+    assert loaded.port == 9090

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from cds_service.examples import load_examples
-from tests.utils.factories import EXAMPLES
+from cds_service.config import REPO_ROOT
 
 SERVER_DIR = Path(__file__).resolve().parents[1] / "fhir_server"
 READY = "FHIR server listening on "
@@ -50,7 +50,7 @@ def fhir_base() -> Iterator[str]:
     )
     try:
         base = _await_ready(process, timeout=30)
-        report = load_examples(base, [EXAMPLES])
+        report = load_examples(base, [REPO_ROOT / "examples"])
         assert report.ok, report.lines
         yield base
     finally:

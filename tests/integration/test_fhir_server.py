@@ -94,3 +94,12 @@ async def test_paging_on_the_real_server_collects_every_page(fhir_base: str) -> 
     assert len(whole.resources) == 22  # Jenny M has 22 Observations
     assert sorted(r["id"] for r in pages.resources) == sorted(r["id"] for r in whole.resources)
     assert len(capped.resources) == 6 and capped.truncated
+
+
+def test_synthetic_her2_positive_demo_lists_ihc_and_ish_newest_first(client: TestClient, fhir_base: str) -> None:
+    (card,) = hook(client, "her2-patient-view", f.hook_request("patient-view", patient_id="her2-demo-positive", fhir_server=fhir_base))
+
+    assert card["summary"] == "Latest HER2 result on file: Positive (2025-01-17; 2 earlier)"
+    detail = card["detail"]
+    assert detail.index("Observation/her2-demo-positive-ish`") < detail.index("Observation/her2-demo-positive-ihc`")
+    assert "**3.1 {ratio}**" in detail

@@ -1,0 +1,1 @@
+"""Benchmarks: speed reported as ratios within one run, never as timed tests."""

@@ -1,0 +1,187 @@
+"""Client JWT verification (CDS Hooks 2.0 §Trusting CDS Clients; Inferno client token checks)."""
+
+import logging
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import jwt
+import pytest
+import respx
+import yaml
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from fastapi.testclient import TestClient
+from jwt.algorithms import ECAlgorithm, RSAAlgorithm
+
+from cds_service.app import create_app
+from cds_service.config import REPO_ROOT, Settings
+from cds_service.security import load_trusted_clients
+from tests.utils import factories as f
+
+EHR = "https://ehr.example.org"
+JKU_CLIENT = "https://sandbox.example.org"
+JKU = "https://sandbox.example.org/.well-known/jwks.json"
+BASE = "http://testserver"
+EC_KEY = ec.generate_private_key(ec.SECP384R1())
+RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+OTHER_EC_KEY = ec.generate_private_key(ec.SECP384R1())
+P256_KEY = ec.generate_private_key(ec.SECP256R1())
+
+
+def _jwk(public_key: Any, kid: str, alg: str) -> dict[str, Any]:
+    algorithm = ECAlgorithm if alg.startswith("ES") else RSAAlgorithm
+    return {**algorithm.to_jwk(public_key, as_dict=True), "kid": kid, "alg": alg, "use": "sig"}
+
+
+@pytest.fixture
+def auth_client(settings: Settings, tmp_path: Path) -> Iterator[TestClient]:
+    trusted = tmp_path / "trusted-clients.yaml"
+    trusted.write_text(
+        yaml.safe_dump(
+            {
+                "clients": [
+                    {"iss": EHR, "jwks": {"keys": [_jwk(EC_KEY.public_key(), "ehr-1", "ES384")]}},
+                    {"iss": JKU_CLIENT, "jku": [JKU]},
+                ]
+            }
+        ),
+        encoding="utf-8",
+    )
+    with TestClient(create_app(settings.model_copy(update={"trusted_clients_file": trusted}))) as client:
+        yield client
+
+
+def token(aud: str, *, key: Any = EC_KEY, alg: str = "ES384", header: dict[str, Any] | None = None, **claims: Any) -> str:
+    now = int(time.time())
+    payload = {"iss": EHR, "aud": aud, "exp": now + 300, "iat": now, "jti": uuid.uuid4().hex, **claims}
+    payload = {k: v for k, v in payload.items() if v is not None}
+    return jwt.encode(payload, key, algorithm=alg, headers={"kid": "ehr-1", "typ": "JWT", **(header or {})})
+
+
+def bearer(value: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {value}"}
+
+
+def patient_view(auth_client: TestClient, headers: dict[str, str]) -> int:
+    body = f.hook_request("patient-view", prefetch=dict.fromkeys(auth_client.app.state.catalog["her2-patient-view"].prefetch))  # type: ignore[attr-defined]
+    return auth_client.post("/cds-services/her2-patient-view", json=body, headers=headers).status_code
+
+
+def test_valid_es384_token_opens_each_endpoint_with_its_own_audience(auth_client: TestClient) -> None:
+    assert auth_client.get("/cds-services", headers=bearer(token(f"{BASE}/cds-services"))).status_code == 200
+    assert patient_view(auth_client, bearer(token(f"{BASE}/cds-services/her2-patient-view"))) == 200
+    feedback = {"feedback": [{"card": "c", "outcome": "overridden", "outcomeTimestamp": "2026-11-29T00:00:00Z"}]}
+    response = auth_client.post(
+        "/cds-services/her2-patient-view/feedback", json=feedback, headers=bearer(token(f"{BASE}/cds-services/her2-patient-view/feedback"))
+    )
+    assert response.status_code == 200
+
+
+def test_audience_may_be_an_array(auth_client: TestClient) -> None:
+    aud = ["https://elsewhere.example.org", f"{BASE}/cds-services"]
+    assert auth_client.get("/cds-services", headers=bearer(token(aud))).status_code == 200  # type: ignore[arg-type]
+
+
+def test_rs384_key_fetched_from_allowlisted_jku_and_cached(auth_client: TestClient, respx_mock: respx.MockRouter) -> None:
+    jwks = respx_mock.get(JKU).respond(json={"keys": [_jwk(RSA_KEY.public_key(), "rsa-1", "RS384")]})
+    header = {"kid": "rsa-1", "jku": JKU}
+
+    for _ in range(2):
+        signed = token(f"{BASE}/cds-services", key=RSA_KEY, alg="RS384", header=header, iss=JKU_CLIENT)
+        assert auth_client.get("/cds-services", headers=bearer(signed)).status_code == 200
+
+    assert jwks.call_count == 1
+
+
+def _unsigned(aud: str) -> str:
+    return jwt.encode({"iss": EHR, "aud": aud, "exp": int(time.time()) + 300, "iat": int(time.time()), "jti": "x"}, None, algorithm="none", headers={"kid": "ehr-1", "typ": "JWT"})
+
+
+DISCOVERY = f"{BASE}/cds-services"
+BAD_TOKENS = {
+    "missing": None,
+    "not-bearer": "Basic dXNlcjpwYXNz",
+    "garbage": "Bearer not.a.jwt",
+    "alg-none": f"Bearer {_unsigned(DISCOVERY)}",
+    "hs256": f"Bearer {jwt.encode({'iss': EHR, 'aud': DISCOVERY, 'exp': int(time.time()) + 300, 'iat': int(time.time()), 'jti': 'h'}, 'shared-secret-that-is-long-enough-32b', algorithm='HS256', headers={'kid': 'ehr-1', 'typ': 'JWT'})}",
+    "wrong-audience": f"Bearer {token('https://other.example.org/cds-services')}",
+    "audience-of-another-endpoint": f"Bearer {token(DISCOVERY + '/her2-patient-view')}",
+    "expired": f"Bearer {token(DISCOVERY, exp=int(time.time()) - 120)}",
+    "not-yet-valid": f"Bearer {token(DISCOVERY, nbf=int(time.time()) + 600)}",
+    "unknown-issuer": f"Bearer {token(DISCOVERY, iss='https://unknown.example.org')}",
+    "unknown-kid": f"Bearer {token(DISCOVERY, header={'kid': 'nope'})}",
+    "bad-signature": f"Bearer {token(DISCOVERY, key=OTHER_EC_KEY)}",
+    "no-jti": f"Bearer {token(DISCOVERY, jti=None)}",
+    "no-iat": f"Bearer {token(DISCOVERY, iat=None)}",
+    "typ-not-jwt": f"Bearer {token(DISCOVERY, header={'typ': 'at+jwt'})}",
+    "alg-not-the-keys": f"Bearer {token(DISCOVERY, key=P256_KEY, alg='ES256')}",
+}
+
+
+@pytest.mark.parametrize("authorization", BAD_TOKENS.values(), ids=BAD_TOKENS.keys())
+def test_bad_token_is_401_without_detail(auth_client: TestClient, authorization: str | None) -> None:
+    headers = {"Authorization": authorization} if authorization else {}
+
+    response = auth_client.get("/cds-services", headers=headers)
+
+    assert response.status_code == 401
+    assert response.json() == {
+        "resourceType": "OperationOutcome",
+        "issue": [{"severity": "error", "code": "login", "diagnostics": "unauthorized"}],
+    }
+
+
+def test_replayed_jti_is_refused(auth_client: TestClient) -> None:
+    signed = bearer(token(DISCOVERY))
+
+    assert auth_client.get("/cds-services", headers=signed).status_code == 200
+    assert auth_client.get("/cds-services", headers=signed).status_code == 401
+
+
+def test_jku_outside_the_allowlist_is_never_fetched(auth_client: TestClient, respx_mock: respx.MockRouter) -> None:
+    evil = respx_mock.get("https://evil.example.net/jwks.json").respond(json={"keys": [_jwk(RSA_KEY.public_key(), "rsa-1", "RS384")]})
+    signed = token(DISCOVERY, key=RSA_KEY, alg="RS384", header={"kid": "rsa-1", "jku": "https://evil.example.net/jwks.json"}, iss=JKU_CLIENT)
+
+    assert auth_client.get("/cds-services", headers=bearer(signed)).status_code == 401
+    assert evil.call_count == 0
+
+
+def test_unauthenticated_caller_cannot_call_a_service_or_give_feedback(auth_client: TestClient) -> None:
+    assert patient_view(auth_client, {}) == 401
+    assert auth_client.post("/cds-services/her2-patient-view/feedback", json={"feedback": []}).status_code == 401
+
+
+def test_preflight_and_health_need_no_token(auth_client: TestClient) -> None:
+    preflight = auth_client.options(
+        "/cds-services", headers={"Origin": "https://sandbox.cds-hooks.org", "Access-Control-Request-Method": "GET"}
+    )
+    assert preflight.status_code == 200
+    assert auth_client.get("/healthz").status_code == 200
+
+
+def test_public_base_url_sets_the_expected_audience(settings: Settings, tmp_path: Path) -> None:
+    trusted = tmp_path / "trusted.yaml"
+    trusted.write_text(yaml.safe_dump({"clients": [{"iss": EHR, "jwks": {"keys": [_jwk(EC_KEY.public_key(), "ehr-1", "ES384")]}}]}))
+    proxied = settings.model_copy(update={"trusted_clients_file": trusted, "public_base_url": "https://cds.example.org/"})
+
+    with TestClient(create_app(proxied)) as client:
+        assert client.get("/cds-services", headers=bearer(token("https://cds.example.org/cds-services"))).status_code == 200
+        assert client.get("/cds-services", headers=bearer(token(DISCOVERY))).status_code == 401
+
+
+def test_the_token_never_reaches_the_log(auth_client: TestClient, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    signed = token(DISCOVERY, key=OTHER_EC_KEY)
+
+    auth_client.get("/cds-services", headers=bearer(signed))
+
+    assert signed not in caplog.text and signed.split(".")[2] not in caplog.text
+    assert "401 on /cds-services" in caplog.text
+
+
+def test_example_trusted_clients_file_loads() -> None:
+    clients = load_trusted_clients(REPO_ROOT / "config" / "trusted-clients.example.yaml")
+
+    assert clients["https://sandbox.cds-hooks.org"].jku == ("https://sandbox.cds-hooks.org/.well-known/jwks.json",)
