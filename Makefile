@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 FHIR_SERVER := tests/fhir_server
 
-.PHONY: install run test bench clean
+.PHONY: install run test lint bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,9 +22,14 @@ install: $(VENV)/.installed
 run: install
 	$(PY) -m cds_service serve
 
-## test: the whole suite, including integration tests against a real FHIR server on 127.0.0.1
-test: install $(FHIR_SERVER)/node_modules/.installed
+## test: lint, types, and the whole suite, including integration tests against a real FHIR server on 127.0.0.1
+test: lint $(FHIR_SERVER)/node_modules/.installed
 	$(PY) -m pytest --cov=cds_service --cov-report=term:skip-covered
+
+lint: install
+	$(PY) -m ruff check cds_service tests benchmarks
+	$(PY) -m ruff format --check cds_service tests benchmarks
+	$(PY) -m mypy
 
 ## bench: hook latency with full prefetch and with FHIR fallback, as ratios in one run
 bench: install $(FHIR_SERVER)/node_modules/.installed

@@ -41,7 +41,9 @@ def create_app(settings: Settings | None = None, *, transport: httpx.AsyncBaseTr
         limits = httpx.Limits(max_connections=settings.fhir_max_connections)
         async with httpx.AsyncClient(transport=transport, limits=limits, follow_redirects=False) as http:
             app.state.http = http
-            app.state.verifier = ClientVerifier(trusted, http, settings.fhir_request_timeout_seconds) if trusted else None
+            app.state.verifier = (
+                ClientVerifier(trusted, http, settings.fhir_request_timeout_seconds) if trusted else None
+            )
             app.state.feedback_store = store
             try:
                 yield
@@ -65,8 +67,13 @@ def create_app(settings: Settings | None = None, *, transport: httpx.AsyncBaseTr
         started = time.perf_counter()
         response = await call_next(request)
         # Path only: it names the service, never the patient; query strings and bodies are not logged.
-        log.info("%s %s %d %.1fms", request.method, request.url.path, response.status_code,
-                 (time.perf_counter() - started) * 1000)
+        log.info(
+            "%s %s %d %.1fms",
+            request.method,
+            request.url.path,
+            response.status_code,
+            (time.perf_counter() - started) * 1000,
+        )
         return response
 
     @app.get("/healthz", include_in_schema=False)

@@ -7,8 +7,8 @@ from types import MappingProxyType
 from .clinical import core_rules
 from .fhir import PatientData
 from .hooks.discovery import ServiceDescriptor
-from .hooks.response import Card
 from .hooks.request import HookContext, OrderSelectContext, OrderSignContext, PatientViewContext
+from .hooks.response import Card
 from .terminology import Terminology
 
 __all__ = ["ServiceSpec", "build_catalog", "prefetch_templates"]

@@ -57,7 +57,9 @@ def to_transaction(bundle: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
             warnings.append(f"entry {position}: no resource, skipped")
             continue
         full_url = entry.get("fullUrl") or ""
-        resource_id = resource.get("id") or (full_url.removeprefix("urn:uuid:") if full_url.startswith("urn:uuid:") else None)
+        resource_id = resource.get("id") or (
+            full_url.removeprefix("urn:uuid:") if full_url.startswith("urn:uuid:") else None
+        )
         if not resource_id:
             warnings.append(f"entry {position}: {resource['resourceType']} without id, skipped")
             continue

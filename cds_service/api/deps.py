@@ -10,13 +10,23 @@ from fastapi import Depends, Request
 from pydantic import BaseModel, ValidationError
 
 from ..catalog import ServiceSpec
-from ..security import ClientVerifier, Unauthorized
 from ..config import Settings
+from ..security import ClientVerifier, Unauthorized
 from ..store import FeedbackStore
 from ..terminology import Terminology
 from .errors import ApiError, Issue, validation_issues
 
-__all__ = ["authenticate", "CatalogDep", "HttpDep", "ServiceDep", "SettingsDep", "StoreDep", "TerminologyDep", "parse", "read_json"]
+__all__ = [
+    "authenticate",
+    "CatalogDep",
+    "HttpDep",
+    "ServiceDep",
+    "SettingsDep",
+    "StoreDep",
+    "TerminologyDep",
+    "parse",
+    "read_json",
+]
 
 M = TypeVar("M", bound=BaseModel)
 log = logging.getLogger("cds_service.security")

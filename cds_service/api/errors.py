@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fhir.resources.R4B.operationoutcome import OperationOutcome
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException
 
@@ -36,8 +37,8 @@ class ApiError(Exception):
 
 
 def outcome(status: int, issues: Sequence[Issue]) -> JSONResponse:
-    body = {"resourceType": "OperationOutcome", "issue": [i.as_json() for i in issues]}
-    return JSONResponse(body, status_code=status)
+    body = OperationOutcome.model_validate({"issue": [i.as_json() for i in issues]})
+    return JSONResponse(body.model_dump(mode="json", exclude_none=True, by_alias=True), status_code=status)
 
 
 def validation_issues(exc: ValidationError, prefix: str = "") -> list[Issue]:
@@ -67,6 +68,11 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         # The type and location go to the log; the message may hold patient data, so it does not.
-        log.error("internal error on %s %s: %s", request.method, request.url.path, type(exc).__name__,
-                  exc_info=(type(exc), exc, None))
+        log.error(
+            "internal error on %s %s: %s",
+            request.method,
+            request.url.path,
+            type(exc).__name__,
+            exc_info=(type(exc), exc, None),
+        )
         return outcome(500, [Issue("internal error", code="exception")])

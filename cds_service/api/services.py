@@ -58,7 +58,12 @@ async def call_service(
     if hook_request.hook != service.hook:
         raise ApiError(
             400,
-            [Issue(f"hook: service '{service.id}' answers '{service.hook}', not '{hook_request.hook}'", expression="hook")],
+            [
+                Issue(
+                    f"hook: service '{service.id}' answers '{service.hook}', not '{hook_request.hook}'",
+                    expression="hook",
+                )
+            ],
         )
     context = parse(service.context_model, hook_request.context, prefix="context")
 
@@ -71,12 +76,18 @@ async def call_service(
             deadline_seconds=settings.hook_deadline_seconds - (time.perf_counter() - started),
         )
     except DataUnavailable as exc:
-        log.warning("hook=%s instance=%s status=412 keys=%s", service.id, hook_request.hookInstance,
-                    ",".join(sorted(exc.problems)))
+        log.warning(
+            "hook=%s instance=%s status=412 keys=%s",
+            service.id,
+            hook_request.hookInstance,
+            ",".join(sorted(exc.problems)),
+        )
         raise ApiError(
             412,
-            [Issue(f"prefetch '{key}': {reason}", code="processing", expression=f"prefetch.{key}")
-             for key, reason in sorted(exc.problems.items())],
+            [
+                Issue(f"prefetch '{key}': {reason}", code="processing", expression=f"prefetch.{key}")
+                for key, reason in sorted(exc.problems.items())
+            ],
         ) from None
 
     response = HookResponse(cards=service.evaluate(context, data, terminology))

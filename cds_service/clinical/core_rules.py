@@ -9,6 +9,7 @@ from typing import Any
 
 from fhir.resources.R4B.medicationrequest import MedicationRequest
 from fhir.resources.R4B.observation import Observation
+from fhir.resources.R4B.servicerequest import ServiceRequest
 from pydantic import ValidationError
 
 from ..fhir import PatientData
@@ -114,13 +115,14 @@ def _order_her2_test(patient_id: str, label: str) -> Suggestion:
             Action(
                 type="create",
                 description="Order HER2 immunohistochemistry on the tumour specimen",
-                resource={
-                    "resourceType": "ServiceRequest",
-                    "status": "draft",
-                    "intent": "order",
-                    "code": {"coding": [HER2_IHC_ORDER.model_dump(exclude_none=True)], "text": "HER2 IHC"},
-                    "subject": {"reference": f"Patient/{patient_id}"},
-                },
+                resource=ServiceRequest.model_validate(
+                    {
+                        "status": "draft",
+                        "intent": "order",
+                        "code": {"coding": [HER2_IHC_ORDER.model_dump(exclude_none=True)], "text": "HER2 IHC"},
+                        "subject": {"reference": f"Patient/{patient_id}"},
+                    }
+                ).model_dump(mode="json", exclude_none=True, by_alias=True),
             )
         ],
     )
@@ -189,7 +191,9 @@ def _order_cards(
             cards.append(
                 Card(
                     summary=f"{name.capitalize()} order could not be checked: not a valid MedicationRequest",
-                    detail=f"`{reference_of(order)}` fails FHIR validation at `{field}`.\n\n**Rule** `core-order-readable`",
+                    detail=(
+                        f"`{reference_of(order)}` fails FHIR validation at `{field}`.\n\n**Rule** `core-order-readable`"
+                    ),
                     indicator="warning",
                     source=_source(SERVICE, "core-order-readable", "Order readable", consensus=False),
                 )
@@ -199,9 +203,12 @@ def _order_cards(
             cards.append(
                 Card(
                     summary=_latest(results, f"{name.capitalize()} order: latest HER2 result"),
-                    detail=f"Order `{reference_of(order)}`.\n\n" + _basis(results, unreadable, "core-order-her2-results"),
+                    detail=f"Order `{reference_of(order)}`.\n\n"
+                    + _basis(results, unreadable, "core-order-her2-results"),
                     indicator="info",
-                    source=_source(SERVICE, "core-order-her2-results", "HER2 results for an anti-HER2 order", consensus=False),
+                    source=_source(
+                        SERVICE, "core-order-her2-results", "HER2 results for an anti-HER2 order", consensus=False
+                    ),
                 )
             )
         else:
@@ -214,12 +221,20 @@ def _order_cards(
                         + _basis(results, unreadable, "core-order-her2-missing")
                     ),
                     indicator="warning",
-                    source=_source(CONSENSUS, "core-order-her2-missing", "HER2 result before anti-HER2 therapy", consensus=True),
+                    source=_source(
+                        CONSENSUS, "core-order-her2-missing", "HER2 result before anti-HER2 therapy", consensus=True
+                    ),
                     suggestions=[_order_her2_test(context.patientId, "Order HER2 IHC before starting")],
                     selectionBehavior="at-most-one",
                     overrideReasons=[
-                        OverrideReason(system=RULE_SYSTEM, code="result-elsewhere", display="HER2-positive result documented elsewhere"),
-                        OverrideReason(system=RULE_SYSTEM, code="trial-protocol", display="Given under a clinical trial protocol"),
+                        OverrideReason(
+                            system=RULE_SYSTEM,
+                            code="result-elsewhere",
+                            display="HER2-positive result documented elsewhere",
+                        ),
+                        OverrideReason(
+                            system=RULE_SYSTEM, code="trial-protocol", display="Given under a clinical trial protocol"
+                        ),
                     ],
                     links=[CONSENSUS_LINK],
                 )

@@ -63,8 +63,9 @@ def describe_value(observation: Mapping[str, Any]) -> str:
 
 def medication_concept(order: Mapping[str, Any], draft_orders: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
     """The medication CodeableConcept of a MedicationRequest, following a contained or draft reference."""
-    if isinstance(order.get("medicationCodeableConcept"), Mapping):
-        return order["medicationCodeableConcept"]
+    concept = order.get("medicationCodeableConcept")
+    if isinstance(concept, Mapping):
+        return concept
     reference = (order.get("medicationReference") or {}).get("reference")
     if not isinstance(reference, str):
         return None
@@ -78,6 +79,7 @@ def medication_concept(order: Mapping[str, Any], draft_orders: Mapping[str, Any]
             if isinstance(e.get("resource"), Mapping) and reference_of(e["resource"]) == reference
         ]
     for medication in candidates:
-        if isinstance(medication, Mapping) and isinstance(medication.get("code"), Mapping):
-            return medication["code"]
+        code = medication.get("code") if isinstance(medication, Mapping) else None
+        if isinstance(code, Mapping):
+            return code
     return None

@@ -65,7 +65,7 @@ class FhirClient:
             # The bearer token may only travel to the fhirServer the client named.
             for known in (self.base_url, self._public_base):
                 if url == known or url.startswith(known + "/"):
-                    return self.base_url + url[len(known):]
+                    return self.base_url + url[len(known) :]
             raise FhirError("link points outside fhirServer; not followed")
         return f"{self.base_url}/{url.lstrip('/')}"
 

@@ -8,8 +8,9 @@
 
 import asyncio
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Literal
 from urllib.parse import quote
 
@@ -51,6 +52,14 @@ def _is_read(template: str) -> bool:
     return "?" not in template
 
 
+Job = Callable[[FhirClient], Awaitable[SearchResult]]
+_MISSING: dict[str, Any] = {}  # sentinel: the client did not send the key
+
+
+def _fetch(template: str, url: str) -> Job:
+    return partial(FhirClient.read if _is_read(template) else FhirClient.search, url=url)
+
+
 async def gather_patient_data(
     templates: Mapping[str, str],
     context: Mapping[str, Any],
@@ -62,20 +71,18 @@ async def gather_patient_data(
     given = prefetch or {}
     resources: dict[str, tuple[dict[str, Any], ...]] = {}
     origin: dict[str, Origin] = {}
-    work: dict[str, Callable[[FhirClient], Any]] = {}
+    work: dict[str, Job] = {}
 
     for key, template in templates.items():
-        value = given.get(key, "missing")
+        value = given.get(key) if key in given else _MISSING
         if value is None:
             resources[key], origin[key] = (), "prefetch-null"
-        elif value == "missing" or value.get("resourceType") == "OperationOutcome":
-            url = render_template(template, context)
-            work[key] = (lambda c, u=url: c.read(u)) if _is_read(template) else (lambda c, u=url: c.search(u))
-            origin[key] = "fhir"
+        elif value is _MISSING or value.get("resourceType") == "OperationOutcome":
+            work[key], origin[key] = _fetch(template, render_template(template, context)), "fhir"
         elif value.get("resourceType") == "Bundle" and not _is_read(template):
             origin[key] = "prefetch"
             if next_link(value):
-                work[key] = lambda c, b=value: c.complete(b)
+                work[key] = partial(FhirClient.complete, bundle=value)
             else:
                 resources[key] = tuple(bundle_resources(value))
         else:
@@ -95,7 +102,7 @@ async def gather_patient_data(
     return PatientData(resources=resources, origin=origin, truncated=frozenset(truncated))
 
 
-async def _run_all(jobs: Mapping[str, Any], deadline_seconds: float) -> dict[str, SearchResult]:
+async def _run_all(jobs: Mapping[str, Awaitable[SearchResult]], deadline_seconds: float) -> dict[str, SearchResult]:
     tasks = {key: asyncio.ensure_future(job) for key, job in jobs.items()}
     done, pending = await asyncio.wait(tasks.values(), timeout=deadline_seconds)
     for task in pending:

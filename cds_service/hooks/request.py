@@ -64,7 +64,9 @@ class HookRequest(_Lenient):
 
     @field_validator("fhirAuthorization")
     @classmethod
-    def _authorization_needs_server(cls, value: FhirAuthorization | None, info: ValidationInfo) -> FhirAuthorization | None:
+    def _authorization_needs_server(
+        cls, value: FhirAuthorization | None, info: ValidationInfo
+    ) -> FhirAuthorization | None:
         if value is not None and info.data.get("fhirServer") is None:
             raise ValueError("fhirServer is required when fhirAuthorization is present")
         return value

@@ -50,7 +50,7 @@ class ClientVerifier:
         if header.get("typ") != "JWT" or not header.get("kid"):
             raise Unauthorized("header needs typ JWT and kid")
         unverified = jwt.decode(token, options={"verify_signature": False})
-        client = self._clients.get(unverified.get("iss"))
+        client = self._clients.get(str(unverified.get("iss")))
         if client is None:
             raise Unauthorized("issuer not trusted")
 

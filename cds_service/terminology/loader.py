@@ -86,7 +86,9 @@ def load_terminology(mappings_dir: Path) -> Terminology:
             prefetch.setdefault(concept.prefetch, []).append((entry.system, entry.code))
 
     drug_codes = {(c.system, c.code): drug_id for drug_id, drug in drugs.drugs.items() for c in drug.codes}
-    names = sorted(((n, drug_id) for drug_id, drug in drugs.drugs.items() for n in drug.names), key=lambda p: -len(p[0]))
+    names = sorted(
+        ((n, drug_id) for drug_id, drug in drugs.drugs.items() for n in drug.names), key=lambda p: -len(p[0])
+    )
 
     return Terminology(
         observation_concepts=MappingProxyType(concepts),

@@ -53,7 +53,9 @@ def auth_client(settings: Settings, tmp_path: Path) -> Iterator[TestClient]:
         yield client
 
 
-def token(aud: str, *, key: Any = EC_KEY, alg: str = "ES384", header: dict[str, Any] | None = None, **claims: Any) -> str:
+def token(
+    aud: str, *, key: Any = EC_KEY, alg: str = "ES384", header: dict[str, Any] | None = None, **claims: Any
+) -> str:
     now = int(time.time())
     payload = {"iss": EHR, "aud": aud, "exp": now + 300, "iat": now, "jti": uuid.uuid4().hex, **claims}
     payload = {k: v for k, v in payload.items() if v is not None}
@@ -65,7 +67,9 @@ def bearer(value: str) -> dict[str, str]:
 
 
 def patient_view(auth_client: TestClient, headers: dict[str, str]) -> int:
-    body = f.hook_request("patient-view", prefetch=dict.fromkeys(auth_client.app.state.catalog["her2-patient-view"].prefetch))  # type: ignore[attr-defined]
+    body = f.hook_request(
+        "patient-view", prefetch=dict.fromkeys(auth_client.app.state.catalog["her2-patient-view"].prefetch)
+    )  # type: ignore[attr-defined]
     return auth_client.post("/cds-services/her2-patient-view", json=body, headers=headers).status_code
 
 
@@ -74,7 +78,9 @@ def test_valid_es384_token_opens_each_endpoint_with_its_own_audience(auth_client
     assert patient_view(auth_client, bearer(token(f"{BASE}/cds-services/her2-patient-view"))) == 200
     feedback = {"feedback": [{"card": "c", "outcome": "overridden", "outcomeTimestamp": "2026-11-29T00:00:00Z"}]}
     response = auth_client.post(
-        "/cds-services/her2-patient-view/feedback", json=feedback, headers=bearer(token(f"{BASE}/cds-services/her2-patient-view/feedback"))
+        "/cds-services/her2-patient-view/feedback",
+        json=feedback,
+        headers=bearer(token(f"{BASE}/cds-services/her2-patient-view/feedback")),
     )
     assert response.status_code == 200
 
@@ -84,7 +90,9 @@ def test_audience_may_be_an_array(auth_client: TestClient) -> None:
     assert auth_client.get("/cds-services", headers=bearer(token(aud))).status_code == 200  # type: ignore[arg-type]
 
 
-def test_rs384_key_fetched_from_allowlisted_jku_and_cached(auth_client: TestClient, respx_mock: respx.MockRouter) -> None:
+def test_rs384_key_fetched_from_allowlisted_jku_and_cached(
+    auth_client: TestClient, respx_mock: respx.MockRouter
+) -> None:
     jwks = respx_mock.get(JKU).respond(json={"keys": [_jwk(RSA_KEY.public_key(), "rsa-1", "RS384")]})
     header = {"kid": "rsa-1", "jku": JKU}
 
@@ -96,7 +104,12 @@ def test_rs384_key_fetched_from_allowlisted_jku_and_cached(auth_client: TestClie
 
 
 def _unsigned(aud: str) -> str:
-    return jwt.encode({"iss": EHR, "aud": aud, "exp": int(time.time()) + 300, "iat": int(time.time()), "jti": "x"}, None, algorithm="none", headers={"kid": "ehr-1", "typ": "JWT"})
+    return jwt.encode(
+        {"iss": EHR, "aud": aud, "exp": int(time.time()) + 300, "iat": int(time.time()), "jti": "x"},
+        None,
+        algorithm="none",
+        headers={"kid": "ehr-1", "typ": "JWT"},
+    )
 
 
 DISCOVERY = f"{BASE}/cds-services"
@@ -105,7 +118,7 @@ BAD_TOKENS = {
     "not-bearer": "Basic dXNlcjpwYXNz",
     "garbage": "Bearer not.a.jwt",
     "alg-none": f"Bearer {_unsigned(DISCOVERY)}",
-    "hs256": f"Bearer {jwt.encode({'iss': EHR, 'aud': DISCOVERY, 'exp': int(time.time()) + 300, 'iat': int(time.time()), 'jti': 'h'}, 'shared-secret-that-is-long-enough-32b', algorithm='HS256', headers={'kid': 'ehr-1', 'typ': 'JWT'})}",
+    "hs256": f"Bearer {token(DISCOVERY, key='shared-secret-that-is-long-enough-32b', alg='HS256')}",
     "wrong-audience": f"Bearer {token('https://other.example.org/cds-services')}",
     "audience-of-another-endpoint": f"Bearer {token(DISCOVERY + '/her2-patient-view')}",
     "expired": f"Bearer {token(DISCOVERY, exp=int(time.time()) - 120)}",
@@ -141,8 +154,16 @@ def test_replayed_jti_is_refused(auth_client: TestClient) -> None:
 
 
 def test_jku_outside_the_allowlist_is_never_fetched(auth_client: TestClient, respx_mock: respx.MockRouter) -> None:
-    evil = respx_mock.get("https://evil.example.net/jwks.json").respond(json={"keys": [_jwk(RSA_KEY.public_key(), "rsa-1", "RS384")]})
-    signed = token(DISCOVERY, key=RSA_KEY, alg="RS384", header={"kid": "rsa-1", "jku": "https://evil.example.net/jwks.json"}, iss=JKU_CLIENT)
+    evil = respx_mock.get("https://evil.example.net/jwks.json").respond(
+        json={"keys": [_jwk(RSA_KEY.public_key(), "rsa-1", "RS384")]}
+    )
+    signed = token(
+        DISCOVERY,
+        key=RSA_KEY,
+        alg="RS384",
+        header={"kid": "rsa-1", "jku": "https://evil.example.net/jwks.json"},
+        iss=JKU_CLIENT,
+    )
 
     assert auth_client.get("/cds-services", headers=bearer(signed)).status_code == 401
     assert evil.call_count == 0
@@ -163,11 +184,18 @@ def test_preflight_and_health_need_no_token(auth_client: TestClient) -> None:
 
 def test_public_base_url_sets_the_expected_audience(settings: Settings, tmp_path: Path) -> None:
     trusted = tmp_path / "trusted.yaml"
-    trusted.write_text(yaml.safe_dump({"clients": [{"iss": EHR, "jwks": {"keys": [_jwk(EC_KEY.public_key(), "ehr-1", "ES384")]}}]}))
-    proxied = settings.model_copy(update={"trusted_clients_file": trusted, "public_base_url": "https://cds.example.org/"})
+    trusted.write_text(
+        yaml.safe_dump({"clients": [{"iss": EHR, "jwks": {"keys": [_jwk(EC_KEY.public_key(), "ehr-1", "ES384")]}}]})
+    )
+    proxied = settings.model_copy(
+        update={"trusted_clients_file": trusted, "public_base_url": "https://cds.example.org/"}
+    )
 
     with TestClient(create_app(proxied)) as client:
-        assert client.get("/cds-services", headers=bearer(token("https://cds.example.org/cds-services"))).status_code == 200
+        assert (
+            client.get("/cds-services", headers=bearer(token("https://cds.example.org/cds-services"))).status_code
+            == 200
+        )
         assert client.get("/cds-services", headers=bearer(token(DISCOVERY))).status_code == 401
 
 

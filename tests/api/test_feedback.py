@@ -29,7 +29,9 @@ def test_feedback_round_trip_through_the_database_file(settings: Settings) -> No
     with TestClient(create_app(settings)) as client:
         response = client.post(
             "/cds-services/her2-patient-view/feedback",
-            json={"feedback": [ACCEPTED, OVERRIDDEN, {**OVERRIDDEN, "overrideReason": {"userComment": "no reason code"}}]},
+            json={
+                "feedback": [ACCEPTED, OVERRIDDEN, {**OVERRIDDEN, "overrideReason": {"userComment": "no reason code"}}]
+            },
         )
     assert response.status_code == 200
     assert response.json() == {"stored": 3}
@@ -41,14 +43,20 @@ def test_feedback_round_trip_through_the_database_file(settings: Settings) -> No
 
     assert [r.outcome for r in records] == ["accepted", "overridden", "overridden"]
     assert records[0].accepted_suggestions == ("e56e1945-20b3-4393-8503-a1a20fd73152",)
-    assert records[1].override_reason == {"reason": {"code": "test-pending", "system": "urn:her2-cds:rule"}, "userComment": "sent out"}
+    assert records[1].override_reason == {
+        "reason": {"code": "test-pending", "system": "urn:her2-cds:rule"},
+        "userComment": "sent out",
+    }
     assert records[1].outcome_timestamp == datetime(2026, 11, 29, 8, 15, 30, tzinfo=UTC)
     assert records[2].card_uuid == OVERRIDDEN["card"]
 
 
 def test_feedback_is_queryable_by_card(client: TestClient, settings: Settings) -> None:
     client.post("/cds-services/her2-order-select/feedback", json={"feedback": [ACCEPTED]})
-    client.post("/cds-services/her2-order-select/feedback", json={"feedback": [{**ACCEPTED, "outcomeTimestamp": "2026-11-30T00:00:00Z"}]})
+    client.post(
+        "/cds-services/her2-order-select/feedback",
+        json={"feedback": [{**ACCEPTED, "outcomeTimestamp": "2026-11-30T00:00:00Z"}]},
+    )
     client.post("/cds-services/her2-patient-view/feedback", json={"feedback": [OVERRIDDEN]})
 
     store = FeedbackStore(settings.database_url)
@@ -67,9 +75,18 @@ def test_feedback_is_queryable_by_card(client: TestClient, settings: Settings) -
         {**ACCEPTED, "outcomeTimestamp": "2026-11-29T08:15:30"},
         {k: v for k, v in ACCEPTED.items() if k != "card"},
     ],
-    ids=["outcome-enum", "accepted-without-suggestions", "empty-override-reason", "no-timestamp", "timestamp-without-zone", "no-card"],
+    ids=[
+        "outcome-enum",
+        "accepted-without-suggestions",
+        "empty-override-reason",
+        "no-timestamp",
+        "timestamp-without-zone",
+        "no-card",
+    ],
 )
-def test_invalid_feedback_is_400_and_nothing_is_stored(client: TestClient, settings: Settings, item: dict[str, Any]) -> None:
+def test_invalid_feedback_is_400_and_nothing_is_stored(
+    client: TestClient, settings: Settings, item: dict[str, Any]
+) -> None:
     response = client.post("/cds-services/her2-patient-view/feedback", json={"feedback": [ACCEPTED, item]})
 
     assert response.status_code == 400
@@ -87,7 +104,9 @@ def test_empty_feedback_list_is_400(client: TestClient) -> None:
     assert client.post("/cds-services/her2-patient-view/feedback", json={"feedback": []}).status_code == 400
 
 
-def test_feedback_on_a_real_card_uses_its_uuids(client: TestClient, templates: dict[str, str], settings: Settings) -> None:
+def test_feedback_on_a_real_card_uses_its_uuids(
+    client: TestClient, templates: dict[str, str], settings: Settings
+) -> None:
     body = f.hook_request("patient-view", prefetch=f.prefetch_for(templates, [f.patient(), f.breast_cancer()], "p1"))
     (card,) = client.post("/cds-services/her2-patient-view", json=body).json()["cards"]
     feedback = {

@@ -64,7 +64,9 @@ def test_chart_without_breast_cancer_gets_no_cards(client: TestClient, templates
 def test_entered_in_error_her2_result_is_not_used(client: TestClient, templates: dict[str, str]) -> None:
     wrong = f.observation("o1", HER2_IHC, value=f.coded(f.LOINC, "LA11843-2", "3+"))
     wrong["status"] = "entered-in-error"
-    body = f.hook_request("patient-view", prefetch=f.prefetch_for(templates, [f.patient(), f.breast_cancer(), wrong], "p1"))
+    body = f.hook_request(
+        "patient-view", prefetch=f.prefetch_for(templates, [f.patient(), f.breast_cancer(), wrong], "p1")
+    )
 
     (card,) = call(client, "her2-patient-view", body)["cards"]
 
@@ -144,10 +146,14 @@ def test_order_sign_checks_every_draft_order(client: TestClient, templates: dict
     assert sorted(c["summary"].split(" ")[0] for c in cards) == ["Pertuzumab", "Trastuzumab"]
 
 
-def test_medication_reference_to_contained_medication_is_resolved(client: TestClient, templates: dict[str, str]) -> None:
+def test_medication_reference_to_contained_medication_is_resolved(
+    client: TestClient, templates: dict[str, str]
+) -> None:
     order = f.medication_request("mr1")
     del order["medicationCodeableConcept"]
-    order["contained"] = [{"resourceType": "Medication", "id": "med", "code": {"coding": [{"system": f.RXNORM, "code": "2267582"}]}}]
+    order["contained"] = [
+        {"resourceType": "Medication", "id": "med", "code": {"coding": [{"system": f.RXNORM, "code": "2267582"}]}}
+    ]
     order["medicationReference"] = {"reference": "#med"}
     body = f.hook_request(
         "order-select",

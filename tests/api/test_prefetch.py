@@ -28,7 +28,9 @@ def post(client: TestClient, body: dict[str, Any]) -> httpx.Response:
     return client.post("/cds-services/her2-patient-view", json=body)
 
 
-def test_complete_prefetch_makes_no_outbound_call(client: TestClient, complete: dict[str, Any], respx_mock: respx.MockRouter) -> None:
+def test_complete_prefetch_makes_no_outbound_call(
+    client: TestClient, complete: dict[str, Any], respx_mock: respx.MockRouter
+) -> None:
     response = post(client, f.hook_request("patient-view", prefetch=complete, fhir_server=FHIR, token=TOKEN))
 
     assert response.status_code == 200
@@ -54,7 +56,9 @@ def test_missing_key_is_fetched_with_bearer_token_and_paging_followed(
     assert "`Observation/her2-page2`" in card["detail"]  # found on the second page
 
 
-def test_prefetched_bundle_with_next_link_is_completed(client: TestClient, complete: dict[str, Any], respx_mock: respx.MockRouter) -> None:
+def test_prefetched_bundle_with_next_link_is_completed(
+    client: TestClient, complete: dict[str, Any], respx_mock: respx.MockRouter
+) -> None:
     complete["biomarkers"] = f.searchset([], next_url=f"{FHIR}/Observation?page=2")
     respx_mock.get(f"{FHIR}/Observation").respond(json=f.searchset([HER2_3PLUS]))
 
@@ -64,7 +68,9 @@ def test_prefetched_bundle_with_next_link_is_completed(client: TestClient, compl
     assert "`Observation/her2-page2`" in response.json()["cards"][0]["detail"]
 
 
-def test_null_prefetch_means_no_data_and_is_not_queried(client: TestClient, complete: dict[str, Any], respx_mock: respx.MockRouter) -> None:
+def test_null_prefetch_means_no_data_and_is_not_queried(
+    client: TestClient, complete: dict[str, Any], respx_mock: respx.MockRouter
+) -> None:
     complete["biomarkers"] = None
     complete["patient"] = None
 
@@ -75,7 +81,9 @@ def test_null_prefetch_means_no_data_and_is_not_queried(client: TestClient, comp
     assert "no HER2 result" in response.json()["cards"][0]["summary"]
 
 
-def test_operation_outcome_prefetch_is_fetched_again(client: TestClient, complete: dict[str, Any], respx_mock: respx.MockRouter) -> None:
+def test_operation_outcome_prefetch_is_fetched_again(
+    client: TestClient, complete: dict[str, Any], respx_mock: respx.MockRouter
+) -> None:
     complete["biomarkers"] = {"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "timeout"}]}
     route = respx_mock.get(f"{FHIR}/Observation").respond(json=f.searchset([HER2_3PLUS]))
 
@@ -109,7 +117,9 @@ def test_no_prefetch_fetches_everything_concurrently(client: TestClient, respx_m
     assert all("Authorization" not in c.request.headers for c in respx_mock.calls)  # open server, no token given
 
 
-def test_missing_patient_is_no_data_not_an_error(client: TestClient, complete: dict[str, Any], respx_mock: respx.MockRouter) -> None:
+def test_missing_patient_is_no_data_not_an_error(
+    client: TestClient, complete: dict[str, Any], respx_mock: respx.MockRouter
+) -> None:
     del complete["patient"]
     respx_mock.get(f"{FHIR}/Patient/p1").respond(404, json={"resourceType": "OperationOutcome", "issue": []})
 
@@ -151,7 +161,9 @@ def test_fhir_failure_is_412_naming_the_key(
     assert issue["expression"] == ["prefetch.conditions"]
 
 
-def test_next_link_to_another_host_is_not_followed(client: TestClient, complete: dict[str, Any], respx_mock: respx.MockRouter) -> None:
+def test_next_link_to_another_host_is_not_followed(
+    client: TestClient, complete: dict[str, Any], respx_mock: respx.MockRouter
+) -> None:
     del complete["biomarkers"]
     respx_mock.get(f"{FHIR}/Observation").respond(json=f.searchset([], next_url="https://attacker.example.net/steal"))
     attacker = respx_mock.route(host="attacker.example.net").respond(json=f.searchset([]))
@@ -165,11 +177,15 @@ def test_next_link_to_another_host_is_not_followed(client: TestClient, complete:
 
 @pytest.fixture
 def slow_client(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings.model_copy(update={"hook_deadline_seconds": 0.3, "fhir_request_timeout_seconds": 30}))) as c:
+    with TestClient(
+        create_app(settings.model_copy(update={"hook_deadline_seconds": 0.3, "fhir_request_timeout_seconds": 30}))
+    ) as c:
         yield c
 
 
-def test_deadline_bounds_a_hanging_fhir_server(slow_client: TestClient, complete: dict[str, Any], respx_mock: respx.MockRouter) -> None:
+def test_deadline_bounds_a_hanging_fhir_server(
+    slow_client: TestClient, complete: dict[str, Any], respx_mock: respx.MockRouter
+) -> None:
     del complete["biomarkers"]
 
     async def hang(request: httpx.Request) -> httpx.Response:
@@ -184,7 +200,9 @@ def test_deadline_bounds_a_hanging_fhir_server(slow_client: TestClient, complete
     assert "deadline" in response.json()["issue"][0]["diagnostics"]
 
 
-def test_page_cap_stops_paging_and_says_so(settings: Settings, complete: dict[str, Any], respx_mock: respx.MockRouter) -> None:
+def test_page_cap_stops_paging_and_says_so(
+    settings: Settings, complete: dict[str, Any], respx_mock: respx.MockRouter
+) -> None:
     del complete["biomarkers"]
     respx_mock.get(f"{FHIR}/Observation").mock(
         side_effect=lambda request: httpx.Response(200, json=f.searchset([], next_url=f"{FHIR}/Observation?page=next"))
@@ -201,13 +219,21 @@ def test_page_cap_stops_paging_and_says_so(settings: Settings, complete: dict[st
 
 @pytest.mark.parametrize(
     ("server", "status"),
-    [("https://fhir.example.org/r4", 200), ("https://fhir.example.org.evil.net/r4", 412), ("https://other.example.org", 412)],
+    [
+        ("https://fhir.example.org/r4", 200),
+        ("https://fhir.example.org.evil.net/r4", 412),
+        ("https://other.example.org", 412),
+    ],
 )
-def test_fhir_server_allowlist(settings: Settings, complete: dict[str, Any], respx_mock: respx.MockRouter, server: str, status: int) -> None:
+def test_fhir_server_allowlist(
+    settings: Settings, complete: dict[str, Any], respx_mock: respx.MockRouter, server: str, status: int
+) -> None:
     del complete["patient"]
     respx_mock.get(f"{server}/Patient/p1").respond(json=f.patient())
 
-    with TestClient(create_app(settings.model_copy(update={"fhir_server_allowlist": ["https://fhir.example.org/"]}))) as guarded:
+    with TestClient(
+        create_app(settings.model_copy(update={"fhir_server_allowlist": ["https://fhir.example.org/"]}))
+    ) as guarded:
         response = post(guarded, f.hook_request("patient-view", prefetch=complete, fhir_server=server, token=TOKEN))
 
     assert response.status_code == status
@@ -221,7 +247,10 @@ def test_access_token_and_patient_data_never_reach_the_log(
     respx_mock.get(f"{FHIR}/Observation").respond(json=f.searchset([HER2_3PLUS]))
     caplog.set_level(logging.DEBUG)
 
-    assert post(client, f.hook_request("patient-view", prefetch=complete, fhir_server=FHIR, token=TOKEN)).status_code == 200
+    assert (
+        post(client, f.hook_request("patient-view", prefetch=complete, fhir_server=FHIR, token=TOKEN)).status_code
+        == 200
+    )
 
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert "hook=her2-patient-view" in logged
@@ -238,10 +267,14 @@ def test_fhir_server_alias_routes_calls_and_links_to_the_service_side_name(
     respx_mock.get("http://hapi:8080/fhir/Observation").respond(
         json=f.searchset([], next_url="http://localhost:8090/fhir/Observation?page=2")
     )
-    aliased = settings.model_copy(update={"fhir_server_aliases": {"http://localhost:8090/fhir": "http://hapi:8080/fhir"}})
+    aliased = settings.model_copy(
+        update={"fhir_server_aliases": {"http://localhost:8090/fhir": "http://hapi:8080/fhir"}}
+    )
 
     with TestClient(create_app(aliased)) as client:
-        response = post(client, f.hook_request("patient-view", prefetch=complete, fhir_server="http://localhost:8090/fhir"))
+        response = post(
+            client, f.hook_request("patient-view", prefetch=complete, fhir_server="http://localhost:8090/fhir")
+        )
 
     assert response.status_code == 200
     assert [c.request.url.host for c in respx_mock.calls] == ["hapi", "hapi"]

@@ -41,11 +41,28 @@ def _without(body: dict[str, Any], *path: str) -> dict[str, Any]:
         (_patient_view(context={"userId": "Organization/1", "patientId": "1"}), "context.userId"),
         (_patient_view(fhirServer="not a url"), "fhirServer"),
         (
-            _patient_view(fhirAuthorization={"access_token": "t", "token_type": "Bearer", "expires_in": 300, "scope": "s", "subject": "c"}),
+            _patient_view(
+                fhirAuthorization={
+                    "access_token": "t",
+                    "token_type": "Bearer",
+                    "expires_in": 300,
+                    "scope": "s",
+                    "subject": "c",
+                }
+            ),
             "fhirAuthorization",
         ),
         (
-            _patient_view(fhirServer="https://fhir.example.org", fhirAuthorization={"access_token": "t", "token_type": "MAC", "expires_in": 300, "scope": "s", "subject": "c"}),
+            _patient_view(
+                fhirServer="https://fhir.example.org",
+                fhirAuthorization={
+                    "access_token": "t",
+                    "token_type": "MAC",
+                    "expires_in": 300,
+                    "scope": "s",
+                    "subject": "c",
+                },
+            ),
             "fhirAuthorization.token_type",
         ),
         (_patient_view(prefetch={"patient": {"id": "no-resource-type"}}), "prefetch"),
@@ -74,9 +91,21 @@ def _order_select(**context: Any) -> dict[str, Any]:
         (_order_select(selections=["MedicationRequest/other"]), "context.selections"),
         (_order_select(draftOrders=None), "context.draftOrders"),
         (_order_select(draftOrders={"resourceType": "Patient", "id": "x"}), "context.draftOrders"),
-        (_order_select(draftOrders={"resourceType": "Bundle", "entry": [{"resource": {"resourceType": "MedicationRequest"}}]}), "context.draftOrders"),
+        (
+            _order_select(
+                draftOrders={"resourceType": "Bundle", "entry": [{"resource": {"resourceType": "MedicationRequest"}}]}
+            ),
+            "context.draftOrders",
+        ),
     ],
-    ids=["no-selections", "empty-selections", "selection-not-in-draft", "no-draft-orders", "not-a-bundle", "entry-without-id"],
+    ids=[
+        "no-selections",
+        "empty-selections",
+        "selection-not-in-draft",
+        "no-draft-orders",
+        "not-a-bundle",
+        "entry-without-id",
+    ],
 )
 def test_invalid_order_select_context_names_the_field(client: TestClient, body: dict[str, Any], field: str) -> None:
     response = client.post("/cds-services/her2-order-select", json=body)
@@ -101,7 +130,12 @@ def test_body_that_is_not_a_json_object_is_400(client: TestClient, raw: bytes) -
 
 
 def test_hook_that_does_not_match_the_service_is_400(client: TestClient) -> None:
-    body = f.hook_request("order-select", prefetch={}, selections=["MedicationRequest/mr1"], draftOrders=f.draft_orders(f.medication_request("mr1")))
+    body = f.hook_request(
+        "order-select",
+        prefetch={},
+        selections=["MedicationRequest/mr1"],
+        draftOrders=f.draft_orders(f.medication_request("mr1")),
+    )
 
     response = client.post("/cds-services/her2-patient-view", json=body)
 

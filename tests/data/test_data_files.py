@@ -19,7 +19,11 @@ SCHEMAS = {
 }
 EXAMPLES = REPO_ROOT / "examples" / "fhir"
 SHARED_EXAMPLES = REPO_ROOT.parent / "shared" / "external" / "fhir-examples"
-BUNDLES = sorted(p for p in (REPO_ROOT / "examples").rglob("*.json") if '"resourceType": "Bundle"' in p.read_text(encoding="utf-8")[:200])
+BUNDLES = sorted(
+    p
+    for p in (REPO_ROOT / "examples").rglob("*.json")
+    if '"resourceType": "Bundle"' in p.read_text(encoding="utf-8")[:200]
+)
 
 
 def test_every_mapping_file_has_a_schema_and_loads() -> None:

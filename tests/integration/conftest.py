@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from cds_service.examples import load_examples
 from cds_service.config import REPO_ROOT
+from cds_service.examples import load_examples
 
 SERVER_DIR = Path(__file__).resolve().parents[1] / "fhir_server"
 READY = "FHIR server listening on "

@@ -66,7 +66,10 @@ def test_trastuzumab_order_for_jenny_shows_her_recorded_result(client: TestClien
 
 
 def test_unknown_patient_is_an_empty_record(client: TestClient, fhir_base: str) -> None:
-    assert hook(client, "her2-patient-view", f.hook_request("patient-view", patient_id="nobody", fhir_server=fhir_base)) == []
+    assert (
+        hook(client, "her2-patient-view", f.hook_request("patient-view", patient_id="nobody", fhir_server=fhir_base))
+        == []
+    )
 
 
 def test_unreachable_fhir_server_is_412(client: TestClient, fhir_base: str) -> None:
@@ -76,8 +79,13 @@ def test_unreachable_fhir_server_is_412(client: TestClient, fhir_base: str) -> N
 
     assert response.status_code == 412
     assert {i["expression"][0] for i in response.json()["issue"]} == {
-        "prefetch.patient", "prefetch.biomarkers", "prefetch.staging", "prefetch.safety",
-        "prefetch.conditions", "prefetch.medicationRequests", "prefetch.medicationStatements",
+        "prefetch.patient",
+        "prefetch.biomarkers",
+        "prefetch.staging",
+        "prefetch.safety",
+        "prefetch.conditions",
+        "prefetch.medicationRequests",
+        "prefetch.medicationStatements",
     }
 
 
@@ -97,7 +105,11 @@ async def test_paging_on_the_real_server_collects_every_page(fhir_base: str) -> 
 
 
 def test_synthetic_her2_positive_demo_lists_ihc_and_ish_newest_first(client: TestClient, fhir_base: str) -> None:
-    (card,) = hook(client, "her2-patient-view", f.hook_request("patient-view", patient_id="her2-demo-positive", fhir_server=fhir_base))
+    (card,) = hook(
+        client,
+        "her2-patient-view",
+        f.hook_request("patient-view", patient_id="her2-demo-positive", fhir_server=fhir_base),
+    )
 
     assert card["summary"] == "Latest HER2 result on file: Positive (2025-01-17; 2 earlier)"
     detail = card["detail"]

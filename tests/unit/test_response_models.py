@@ -30,8 +30,17 @@ def card(**fields: Any) -> Card:
             "selectionBehavior": "at-most-one",
         },
     ],
-    ids=["summary-140", "summary-empty", "indicator", "suggestions-without-behavior", "behavior-without-suggestions",
-         "empty-suggestions", "empty-links", "override-without-display", "two-recommended-at-most-one"],
+    ids=[
+        "summary-140",
+        "summary-empty",
+        "indicator",
+        "suggestions-without-behavior",
+        "behavior-without-suggestions",
+        "empty-suggestions",
+        "empty-links",
+        "override-without-display",
+        "two-recommended-at-most-one",
+    ],
 )
 def test_card_rules(fields: dict[str, Any]) -> None:
     with pytest.raises(ValidationError):

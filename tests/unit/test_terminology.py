@@ -33,14 +33,21 @@ def test_drug_recognition_by_code_then_name(concept: dict[str, object] | None, d
 def test_observation_and_condition_concepts() -> None:
     assert TERMS.observation_concept({"coding": [{"system": "http://loinc.org", "code": "18474-7"}]}) == "her2-ihc"
     assert TERMS.observation_concept({"coding": [{"system": "http://loinc.org", "code": "32996-1"}]}) is None
-    assert TERMS.condition_concept({"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "C50.912"}]}) == "breast-cancer"
+    assert (
+        TERMS.condition_concept({"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "C50.912"}]})
+        == "breast-cancer"
+    )
     assert TERMS.condition_concept({"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "C56"}]}) is None
 
 
 def test_bad_mapping_file_stops_loading_naming_file_and_field(tmp_path: Path) -> None:
     for name in ("observation-codes.yaml", "anti-her2-drugs.yaml", "condition-codes.yaml"):
         (tmp_path / name).write_text((REPO_ROOT / "mappings" / name).read_text(encoding="utf-8"), encoding="utf-8")
-    broken = (tmp_path / "anti-her2-drugs.yaml").read_text(encoding="utf-8").replace("status: verified", "status: probably", 1)
+    broken = (
+        (tmp_path / "anti-her2-drugs.yaml")
+        .read_text(encoding="utf-8")
+        .replace("status: verified", "status: probably", 1)
+    )
     (tmp_path / "anti-her2-drugs.yaml").write_text(broken, encoding="utf-8")
 
     with pytest.raises(DataFileError) as error:

@@ -67,7 +67,9 @@ def _assert_action(action: Any) -> None:
         assert isinstance(action.get("resource"), dict) and isinstance(action["resource"].get("resourceType"), str)
     else:  # @133-@135
         assert "resource" not in action
-        assert isinstance(action.get("resourceId"), str) and re.fullmatch(r"[A-Za-z]+/[A-Za-z0-9\-.]{1,64}", action["resourceId"])
+        assert isinstance(action.get("resourceId"), str) and re.fullmatch(
+            r"[A-Za-z]+/[A-Za-z0-9\-.]{1,64}", action["resourceId"]
+        )
 
 
 def _assert_card(card: Any) -> None:

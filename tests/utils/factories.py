@@ -58,7 +58,11 @@ def prefetch_for(
     prefetch: dict[str, dict[str, Any] | None] = {}
     for key, template in templates.items():
         if "?" not in template:
-            found = [r for r in resources if f"{r['resourceType']}/{r.get('id')}" == template.replace("{{context.patientId}}", patient_id)]
+            found = [
+                r
+                for r in resources
+                if f"{r['resourceType']}/{r.get('id')}" == template.replace("{{context.patientId}}", patient_id)
+            ]
             prefetch[key] = found[0] if found else None
         else:
             prefetch[key] = searchset([r for r in resources if _matches(template, r, patient_id)])
@@ -98,8 +102,14 @@ def breast_cancer(condition_id: str = "c1", patient_id: str = "p1") -> dict[str,
     return {
         "resourceType": "Condition",
         "id": condition_id,
-        "clinicalStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "active"}]},
-        "code": {"coding": [{"system": "http://snomed.info/sct", "code": "254837009", "display": "Malignant neoplasm of breast"}]},
+        "clinicalStatus": {
+            "coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "active"}]
+        },
+        "code": {
+            "coding": [
+                {"system": "http://snomed.info/sct", "code": "254837009", "display": "Malignant neoplasm of breast"}
+            ]
+        },
         "subject": {"reference": f"Patient/{patient_id}"},
     }
 
