@@ -19,6 +19,18 @@ def call(client: TestClient, service_id: str, body: dict[str, Any]) -> dict[str,
     return result
 
 
+def select(
+    templates: dict[str, str], *orders: dict[str, Any], record: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """An order-select call selecting the first order, with a complete prefetch of `record`."""
+    return f.hook_request(
+        "order-select",
+        prefetch=f.prefetch_for(templates, [f.patient(), *(record or [])], "p1"),
+        selections=[f"MedicationRequest/{orders[0]['id']}"],
+        draftOrders=f.draft_orders(*orders),
+    )
+
+
 def test_jenny_m_her2_result_listed_with_its_basis(client: TestClient, templates: dict[str, str]) -> None:
     """mCODE Jenny M: the HER2 interpretation (LOINC 48676-1 = Negative) shows with date and source."""
     resources = f.bundle_resources(f.JENNY_BUNDLE)
@@ -86,12 +98,7 @@ def test_entered_in_error_her2_result_is_not_used(client: TestClient, templates:
 def test_anti_her2_order_without_her2_result_warns(
     client: TestClient, templates: dict[str, str], order: dict[str, Any]
 ) -> None:
-    body = f.hook_request(
-        "order-select",
-        prefetch=f.prefetch_for(templates, [f.patient()], "p1"),
-        selections=["MedicationRequest/mr1"],
-        draftOrders=f.draft_orders(order),
-    )
+    body = select(templates, order)
 
     (card,) = call(client, "her2-order-select", body)["cards"]
 
@@ -103,12 +110,8 @@ def test_anti_her2_order_without_her2_result_warns(
 
 def test_anti_her2_order_with_her2_result_lists_it(client: TestClient, templates: dict[str, str]) -> None:
     her2 = f.observation("o1", HER2_IHC, value=f.coded(f.LOINC, "LA11843-2", "3+"), date="2025-01-15")
-    body = f.hook_request(
-        "order-select",
-        prefetch=f.prefetch_for(templates, [f.patient(), her2], "p1"),
-        selections=["MedicationRequest/mr1"],
-        draftOrders=f.draft_orders(f.medication_request("mr1"), with_type=False),
-    )
+    body = select(templates, f.medication_request("mr1"), record=[her2])
+    del body["context"]["draftOrders"]["type"]  # the Sandbox sends draftOrders without Bundle.type
 
     (card,) = call(client, "her2-order-select", body)["cards"]
 
@@ -118,13 +121,8 @@ def test_anti_her2_order_with_her2_result_lists_it(client: TestClient, templates
 
 
 def test_only_selected_orders_are_checked(client: TestClient, templates: dict[str, str]) -> None:
-    body = f.hook_request(
-        "order-select",
-        prefetch=f.prefetch_for(templates, [f.patient()], "p1"),
-        selections=["MedicationRequest/paclitaxel"],
-        draftOrders=f.draft_orders(
-            f.medication_request("paclitaxel", code="56946", text="paclitaxel"), f.medication_request("mr1")
-        ),
+    body = select(
+        templates, f.medication_request("paclitaxel", code="56946", text="paclitaxel"), f.medication_request("mr1")
     )
 
     assert call(client, "her2-order-select", body) == {"cards": []}
@@ -155,12 +153,7 @@ def test_medication_reference_to_contained_medication_is_resolved(
         {"resourceType": "Medication", "id": "med", "code": {"coding": [{"system": f.RXNORM, "code": "2267582"}]}}
     ]
     order["medicationReference"] = {"reference": "#med"}
-    body = f.hook_request(
-        "order-select",
-        prefetch=f.prefetch_for(templates, [f.patient()], "p1"),
-        selections=["MedicationRequest/mr1"],
-        draftOrders=f.draft_orders(order),
-    )
+    body = select(templates, order)
 
     (card,) = call(client, "her2-order-select", body)["cards"]
 
@@ -170,12 +163,7 @@ def test_medication_reference_to_contained_medication_is_resolved(
 def test_invalid_anti_her2_order_is_reported_not_guessed(client: TestClient, templates: dict[str, str]) -> None:
     order = f.medication_request("mr1")
     order["intent"] = 42  # not a FHIR code
-    body = f.hook_request(
-        "order-select",
-        prefetch=f.prefetch_for(templates, [f.patient()], "p1"),
-        selections=["MedicationRequest/mr1"],
-        draftOrders=f.draft_orders(order),
-    )
+    body = select(templates, order)
 
     (card,) = call(client, "her2-order-select", body)["cards"]
 
@@ -184,12 +172,7 @@ def test_invalid_anti_her2_order_is_reported_not_guessed(client: TestClient, tem
 
 
 def test_cards_keep_chinese_text_readable(client: TestClient, templates: dict[str, str]) -> None:
-    body = f.hook_request(
-        "order-select",
-        prefetch=f.prefetch_for(templates, [f.patient()], "p1"),
-        selections=["MedicationRequest/mr1"],
-        draftOrders=f.draft_orders(f.medication_request("mr1", code=None, text="注射用曲妥珠单抗")),
-    )
+    body = select(templates, f.medication_request("mr1", code=None, text="注射用曲妥珠单抗"))
 
     response = client.post("/cds-services/her2-order-select", json=body)
 
