@@ -2,8 +2,10 @@
 
 import logging
 import time
+import traceback
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import httpx
 from fastapi import FastAPI, Request, Response
@@ -11,7 +13,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from . import __version__
 from .api import discovery, feedback, services
-from .api.errors import install_error_handlers
+from .api.errors import Issue, install_error_handlers, outcome
 from .catalog import build_catalog
 from .config import Settings
 from .security import ClientVerifier, load_trusted_clients
@@ -21,6 +23,8 @@ from .terminology import load_terminology
 __all__ = ["create_app"]
 
 log = logging.getLogger("cds_service.http")
+# httpx logs every request URL at INFO, and FHIR URLs carry patient ids.
+logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 def create_app(settings: Settings | None = None, *, transport: httpx.AsyncBaseTransport | None = None) -> FastAPI:
@@ -30,6 +34,8 @@ def create_app(settings: Settings | None = None, *, transport: httpx.AsyncBaseTr
     terminology = load_terminology(settings.mappings_dir)
     catalog = build_catalog(terminology)
     trusted = load_trusted_clients(settings.trusted_clients_file) if settings.trusted_clients_file else None
+    if trusted is not None and not settings.public_base_url:
+        raise ValueError("HER2_CDS_PUBLIC_BASE_URL is required with trusted clients: it is the JWT audience")
     if trusted is None:
         log.warning("no trusted clients configured: CDS Hooks calls are not authenticated")
     if not settings.fhir_server_allowlist:
@@ -55,17 +61,17 @@ def create_app(settings: Settings | None = None, *, transport: httpx.AsyncBaseTr
     app.state.terminology = terminology
     app.state.catalog = catalog
 
-    app.add_middleware(
-        CORSMiddleware,
-        allow_origins=settings.cors_origins,
-        allow_methods=["GET", "POST", "OPTIONS"],
-        allow_headers=["Authorization", "Content-Type"],
-    )
-
     @app.middleware("http")
     async def access_log(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         started = time.perf_counter()
-        response = await call_next(request)
+        try:
+            response = await call_next(request)
+        except Exception as exc:
+            # Exception messages may quote patient data: log the type and where it arose, never the message.
+            frames = traceback.extract_tb(exc.__traceback__)[-4:]
+            where = " < ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in reversed(frames))
+            log.error("internal error %s at %s", type(exc).__name__, where)
+            response = outcome(500, [Issue("internal error", code="exception")])
         # Path only: it names the service, never the patient; query strings and bodies are not logged.
         log.info(
             "%s %s %d %.1fms",
@@ -75,6 +81,14 @@ def create_app(settings: Settings | None = None, *, transport: httpx.AsyncBaseTr
             (time.perf_counter() - started) * 1000,
         )
         return response
+
+    # Added last, so outermost: error responses carry CORS headers too.
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_methods=["GET", "POST", "OPTIONS"],
+        allow_headers=["Authorization", "Content-Type"],
+    )
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

@@ -76,7 +76,7 @@ def build_catalog(terminology: Terminology) -> Mapping[str, ServiceSpec]:
             ),
             context_model=OrderSelectContext,
             prefetch=prefetch,
-            evaluate=core_rules.order_select,
+            evaluate=core_rules.order_check,
         ),
         ServiceSpec(
             id="her2-order-sign",
@@ -88,7 +88,7 @@ def build_catalog(terminology: Terminology) -> Mapping[str, ServiceSpec]:
             ),
             context_model=OrderSignContext,
             prefetch=prefetch,
-            evaluate=core_rules.order_sign,
+            evaluate=core_rules.order_check,
         ),
     )
     return MappingProxyType({spec.id: spec for spec in specs})

@@ -21,6 +21,9 @@ class Settings(BaseSettings):
     # Feedback store: any SQLAlchemy URL; the default is an embedded SQLite file.
     database_url: str = f"sqlite:///{REPO_ROOT / 'var' / 'feedback.sqlite3'}"
 
+    # Larger requests get 413: a hook call with a full prefetch of a big record is a few MB at most.
+    max_request_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
+
     mappings_dir: Path = REPO_ROOT / "mappings"
     cards_dir: Path = REPO_ROOT / "cards"
 
@@ -38,7 +41,7 @@ class Settings(BaseSettings):
     # Client authentication: a YAML allowlist of JWT issuers (see config/trusted-clients.example.yaml).
     # When set, every call must carry a valid client JWT; when unset, calls are not authenticated.
     trusted_clients_file: Path | None = None
-    # The service's URL as clients see it (behind a proxy), for the JWT `aud` check.
+    # The service's URL as clients see it (e.g. https://cds.example.org), for the JWT `aud` check.
     public_base_url: str | None = None
 
     # Browser clients such as the CDS Hooks Sandbox need CORS; "*" is safe here because no cookies are used.

@@ -64,12 +64,13 @@ async def authenticate(request: Request) -> None:
     if verifier is None:
         return
     settings: Settings = request.app.state.settings
-    base = (settings.public_base_url or str(request.base_url)).rstrip("/")
+    # The audience comes from configuration, never from the Host header a caller controls.
+    audience = str(settings.public_base_url).rstrip("/") + request.url.path
     try:
-        await verifier.verify(request.headers.get("Authorization"), audience=base + request.url.path)
+        await verifier.verify(request.headers.get("Authorization"), audience=audience)
     except Unauthorized as exc:
         log.info("401 on %s: %s", request.url.path, exc)
-        raise ApiError(401, [Issue("unauthorized", code="login")]) from None
+        raise ApiError(401, [Issue("unauthorized", code="login")], {"WWW-Authenticate": "Bearer"}) from None
 
 
 SettingsDep = Annotated[Settings, Depends(_settings)]
@@ -81,9 +82,15 @@ ServiceDep = Annotated[ServiceSpec, Depends(_service)]
 
 
 async def read_json(request: Request) -> dict[str, Any]:
+    limit: int = request.app.state.settings.max_request_bytes
+    raw = b""
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > limit:
+            raise ApiError(413, [Issue(f"request body larger than {limit} bytes", code="too-costly")])
     try:
-        body = json.loads(await request.body())
-    except (ValueError, UnicodeDecodeError):
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise ApiError(400, [Issue("request body is not valid JSON", code="structure")]) from None
     if not isinstance(body, dict):
         raise ApiError(400, [Issue("request body must be a JSON object", code="structure")])

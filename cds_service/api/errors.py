@@ -1,6 +1,5 @@
 """Errors as FHIR OperationOutcome JSON: visible, naming the field, never a stack trace or a fake 200."""
 
-import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -11,9 +10,7 @@ from fhir.resources.R4B.operationoutcome import OperationOutcome
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException
 
-__all__ = ["ApiError", "Issue", "install_error_handlers", "validation_issues"]
-
-log = logging.getLogger("cds_service.api")
+__all__ = ["ApiError", "Issue", "install_error_handlers", "outcome", "validation_issues"]
 
 
 class Issue:
@@ -30,15 +27,18 @@ class Issue:
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, issues: Sequence[Issue]) -> None:
+    def __init__(self, status: int, issues: Sequence[Issue], headers: dict[str, str] | None = None) -> None:
         super().__init__("; ".join(i.diagnostics for i in issues))
         self.status = status
         self.issues = list(issues)
+        self.headers = headers
 
 
-def outcome(status: int, issues: Sequence[Issue]) -> JSONResponse:
+def outcome(status: int, issues: Sequence[Issue], headers: dict[str, str] | None = None) -> JSONResponse:
     body = OperationOutcome.model_validate({"issue": [i.as_json() for i in issues]})
-    return JSONResponse(body.model_dump(mode="json", exclude_none=True, by_alias=True), status_code=status)
+    return JSONResponse(
+        body.model_dump(mode="json", exclude_none=True, by_alias=True), status_code=status, headers=headers
+    )
 
 
 def validation_issues(exc: ValidationError, prefix: str = "") -> list[Issue]:
@@ -53,7 +53,7 @@ def validation_issues(exc: ValidationError, prefix: str = "") -> list[Issue]:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
-        return outcome(exc.status, exc.issues)
+        return outcome(exc.status, exc.issues, exc.headers)
 
     @app.exception_handler(HTTPException)
     async def _http_error(_: Request, exc: HTTPException) -> JSONResponse:
@@ -64,15 +64,3 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _request_invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         issues = [Issue(f"{'.'.join(map(str, e['loc']))}: {e['msg']}") for e in exc.errors()]
         return outcome(400, issues)
-
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        # The type and location go to the log; the message may hold patient data, so it does not.
-        log.error(
-            "internal error on %s %s: %s",
-            request.method,
-            request.url.path,
-            type(exc).__name__,
-            exc_info=(type(exc), exc, None),
-        )
-        return outcome(500, [Issue("internal error", code="exception")])

@@ -9,6 +9,7 @@ import httpx
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
+from ..clinical.record import medications_to_fetch
 from ..config import Settings
 from ..fhir import DataUnavailable, FhirClient, FhirError, gather_patient_data
 from ..hooks.request import HookRequest
@@ -74,6 +75,7 @@ async def call_service(
             hook_request.prefetch,
             fhir_client_factory(hook_request, http, settings),
             deadline_seconds=settings.hook_deadline_seconds - (time.perf_counter() - started),
+            extra_reads=medications_to_fetch(context.orders_to_check(), hook_request.context.get("draftOrders")),
         )
     except DataUnavailable as exc:
         log.warning(

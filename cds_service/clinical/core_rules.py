@@ -13,12 +13,20 @@ from fhir.resources.R4B.servicerequest import ServiceRequest
 from pydantic import ValidationError
 
 from ..fhir import PatientData
-from ..hooks.request import HookContext, OrderSelectContext, OrderSignContext
+from ..hooks.request import HookContext, OrderSignContext
 from ..hooks.response import Action, Card, Coding, Link, OverrideReason, Source, Suggestion
 from ..terminology import Terminology
-from .record import describe_value, effective_date, is_usable, medication_concept, reference_of
+from .record import (
+    describe_value,
+    effective_date,
+    external_medication,
+    first_display,
+    is_usable,
+    medication_concept,
+    reference_of,
+)
 
-__all__ = ["Her2Result", "her2_results", "order_select", "order_sign", "patient_view"]
+__all__ = ["Her2Result", "her2_results", "order_check", "patient_view"]
 
 RULE_SYSTEM = "urn:her2-cds:rule"
 CONSENSUS = "Li J et al. Chinese expert consensus on HER2-targeted breast cancer. Transl Breast Cancer Res 2025;6:21"
@@ -68,8 +76,7 @@ def her2_results(data: PatientData, terminology: Terminology) -> tuple[list[Her2
         except ValidationError:
             unreadable.append(reference_of(raw))
             continue
-        codings = (raw.get("code") or {}).get("coding") or []
-        test = next((c.get("display") for c in codings if c.get("display")), None) or concept
+        test = first_display(raw.get("code")) or concept
         results.append(Her2Result(reference_of(raw), test, describe_value(raw), effective_date(raw)))
     results.sort(key=lambda r: r.date or "", reverse=True)
     return results, unreadable
@@ -77,9 +84,7 @@ def her2_results(data: PatientData, terminology: Terminology) -> tuple[list[Her2
 
 def _has_breast_cancer(data: PatientData, terminology: Terminology) -> bool:
     return any(
-        terminology.condition_concept(c.get("code")) == "breast-cancer" and is_usable(c)
-        for c in data.of("conditions")
-        if ((c.get("verificationStatus") or {}).get("coding") or [{}])[0].get("code") != "entered-in-error"
+        terminology.condition_concept(c.get("code")) == "breast-cancer" and is_usable(c) for c in data.of("conditions")
     )
 
 
@@ -161,97 +166,88 @@ def patient_view(context: HookContext, data: PatientData, terminology: Terminolo
     return [card, *_truncation_card(data)]
 
 
-def _anti_her2_orders(
-    orders: Sequence[Mapping[str, Any]], draft_orders: Mapping[str, Any], terminology: Terminology
-) -> list[tuple[Mapping[str, Any], str]]:
-    found = []
-    for order in orders:
+def _fetched_medications(data: PatientData) -> dict[str, Mapping[str, Any]]:
+    return {key: found[0] for key, found in data.resources.items() if key.startswith("Medication/") and found}
+
+
+def _unidentified_order_card(order: Mapping[str, Any], reference: str, reason: str) -> Card:
+    return Card(
+        summary="Ordered medication could not be identified: HER2 checks not applied",
+        detail=(
+            f"Order `{reference_of(order)}` names its drug only as `{reference}`, which could not be read "
+            f"({reason}). If it is an anti-HER2 drug, check HER2 status yourself.\n\n**Rule** `core-order-readable`"
+        ),
+        indicator="warning",
+        source=_source(SERVICE, "core-order-readable", "Order readable", consensus=False),
+    )
+
+
+def order_check(context: HookContext, data: PatientData, terminology: Terminology) -> list[Card]:
+    """order-select (the selected orders) and order-sign (all draft orders)."""
+    assert isinstance(context, OrderSignContext)
+    fetched = _fetched_medications(data)
+    matched: list[tuple[Mapping[str, Any], str]] = []
+    cards: list[Card] = []
+    for order in context.orders_to_check():
         if order.get("resourceType") != "MedicationRequest":
             continue
-        drug = terminology.drug(medication_concept(order, draft_orders))
+        concept = medication_concept(order, context.draftOrders, fetched)
+        reference = external_medication(order)
+        if concept is None and reference:
+            cards.append(
+                _unidentified_order_card(order, reference, data.unavailable.get(reference, "not on the FHIR server"))
+            )
+        drug = terminology.drug(concept)
         if drug:
-            found.append((order, drug))
-    return found
-
-
-def _order_cards(
-    context: OrderSignContext, orders: Sequence[Mapping[str, Any]], data: PatientData, terminology: Terminology
-) -> list[Card]:
-    matched = _anti_her2_orders(orders, context.draftOrders, terminology)
+            matched.append((order, drug))
     if not matched:
-        return []  # non-anti-HER2 orders get no noise
+        return [*cards, *_truncation_card(data)] if cards else []  # non-anti-HER2 orders get no noise
     results, unreadable = her2_results(data, terminology)
-    cards: list[Card] = []
-    for order, drug in matched:
-        name = drug.replace("-", " ")
-        try:
-            MedicationRequest.model_validate(order)
-        except ValidationError as exc:
-            field = ".".join(str(p) for p in exc.errors()[0]["loc"])
-            cards.append(
-                Card(
-                    summary=f"{name.capitalize()} order could not be checked: not a valid MedicationRequest",
-                    detail=(
-                        f"`{reference_of(order)}` fails FHIR validation at `{field}`.\n\n**Rule** `core-order-readable`"
-                    ),
-                    indicator="warning",
-                    source=_source(SERVICE, "core-order-readable", "Order readable", consensus=False),
-                )
-            )
-            continue
-        if results:
-            cards.append(
-                Card(
-                    summary=_latest(results, f"{name.capitalize()} order: latest HER2 result"),
-                    detail=f"Order `{reference_of(order)}`.\n\n"
-                    + _basis(results, unreadable, "core-order-her2-results"),
-                    indicator="info",
-                    source=_source(
-                        SERVICE, "core-order-her2-results", "HER2 results for an anti-HER2 order", consensus=False
-                    ),
-                )
-            )
-        else:
-            cards.append(
-                Card(
-                    summary=f"{name.capitalize()} ordered but no HER2 result on file",
-                    detail=(
-                        f"Order `{reference_of(order)}`. Anti-HER2 therapy rests on a HER2-positive result: IHC 3+, "
-                        "or IHC 2+ with ISH amplification (consensus statement C3; stated).\n\n"
-                        + _basis(results, unreadable, "core-order-her2-missing")
-                    ),
-                    indicator="warning",
-                    source=_source(
-                        CONSENSUS, "core-order-her2-missing", "HER2 result before anti-HER2 therapy", consensus=True
-                    ),
-                    suggestions=[_order_her2_test(context.patientId, "Order HER2 IHC before starting")],
-                    selectionBehavior="at-most-one",
-                    overrideReasons=[
-                        OverrideReason(
-                            system=RULE_SYSTEM,
-                            code="result-elsewhere",
-                            display="HER2-positive result documented elsewhere",
-                        ),
-                        OverrideReason(
-                            system=RULE_SYSTEM, code="trial-protocol", display="Given under a clinical trial protocol"
-                        ),
-                    ],
-                    links=[CONSENSUS_LINK],
-                )
-            )
+    cards.extend(_anti_her2_order_card(context, order, drug, results, unreadable) for order, drug in matched)
     return [*cards, *_truncation_card(data)]
 
 
-def _entries(bundle: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
-    return {reference_of(e["resource"]): e["resource"] for e in bundle.get("entry") or ()}
-
-
-def order_select(context: HookContext, data: PatientData, terminology: Terminology) -> list[Card]:
-    assert isinstance(context, OrderSelectContext)
-    entries = _entries(context.draftOrders)
-    return _order_cards(context, [entries[s] for s in context.selections], data, terminology)
-
-
-def order_sign(context: HookContext, data: PatientData, terminology: Terminology) -> list[Card]:
-    assert isinstance(context, OrderSignContext)
-    return _order_cards(context, list(_entries(context.draftOrders).values()), data, terminology)
+def _anti_her2_order_card(
+    context: HookContext,
+    order: Mapping[str, Any],
+    drug: str,
+    results: Sequence[Her2Result],
+    unreadable: Sequence[str],
+) -> Card:
+    name = drug.replace("-", " ").capitalize()
+    try:
+        MedicationRequest.model_validate(order)
+    except ValidationError as exc:
+        field = ".".join(str(p) for p in exc.errors()[0]["loc"])
+        return Card(
+            summary=f"{name} order could not be checked: not a valid MedicationRequest",
+            detail=f"`{reference_of(order)}` fails FHIR validation at `{field}`.\n\n**Rule** `core-order-readable`",
+            indicator="warning",
+            source=_source(SERVICE, "core-order-readable", "Order readable", consensus=False),
+        )
+    if results:
+        return Card(
+            summary=_latest(results, f"{name} order: latest HER2 result"),
+            detail=f"Order `{reference_of(order)}`.\n\n" + _basis(results, unreadable, "core-order-her2-results"),
+            indicator="info",
+            source=_source(SERVICE, "core-order-her2-results", "HER2 results for an anti-HER2 order", consensus=False),
+        )
+    return Card(
+        summary=f"{name} ordered but no HER2 result on file",
+        detail=(
+            f"Order `{reference_of(order)}`. Anti-HER2 therapy rests on a HER2-positive result: IHC 3+, "
+            "or IHC 2+ with ISH amplification (consensus statement C3; stated).\n\n"
+            + _basis(results, unreadable, "core-order-her2-missing")
+        ),
+        indicator="warning",
+        source=_source(CONSENSUS, "core-order-her2-missing", "HER2 result before anti-HER2 therapy", consensus=True),
+        suggestions=[_order_her2_test(context.patientId, "Order HER2 IHC before starting")],
+        selectionBehavior="at-most-one",
+        overrideReasons=[
+            OverrideReason(
+                system=RULE_SYSTEM, code="result-elsewhere", display="HER2-positive result documented elsewhere"
+            ),
+            OverrideReason(system=RULE_SYSTEM, code="trial-protocol", display="Given under a clinical trial protocol"),
+        ],
+        links=[CONSENSUS_LINK],
+    )

@@ -1,85 +1,130 @@
 """Small, tolerant readers of raw FHIR JSON used to select and describe resources cheaply.
 
 Selection by code happens on raw dicts (cheap look-ups); only the selected resources are then
-validated with fhir.resources, so a large record costs little."""
+validated with fhir.resources, so a large record costs little. Every reader accepts malformed
+input (a string where an object belongs, a list where a code belongs) without raising."""
 
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["describe_value", "effective_date", "medication_concept", "reference_of"]
+from ..terminology import codings, text
+
+__all__ = [
+    "as_map",
+    "describe_value",
+    "effective_date",
+    "external_medication",
+    "first_display",
+    "is_usable",
+    "medication_concept",
+    "medications_to_fetch",
+    "reference_of",
+]
 
 _INACTIVE = {"entered-in-error", "cancelled"}
+_NOT_A_DIAGNOSIS = {"entered-in-error", "refuted"}
+
+
+def as_map(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def reference_of(resource: Mapping[str, Any]) -> str:
-    return f"{resource.get('resourceType')}/{resource.get('id', '?')}"
+    return f"{text(resource.get('resourceType')) or '?'}/{text(resource.get('id')) or '?'}"
 
 
 def is_usable(resource: Mapping[str, Any]) -> bool:
-    return resource.get("status") not in _INACTIVE
+    """Not retracted: an Observation or order with an inactive status, or a refuted Condition, is ignored."""
+    if text(resource.get("status")) in _INACTIVE:
+        return False
+    verification = {code for _, code, _ in codings(resource.get("verificationStatus"))}
+    return not verification & _NOT_A_DIAGNOSIS
 
 
 def effective_date(observation: Mapping[str, Any]) -> str | None:
     """The clinically relevant date (YYYY-MM-DD) of an Observation, if it has one."""
-    period = observation.get("effectivePeriod")
     for value in (
         observation.get("effectiveDateTime"),
         observation.get("effectiveInstant"),
-        period.get("start") if isinstance(period, Mapping) else None,
+        as_map(observation.get("effectivePeriod")).get("start"),
         observation.get("issued"),
     ):
-        if isinstance(value, str) and value:
-            return value[:10]
+        if text(value):
+            return str(value)[:10]
     return None
 
 
-def _concept_text(concept: Mapping[str, Any]) -> str | None:
-    for coding in concept.get("coding") or ():
-        if isinstance(coding, Mapping) and (coding.get("display") or coding.get("code")):
-            return str(coding.get("display") or coding.get("code"))
-    text = concept.get("text")
-    return str(text) if text else None
+def first_display(codeable: Any) -> str | None:
+    for _, code, display in codings(codeable):
+        if display or code:
+            return display or code
+    return text(as_map(codeable).get("text")) or None
 
 
 def describe_value(observation: Mapping[str, Any]) -> str:
     """The result as recorded, without interpretation."""
     if isinstance(observation.get("valueCodeableConcept"), Mapping):
-        return _concept_text(observation["valueCodeableConcept"]) or "coded value without display"
-    quantity = observation.get("valueQuantity")
-    if isinstance(quantity, Mapping) and "value" in quantity:
-        return f"{quantity['value']} {quantity.get('unit') or quantity.get('code') or ''}".strip()
+        return first_display(observation["valueCodeableConcept"]) or "coded value without display"
+    quantity = as_map(observation.get("valueQuantity"))
+    if "value" in quantity:
+        return f"{quantity['value']} {text(quantity.get('unit')) or text(quantity.get('code'))}".strip()
     ratio = observation.get("valueRatio")
     if isinstance(ratio, Mapping):
-        numerator = (ratio.get("numerator") or {}).get("value")
-        denominator = (ratio.get("denominator") or {}).get("value")
+        numerator = as_map(ratio.get("numerator")).get("value")
+        denominator = as_map(ratio.get("denominator")).get("value")
         return f"{numerator}:{denominator}"
     for key in ("valueString", "valueInteger", "valueBoolean"):
         if key in observation:
             return str(observation[key])
     if isinstance(observation.get("dataAbsentReason"), Mapping):
-        return f"no value ({_concept_text(observation['dataAbsentReason']) or 'data absent'})"
+        return f"no value ({first_display(observation['dataAbsentReason']) or 'data absent'})"
     return "no value recorded"
 
 
-def medication_concept(order: Mapping[str, Any], draft_orders: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
-    """The medication CodeableConcept of a MedicationRequest, following a contained or draft reference."""
+def medication_concept(
+    order: Mapping[str, Any], draft_orders: Mapping[str, Any] | None, fetched: Mapping[str, Mapping[str, Any]]
+) -> Mapping[str, Any] | None:
+    """The medication CodeableConcept of a MedicationRequest.
+
+    A `medicationReference` is followed into `contained`, the draft orders, or the Medications the
+    data stage fetched; failing those, its `display` is the concept's text."""
     concept = order.get("medicationCodeableConcept")
     if isinstance(concept, Mapping):
         return concept
-    reference = (order.get("medicationReference") or {}).get("reference")
-    if not isinstance(reference, str):
-        return None
+    reference = as_map(order.get("medicationReference"))
+    target = text(reference.get("reference"))
     candidates: list[Any] = []
-    if reference.startswith("#"):
-        candidates = [r for r in order.get("contained") or () if f"#{r.get('id')}" == reference]
-    elif draft_orders:
-        candidates = [
-            e.get("resource")
-            for e in draft_orders.get("entry") or ()
-            if isinstance(e.get("resource"), Mapping) and reference_of(e["resource"]) == reference
-        ]
+    if target.startswith("#"):
+        candidates = [r for r in as_list(order.get("contained")) if f"#{text(as_map(r).get('id'))}" == target]
+    elif target:
+        entries = [as_map(e).get("resource") for e in as_list(as_map(draft_orders).get("entry"))]
+        candidates = [r for r in entries if isinstance(r, Mapping) and reference_of(r) == target]
+        candidates.append(fetched.get(target))
     for medication in candidates:
-        code = medication.get("code") if isinstance(medication, Mapping) else None
+        code = as_map(medication).get("code")
         if isinstance(code, Mapping):
             return code
-    return None
+    return {"text": text(reference.get("display"))} if text(reference.get("display")) else None
+
+
+def external_medication(order: Mapping[str, Any]) -> str | None:
+    """`Medication/<id>` when the order names its drug only by reference to a separate resource."""
+    if isinstance(order.get("medicationCodeableConcept"), Mapping):
+        return None
+    target = text(as_map(order.get("medicationReference")).get("reference"))
+    return target if target.startswith("Medication/") else None
+
+
+def medications_to_fetch(orders: list[dict[str, Any]], draft_orders: Mapping[str, Any] | None) -> dict[str, str]:
+    """Medications that orders name only by reference, found neither in the request nor by display."""
+    wanted = {}
+    for order in orders:
+        reference = external_medication(order)
+        if order.get("resourceType") == "MedicationRequest" and reference:
+            if medication_concept(order, draft_orders, {}) is None:
+                wanted[reference] = reference
+    return wanted

@@ -24,16 +24,20 @@ class SearchResult:
 def bundle_resources(bundle: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Resources of a searchset or collection, without search-outcome OperationOutcomes."""
     found = []
-    for entry in bundle.get("entry") or ():
-        resource = entry.get("resource") if isinstance(entry, Mapping) else None
-        mode = (entry.get("search") or {}).get("mode") if isinstance(entry, Mapping) else None
-        if isinstance(resource, dict) and mode != "outcome":
-            found.append(resource)
+    entries = bundle.get("entry")
+    for entry in entries if isinstance(entries, list) else ():
+        if not isinstance(entry, Mapping):
+            continue
+        search = entry.get("search")
+        mode = search.get("mode") if isinstance(search, Mapping) else None
+        if isinstance(entry.get("resource"), dict) and mode != "outcome":
+            found.append(entry["resource"])
     return found
 
 
 def next_link(bundle: Mapping[str, Any]) -> str | None:
-    for link in bundle.get("link") or ():
+    links = bundle.get("link")
+    for link in links if isinstance(links, list) else ():
         if isinstance(link, Mapping) and link.get("relation") == "next" and link.get("url"):
             return str(link["url"])
     return None
@@ -64,7 +68,8 @@ class FhirClient:
         if url.startswith(("http://", "https://")):
             # The bearer token may only travel to the fhirServer the client named.
             for known in (self.base_url, self._public_base):
-                if url == known or url.startswith(known + "/"):
+                # HAPI pages as `{base}?_getpages=…`, others as `{base}/Type?…`.
+                if url == known or url.startswith((known + "/", known + "?")):
                     return self.base_url + url[len(known) :]
             raise FhirError("link points outside fhirServer; not followed")
         return f"{self.base_url}/{url.lstrip('/')}"
@@ -72,6 +77,8 @@ class FhirClient:
     async def _get(self, url: str) -> dict[str, Any] | None:
         try:
             response = await self._http.get(self._absolute(url), headers=self._headers, timeout=self._timeout)
+        except httpx.PoolTimeout:
+            raise FhirError("no free connection to the FHIR server (connection pool busy)") from None
         except httpx.TimeoutException:
             raise FhirError("FHIR server timed out") from None
         except httpx.HTTPError as exc:

@@ -4,12 +4,15 @@
 - a key with `null`: the client says there is no data; not queried again;
 - a key with an OperationOutcome: the client failed to get it, so the service fetches it;
 - a missing key: fetched from fhirServer with the access token;
-- anything needed that cannot be had: DataUnavailable, which the API answers with 412."""
+- anything needed that cannot be had: DataUnavailable, which the API answers with 412.
+
+Besides the templates, a hook may ask for best-effort reads (e.g. the Medication an order names
+by reference); what they cannot get is reported in `PatientData.unavailable`, not raised."""
 
 import asyncio
 import re
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Literal
 from urllib.parse import quote
@@ -33,6 +36,7 @@ class PatientData:
     resources: Mapping[str, tuple[dict[str, Any], ...]]
     origin: Mapping[str, Origin]
     truncated: frozenset[str] = frozenset()  # keys whose paging stopped at the cap
+    unavailable: Mapping[str, str] = field(default_factory=dict)  # best-effort reads that failed, with why
 
     def of(self, *keys: str) -> tuple[dict[str, Any], ...]:
         return tuple(r for key in keys for r in self.resources.get(key, ()))
@@ -66,6 +70,7 @@ async def gather_patient_data(
     prefetch: Mapping[str, dict[str, Any] | None] | None,
     fhir: Callable[[], FhirClient],
     deadline_seconds: float,
+    extra_reads: Mapping[str, str] | None = None,
 ) -> PatientData:
     """`fhir` builds the client lazily and raises FhirError when the server cannot be used."""
     given = prefetch or {}
@@ -88,21 +93,33 @@ async def gather_patient_data(
         else:
             resources[key], origin[key] = (value,), "prefetch"
 
+    for key, url in (extra_reads or {}).items():
+        work[key], origin[key] = _fetch(url, url), "fhir"
+
     truncated: set[str] = set()
+    unavailable: dict[str, str] = {}
     if work:
         try:
             client = fhir()
         except FhirError as exc:
-            raise DataUnavailable({key: str(exc) for key in work}) from None
-        results = await _run_all({key: job(client) for key, job in work.items()}, deadline_seconds)
+            problems = {key: str(exc) for key in work}
+            results: dict[str, SearchResult] = {}
+        else:
+            results, problems = await _run_all({key: job(client) for key, job in work.items()}, deadline_seconds)
+        required = {key: reason for key, reason in problems.items() if key in templates}
+        if required:
+            raise DataUnavailable(required)
+        unavailable = problems
         for key, result in results.items():
             resources[key] = result.resources
             if result.truncated:
                 truncated.add(key)
-    return PatientData(resources=resources, origin=origin, truncated=frozenset(truncated))
+    return PatientData(resources=resources, origin=origin, truncated=frozenset(truncated), unavailable=unavailable)
 
 
-async def _run_all(jobs: Mapping[str, Awaitable[SearchResult]], deadline_seconds: float) -> dict[str, SearchResult]:
+async def _run_all(
+    jobs: Mapping[str, Awaitable[SearchResult]], deadline_seconds: float
+) -> tuple[dict[str, SearchResult], dict[str, str]]:
     tasks = {key: asyncio.ensure_future(job) for key, job in jobs.items()}
     done, pending = await asyncio.wait(tasks.values(), timeout=deadline_seconds)
     for task in pending:
@@ -118,6 +135,4 @@ async def _run_all(jobs: Mapping[str, Awaitable[SearchResult]], deadline_seconds
             results[key] = task.result()  # re-raises unexpected errors as bugs (500), never hidden
     if pending:
         await asyncio.gather(*pending, return_exceptions=True)
-    if problems:
-        raise DataUnavailable(problems)
-    return results
+    return results, problems

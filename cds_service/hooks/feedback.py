@@ -30,11 +30,11 @@ class OverrideReasonFeedback(_Lenient):
 
 
 class AcceptedSuggestion(_Lenient):
-    id: str = Field(min_length=1)
+    id: str = Field(min_length=1, max_length=128)
 
 
 class Feedback(_Lenient):
-    card: str = Field(min_length=1)
+    card: str = Field(min_length=1, max_length=128)
     outcome: Literal["accepted", "overridden"]
     acceptedSuggestions: list[AcceptedSuggestion] | None = None
     overrideReason: OverrideReasonFeedback | None = None

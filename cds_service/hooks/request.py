@@ -4,7 +4,7 @@ Unknown fields and `extension` objects are tolerated, as the spec requires."""
 
 import re
 import uuid
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationInfo, field_validator
 
@@ -15,7 +15,6 @@ __all__ = [
     "OrderSelectContext",
     "OrderSignContext",
     "PatientViewContext",
-    "draft_references",
 ]
 
 _FHIR_ID = r"[A-Za-z0-9\-.]{1,64}"
@@ -29,11 +28,18 @@ class _Lenient(BaseModel):
 
 class FhirAuthorization(_Lenient):
     access_token: str = Field(min_length=1)
-    token_type: Literal["Bearer"]
+    token_type: str
     expires_in: int
     scope: str = Field(min_length=1)
     subject: str = Field(min_length=1)
     patient: str | None = None
+
+    @field_validator("token_type")
+    @classmethod
+    def _bearer(cls, value: str) -> str:
+        if value.lower() != "bearer":  # OAuth token types are case-insensitive (RFC 6749 §5.1)
+            raise ValueError("must be Bearer")
+        return value
 
 
 class HookRequest(_Lenient):
@@ -104,12 +110,16 @@ class HookContext(_Lenient):
             raise ValueError(f"must be a reference to one of {', '.join(sorted(cls.user_types))}")
         return value
 
+    def orders_to_check(self) -> list[dict[str, Any]]:
+        """The orders the hook asks the service to look at (none outside the order hooks)."""
+        return []
+
 
 class PatientViewContext(HookContext):
     user_types = frozenset({"Practitioner", "PractitionerRole", "Patient", "RelatedPerson"})
 
 
-def _check_bundle(bundle: dict[str, Any]) -> dict[str, Any]:
+def _check_bundle(bundle: dict[str, Any], *, ids: bool) -> dict[str, Any]:
     if bundle.get("resourceType") != "Bundle":
         raise ValueError("must be a FHIR Bundle")
     entries = bundle.get("entry", [])
@@ -117,13 +127,15 @@ def _check_bundle(bundle: dict[str, Any]) -> dict[str, Any]:
         raise ValueError("Bundle.entry must be an array")
     for position, entry in enumerate(entries):
         resource = entry.get("resource") if isinstance(entry, dict) else None
-        if not isinstance(resource, dict) or not resource.get("resourceType") or not resource.get("id"):
-            raise ValueError(f"entry[{position}] must hold a resource with resourceType and id")
+        if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
+            raise ValueError(f"entry[{position}] must hold a resource with a resourceType")
+        if ids and not isinstance(resource.get("id"), str):
+            raise ValueError(f"entry[{position}] needs an id: selections refer to draft orders by id")
     return bundle
 
 
-def draft_references(bundle: dict[str, Any]) -> set[str]:
-    return {f"{e['resource']['resourceType']}/{e['resource']['id']}" for e in bundle.get("entry", [])}
+def _draft_resources(bundle: dict[str, Any]) -> list[dict[str, Any]]:
+    return [entry["resource"] for entry in bundle.get("entry", [])]
 
 
 class OrderSignContext(HookContext):
@@ -132,11 +144,20 @@ class OrderSignContext(HookContext):
     @field_validator("draftOrders")
     @classmethod
     def _bundle(cls, value: dict[str, Any]) -> dict[str, Any]:
-        return _check_bundle(value)
+        # Orders to be signed need no ids: nothing refers to them.
+        return _check_bundle(value, ids=False)
+
+    def orders_to_check(self) -> list[dict[str, Any]]:
+        return _draft_resources(self.draftOrders)
 
 
 class OrderSelectContext(OrderSignContext):
     selections: list[str] = Field(min_length=1)
+
+    @field_validator("draftOrders")
+    @classmethod
+    def _bundle(cls, value: dict[str, Any]) -> dict[str, Any]:
+        return _check_bundle(value, ids=True)
 
     @field_validator("selections")
     @classmethod
@@ -144,7 +165,12 @@ class OrderSelectContext(OrderSignContext):
         draft_orders = info.data.get("draftOrders")
         if draft_orders is None:  # already reported as a draftOrders error
             return value
-        missing = [s for s in value if s not in draft_references(draft_orders)]
+        known = {f"{r['resourceType']}/{r['id']}" for r in _draft_resources(draft_orders)}
+        missing = [s for s in value if s not in known]
         if missing:
-            raise ValueError(f"not found in draftOrders: {', '.join(missing)}")
+            raise ValueError(f"not found in draftOrders: {', '.join(missing[:5])}")
         return value
+
+    def orders_to_check(self) -> list[dict[str, Any]]:
+        selected = set(self.selections)
+        return [r for r in _draft_resources(self.draftOrders) if f"{r['resourceType']}/{r['id']}" in selected]

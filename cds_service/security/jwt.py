@@ -20,6 +20,9 @@ log = logging.getLogger("cds_service.security")
 ALGORITHMS = frozenset({"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512"})
 LEEWAY_SECONDS = 60
 JWKS_TTL_SECONDS = 300
+# A token naming an unknown kid triggers at most one early refetch of its JWK Set per this interval,
+# so forged tokens cannot make the service hammer a client's key server.
+JWKS_REFRESH_INTERVAL_SECONDS = 60
 
 
 class Unauthorized(Exception):
@@ -41,9 +44,10 @@ class ClientVerifier:
             raise Unauthorized(f"invalid token ({type(exc).__name__}: {exc})") from None
 
     async def _verify(self, authorization: str | None, audience: str) -> dict[str, Any]:
-        if not authorization or not authorization.startswith("Bearer "):
+        scheme, _, token = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
             raise Unauthorized("no bearer token")
-        token = authorization.removeprefix("Bearer ").strip()
+        token = token.strip()
         header = jwt.get_unverified_header(token)
         if header.get("alg") not in ALGORITHMS:
             raise Unauthorized(f"algorithm {header.get('alg')!r} not accepted")
@@ -82,18 +86,24 @@ class ClientVerifier:
     async def _key(self, client: TrustedClient, header: Mapping[str, Any]) -> Any:
         jku = header.get("jku")
         if jku is not None and jku not in client.jku:
-            raise Unauthorized("jku not on the issuer's allowlist")
+            if client.jwks is None:
+                raise Unauthorized("jku not on the issuer's allowlist")
+            jku = None  # never fetched: the keys exchanged out of band decide
         if jku is None and client.jwks is None:
             raise Unauthorized("no jku and no out-of-band keys for this issuer")
         keys = await self._jwks(jku, refresh=False) if jku else client.jwks["keys"]  # type: ignore[index]
         found = _find(keys, header["kid"])
-        if found is None and jku:  # keys may have rotated: fetch once more
+        if found is None and jku and self._may_refresh(jku):  # keys may have rotated
             found = _find(await self._jwks(jku, refresh=True), header["kid"])
         if found is None:
             raise Unauthorized("kid not found")
         if found.get("alg") not in (None, header["alg"]):
             raise Unauthorized("alg does not match the key")
         return jwt.PyJWK(found, algorithm=header["alg"]).key
+
+    def _may_refresh(self, url: str) -> bool:
+        fetched_at = self._jwks_cache.get(url, (float("-inf"), []))[0]
+        return time.monotonic() - fetched_at >= JWKS_REFRESH_INTERVAL_SECONDS
 
     async def _jwks(self, url: str, *, refresh: bool) -> list[dict[str, Any]]:
         cached = self._jwks_cache.get(url)

@@ -1,6 +1,6 @@
 """Terminology as data: code → concept look-ups built once from mappings/."""
 
-from .loader import Terminology, load_terminology
+from .loader import Terminology, codings, load_terminology, text
 from .models import CodeEntry
 
-__all__ = ["CodeEntry", "Terminology", "load_terminology"]
+__all__ = ["CodeEntry", "Terminology", "codings", "load_terminology", "text"]

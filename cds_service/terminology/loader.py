@@ -1,7 +1,7 @@
 """Build immutable look-up tables from mappings/ once, at start-up."""
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -10,7 +10,7 @@ from typing import Any
 from ..datafiles import load_model
 from .models import ConditionCodeFile, DrugFile, ObservationCodeFile
 
-__all__ = ["Terminology", "load_terminology"]
+__all__ = ["Terminology", "codings", "load_terminology", "text"]
 
 OBSERVATION_CODES_FILE = "observation-codes.yaml"
 DRUGS_FILE = "anti-her2-drugs.yaml"
@@ -26,43 +26,50 @@ class Terminology:
     condition_codes: Mapping[tuple[str, str], str]  # (system, code) -> concept id
     condition_prefixes: tuple[tuple[str, str, str], ...]  # (system, code prefix, concept id)
 
-    def condition_concept(self, codeable: Mapping[str, Any] | None) -> str | None:
-        for coding in _codings(codeable):
-            system, code = coding.get("system", ""), coding.get("code", "")
+    def condition_concept(self, codeable: Any) -> str | None:
+        for system, code, _ in codings(codeable):
             concept = self.condition_codes.get((system, code))
             if concept:
                 return concept
             for prefix_system, prefix, prefix_concept in self.condition_prefixes:
-                if system == prefix_system and isinstance(code, str) and code.startswith(prefix):
+                if system == prefix_system and code.startswith(prefix):
                     return prefix_concept
         return None
 
-    def observation_concept(self, codeable: Mapping[str, Any] | None) -> str | None:
-        for coding in _codings(codeable):
-            concept = self.observation_concepts.get((coding.get("system", ""), coding.get("code", "")))
+    def observation_concept(self, codeable: Any) -> str | None:
+        for system, code, _ in codings(codeable):
+            concept = self.observation_concepts.get((system, code))
             if concept:
                 return concept
         return None
 
-    def drug(self, codeable: Mapping[str, Any] | None) -> str | None:
+    def drug(self, codeable: Any) -> str | None:
         """The anti-HER2 drug a medication concept names, by code first, then by name."""
-        for coding in _codings(codeable):
-            drug = self.drug_codes.get((coding.get("system", ""), coding.get("code", "")))
+        found = codings(codeable)
+        for system, code, _ in found:
+            drug = self.drug_codes.get((system, code))
             if drug:
                 return drug
-        texts = [codeable.get("text", "")] if codeable else []
-        texts += [coding.get("display", "") for coding in _codings(codeable)]
+        texts = [text(codeable.get("text")) if isinstance(codeable, Mapping) else ""] + [d for _, _, d in found]
         for pattern, drug in self.drug_names:
-            if any(isinstance(t, str) and pattern.search(t) for t in texts):
+            if any(pattern.search(t) for t in texts if t):
                 return drug
         return None
 
 
-def _codings(codeable: Mapping[str, Any] | None) -> Iterable[Mapping[str, Any]]:
-    if not isinstance(codeable, Mapping):
-        return ()
-    codings = codeable.get("coding")
-    return [c for c in codings if isinstance(c, Mapping)] if isinstance(codings, list) else ()
+def text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def codings(codeable: Any) -> list[tuple[str, str, str]]:
+    """(system, code, display) of each coding; malformed parts read as "" so odd data never raises."""
+    if not isinstance(codeable, Mapping) or not isinstance(codeable.get("coding"), list):
+        return []
+    return [
+        (text(c.get("system")), text(c.get("code")), text(c.get("display")))
+        for c in codeable["coding"]
+        if isinstance(c, Mapping)
+    ]
 
 
 def _name_pattern(name: str) -> re.Pattern[str]:

@@ -28,6 +28,7 @@ EC_KEY = ec.generate_private_key(ec.SECP384R1())
 RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 OTHER_EC_KEY = ec.generate_private_key(ec.SECP384R1())
 P256_KEY = ec.generate_private_key(ec.SECP256R1())
+EHR_RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
 def _jwk(public_key: Any, kid: str, alg: str) -> dict[str, Any]:
@@ -42,14 +43,23 @@ def auth_client(settings: Settings, tmp_path: Path) -> Iterator[TestClient]:
         yaml.safe_dump(
             {
                 "clients": [
-                    {"iss": EHR, "jwks": {"keys": [_jwk(EC_KEY.public_key(), "ehr-1", "ES384")]}},
+                    {
+                        "iss": EHR,
+                        "jwks": {
+                            "keys": [
+                                _jwk(EC_KEY.public_key(), "ehr-1", "ES384"),
+                                _jwk(EHR_RSA_KEY.public_key(), "ehr-rsa", "RS384"),
+                            ]
+                        },
+                    },
                     {"iss": JKU_CLIENT, "jku": [JKU]},
                 ]
             }
         ),
         encoding="utf-8",
     )
-    with TestClient(create_app(settings.model_copy(update={"trusted_clients_file": trusted}))) as client:
+    configured = settings.model_copy(update={"trusted_clients_file": trusted, "public_base_url": BASE})
+    with TestClient(create_app(configured)) as client:
         yield client
 
 
@@ -129,7 +139,7 @@ BAD_TOKENS = {
     "no-jti": f"Bearer {token(DISCOVERY, jti=None)}",
     "no-iat": f"Bearer {token(DISCOVERY, iat=None)}",
     "typ-not-jwt": f"Bearer {token(DISCOVERY, header={'typ': 'at+jwt'})}",
-    "alg-not-the-keys": f"Bearer {token(DISCOVERY, key=P256_KEY, alg='ES256')}",
+    "alg-not-the-keys": f"Bearer {token(DISCOVERY, key=EHR_RSA_KEY, alg='RS256', header={'kid': 'ehr-rsa'})}",
 }
 
 
@@ -140,6 +150,7 @@ def test_bad_token_is_401_without_detail(auth_client: TestClient, authorization:
     response = auth_client.get("/cds-services", headers=headers)
 
     assert response.status_code == 401
+    assert response.headers["www-authenticate"] == "Bearer"
     assert response.json() == {
         "resourceType": "OperationOutcome",
         "issue": [{"severity": "error", "code": "login", "diagnostics": "unauthorized"}],
@@ -182,21 +193,51 @@ def test_preflight_and_health_need_no_token(auth_client: TestClient) -> None:
     assert auth_client.get("/healthz").status_code == 200
 
 
-def test_public_base_url_sets_the_expected_audience(settings: Settings, tmp_path: Path) -> None:
-    trusted = tmp_path / "trusted.yaml"
-    trusted.write_text(
-        yaml.safe_dump({"clients": [{"iss": EHR, "jwks": {"keys": [_jwk(EC_KEY.public_key(), "ehr-1", "ES384")]}}]})
-    )
-    proxied = settings.model_copy(
-        update={"trusted_clients_file": trusted, "public_base_url": "https://cds.example.org/"}
-    )
+def test_audience_comes_from_configuration_not_from_the_host_header(auth_client: TestClient) -> None:
+    """A token the same EHR issued for another CDS service cannot be replayed here by forging Host."""
+    foreign = token("http://other-vendor.example.com/cds-services")
 
-    with TestClient(create_app(proxied)) as client:
-        assert (
-            client.get("/cds-services", headers=bearer(token("https://cds.example.org/cds-services"))).status_code
-            == 200
+    response = auth_client.get("/cds-services", headers={**bearer(foreign), "Host": "other-vendor.example.com"})
+
+    assert response.status_code == 401
+
+
+def test_trusted_clients_without_public_base_url_stop_start_up(settings: Settings) -> None:
+    example = REPO_ROOT / "config" / "trusted-clients.example.yaml"
+
+    with pytest.raises(ValueError, match="PUBLIC_BASE_URL"):
+        create_app(settings.model_copy(update={"trusted_clients_file": example}))
+
+
+def test_scheme_is_case_insensitive(auth_client: TestClient) -> None:
+    assert auth_client.get("/cds-services", headers={"Authorization": f"bearer {token(DISCOVERY)}"}).status_code == 200
+
+
+def test_out_of_band_keys_decide_when_the_jku_is_not_allowlisted(
+    auth_client: TestClient, respx_mock: respx.MockRouter
+) -> None:
+    """Clients that always send jku (Epic, the Sandbox) can still be trusted with keys handed over out of band."""
+    named = respx_mock.get("https://ehr.example.org/jwks").respond(json={"keys": []})
+    signed = token(DISCOVERY, header={"jku": "https://ehr.example.org/jwks"})
+
+    assert auth_client.get("/cds-services", headers=bearer(signed)).status_code == 200
+    assert named.call_count == 0
+
+
+def test_forged_kids_cannot_make_the_service_refetch_keys(
+    auth_client: TestClient, respx_mock: respx.MockRouter
+) -> None:
+    jwks = respx_mock.get(JKU).respond(json={"keys": [_jwk(RSA_KEY.public_key(), "rsa-1", "RS384")]})
+    good = token(DISCOVERY, key=RSA_KEY, alg="RS384", header={"kid": "rsa-1", "jku": JKU}, iss=JKU_CLIENT)
+    assert auth_client.get("/cds-services", headers=bearer(good)).status_code == 200
+
+    for attempt in range(5):
+        forged = token(
+            DISCOVERY, key=RSA_KEY, alg="RS384", header={"kid": f"forged-{attempt}", "jku": JKU}, iss=JKU_CLIENT
         )
-        assert client.get("/cds-services", headers=bearer(token(DISCOVERY))).status_code == 401
+        assert auth_client.get("/cds-services", headers=bearer(forged)).status_code == 401
+
+    assert jwks.call_count == 1
 
 
 def test_the_token_never_reaches_the_log(auth_client: TestClient, caplog: pytest.LogCaptureFixture) -> None:

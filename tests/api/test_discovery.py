@@ -34,11 +34,14 @@ def test_prefetch_asks_for_exactly_the_clinical_data(client: TestClient) -> None
     assert prefetch["medicationStatements"].startswith("MedicationStatement?patient={{context.patientId}}")
 
 
-def test_unknown_route_is_404_operation_outcome(client: TestClient) -> None:
-    response = client.get("/cds-services/her2-patient-view")
+def test_wrong_method_is_405_and_unknown_path_404_as_operation_outcomes(client: TestClient) -> None:
+    wrong_method = client.get("/cds-services/her2-patient-view")
+    unknown = client.get("/nothing-here")
 
-    assert response.status_code == 405
-    assert response.json()["resourceType"] == "OperationOutcome"
+    assert wrong_method.status_code == 405
+    assert wrong_method.json()["issue"][0]["code"] == "not-supported"
+    assert unknown.status_code == 404
+    assert unknown.json()["issue"][0]["code"] == "not-found"
 
 
 def test_cors_preflight_is_answered_without_credentials(client: TestClient) -> None:
@@ -55,3 +58,4 @@ def test_cors_preflight_is_answered_without_credentials(client: TestClient) -> N
     assert response.headers["access-control-allow-origin"] in ("*", "https://sandbox.cds-hooks.org")
     assert "POST" in response.headers["access-control-allow-methods"]
     assert "authorization" in response.headers["access-control-allow-headers"].lower()
+    assert "access-control-allow-credentials" not in response.headers  # "*" with credentials would be unsafe

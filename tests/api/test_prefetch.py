@@ -56,6 +56,22 @@ def test_missing_key_is_fetched_with_bearer_token_and_paging_followed(
     assert "`Observation/her2-page2`" in card["detail"]  # found on the second page
 
 
+def test_hapi_style_paging_links_on_the_base_are_followed(
+    client: TestClient, complete: dict[str, Any], respx_mock: respx.MockRouter
+) -> None:
+    """HAPI pages as `{base}?_getpages=…&_getpagesoffset=…`, not under `{base}/Type`."""
+    del complete["biomarkers"]
+    page2 = f"{FHIR}?_getpages=abc&_getpagesoffset=100&_count=100&_bundletype=searchset"
+    respx_mock.get(FHIR, params={"_getpages": "abc"}).respond(json=f.searchset([HER2_3PLUS]))
+    respx_mock.get(f"{FHIR}/Observation").respond(json=f.searchset([], next_url=page2))
+
+    response = post(client, f.hook_request("patient-view", prefetch=complete, fhir_server=FHIR, token=TOKEN))
+
+    assert response.status_code == 200
+    assert respx_mock.calls.call_count == 2
+    assert "`Observation/her2-page2`" in response.json()["cards"][0]["detail"]
+
+
 def test_prefetched_bundle_with_next_link_is_completed(
     client: TestClient, complete: dict[str, Any], respx_mock: respx.MockRouter
 ) -> None:
@@ -145,8 +161,9 @@ def test_missing_key_without_fhir_server_is_412(client: TestClient, complete: di
         httpx.Response(200, text="<html>login</html>"),
         httpx.Response(200, json={"resourceType": "OperationOutcome", "issue": []}),
         httpx.ConnectError("refused"),
+        httpx.PoolTimeout("no connection free"),
     ],
-    ids=["500", "401", "html", "operation-outcome", "unreachable"],
+    ids=["500", "401", "html", "operation-outcome", "unreachable", "pool-busy"],
 )
 def test_fhir_failure_is_412_naming_the_key(
     client: TestClient, complete: dict[str, Any], respx_mock: respx.MockRouter, failure: Any

@@ -1,13 +1,16 @@
 """docker-compose.yml and the Dockerfile cannot run here (no Docker engine): check what can be checked."""
 
+import json
 import re
 
 import yaml
 
 from cds_service.config import REPO_ROOT, Settings
+from cds_service.examples import to_transaction
 
 COMPOSE = yaml.safe_load((REPO_ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
 DOCKERFILE = (REPO_ROOT / "Dockerfile").read_text(encoding="utf-8")
+JENNY = REPO_ROOT / "examples" / "fhir" / "mcode-ig-stu4" / "Bundle-mcode-patient-bundle-jenny-m.json"
 
 
 def test_hapi_image_is_pinned_and_every_port_is_published_on_loopback_only() -> None:
@@ -41,3 +44,13 @@ def test_image_points_the_service_at_its_data_folders() -> None:
     assert "HER2_CDS_MAPPINGS_DIR=/app/mappings" in DOCKERFILE
     assert "HER2_CDS_CARDS_DIR=/app/cards" in DOCKERFILE
     assert 'CMD ["her2-cds", "serve"' in DOCKERFILE
+
+
+def test_hapi_accepts_the_examples_dangling_references() -> None:
+    """The mCODE bundles reference resources they do not contain; HAPI's default would reject them."""
+    transaction, _ = to_transaction(json.loads(JENNY.read_text(encoding="utf-8")))
+    loaded = {entry["request"]["url"] for entry in transaction["entry"]}
+    references = set(re.findall(r'"reference": "([A-Za-z]+/[^"]+)"', json.dumps(transaction)))
+
+    assert references - loaded  # e.g. BodyStructure/jenny-m-chest-wall-treatment-volume
+    assert COMPOSE["services"]["hapi"]["environment"]["hapi.fhir.enforce_referential_integrity_on_write"] == "false"

@@ -55,6 +55,12 @@ def test_medication_reference_into_draft_orders() -> None:
     order = {"resourceType": "MedicationRequest", "id": "o1", "medicationReference": {"reference": "Medication/m1"}}
     draft = {"resourceType": "Bundle", "entry": [{"resource": order}, {"resource": medication}]}
 
-    assert medication_concept(order, draft) == {"text": "pertuzumab"}
-    assert medication_concept({**order, "medicationReference": {"reference": "Medication/other"}}, draft) is None
-    assert medication_concept({"resourceType": "MedicationRequest"}, draft) is None
+    other = {**order, "medicationReference": {"reference": "Medication/other"}}
+    fetched = {"Medication/other": {"resourceType": "Medication", "id": "other", "code": {"text": "tucatinib"}}}
+
+    assert medication_concept(order, draft, {}) == {"text": "pertuzumab"}
+    assert medication_concept(other, draft, {}) is None
+    assert medication_concept(other, draft, fetched) == {"text": "tucatinib"}
+    with_display = {**other, "medicationReference": {"reference": "Medication/other", "display": "Herceptin 150 mg"}}
+    assert medication_concept(with_display, draft, {}) == {"text": "Herceptin 150 mg"}
+    assert medication_concept({"resourceType": "MedicationRequest"}, draft, {}) is None
