@@ -58,9 +58,10 @@ def build_catalog(terminology: Terminology) -> Mapping[str, ServiceSpec]:
             hook="patient-view",
             title="HER2 breast cancer decision support",
             description=(
-                "Classifies HER2 status and disease setting from the patient's record and shows the matching "
-                "recommendations of the 2025 Chinese expert consensus on HER2-targeted breast cancer therapy, "
-                "with level, evidence and basis; flags missing or conflicting HER2 results."
+                "HER2 decision support for breast cancer (2025 Chinese expert consensus on HER2-targeted therapy): "
+                "lists the patient's HER2 results as recorded, with dates and source resources, and flags a "
+                "breast-cancer record without a HER2 result. HER2 classification and the consensus "
+                "recommendations are not yet part of this release."
             ),
             context_model=PatientViewContext,
             prefetch=prefetch,
@@ -71,8 +72,8 @@ def build_catalog(terminology: Terminology) -> Mapping[str, ServiceSpec]:
             hook="order-select",
             title="Anti-HER2 order check",
             description=(
-                "Checks a selected anti-HER2 drug order against HER2 status, line of therapy and safety "
-                "(LVEF, pregnancy) and adds biosimilar notes."
+                "Checks each selected anti-HER2 drug order (by RxNorm, ATC or English/Chinese name) against the "
+                "HER2 results on file and flags an order with no HER2 result."
             ),
             context_model=OrderSelectContext,
             prefetch=prefetch,
@@ -83,8 +84,8 @@ def build_catalog(terminology: Terminology) -> Mapping[str, ServiceSpec]:
             hook="order-sign",
             title="Anti-HER2 order check at signing",
             description=(
-                "Checks anti-HER2 drug orders about to be signed against HER2 status, line of therapy and "
-                "safety (LVEF, pregnancy) and adds biosimilar notes."
+                "Checks every anti-HER2 drug order about to be signed against the HER2 results on file and flags "
+                "an order with no HER2 result."
             ),
             context_model=OrderSignContext,
             prefetch=prefetch,
