@@ -138,22 +138,20 @@ def patient_view(context: HookContext, data: PatientData, terminology: Terminolo
     if not results and not _has_breast_cancer(data, terminology):
         return _truncation_card(data)  # not a breast-cancer chart: no HER2 noise
     if not results:
-        card = Card(
+        card = _her2_missing_card(
+            context,
             summary="Breast cancer on record but no HER2 result found: HER2 testing is needed",
-            detail=(
+            why=(
                 "The consensus asks for HER2 testing (IHC, with ISH for IHC 2+) of every primary invasive "
-                "breast cancer in a quality-certified laboratory (consensus statements C1, C2; stated).\n\n"
-                + _basis(results, unreadable, "core-her2-missing")
+                "breast cancer in a quality-certified laboratory (consensus statements C1, C2; stated)."
             ),
-            indicator="warning",
-            source=_source(CONSENSUS, "core-her2-missing", "HER2 result needed", consensus=True),
-            suggestions=[_order_her2_test(context.patientId, "Order HER2 IHC")],
-            selectionBehavior="at-most-one",
-            overrideReasons=[
-                OverrideReason(system=RULE_SYSTEM, code="result-elsewhere", display="HER2 result documented elsewhere"),
-                OverrideReason(system=RULE_SYSTEM, code="test-pending", display="HER2 test already ordered"),
-            ],
-            links=[CONSENSUS_LINK],
+            rule=("core-her2-missing", "HER2 result needed"),
+            basis=_basis(results, unreadable, "core-her2-missing"),
+            suggestion="Order HER2 IHC",
+            overrides={
+                "result-elsewhere": "HER2 result documented elsewhere",
+                "test-pending": "HER2 test already ordered",
+            },
         )
     else:
         card = Card(
@@ -232,22 +230,41 @@ def _anti_her2_order_card(
             indicator="info",
             source=_source(SERVICE, "core-order-her2-results", "HER2 results for an anti-HER2 order", consensus=False),
         )
-    return Card(
+    return _her2_missing_card(
+        context,
         summary=f"{name} ordered but no HER2 result on file",
-        detail=(
+        why=(
             f"Order `{reference_of(order)}`. Anti-HER2 therapy rests on a HER2-positive result: IHC 3+, "
-            "or IHC 2+ with ISH amplification (consensus statement C3; stated).\n\n"
-            + _basis(results, unreadable, "core-order-her2-missing")
+            "or IHC 2+ with ISH amplification (consensus statement C3; stated)."
         ),
+        rule=("core-order-her2-missing", "HER2 result before anti-HER2 therapy"),
+        basis=_basis(results, unreadable, "core-order-her2-missing"),
+        suggestion="Order HER2 IHC before starting",
+        overrides={
+            "result-elsewhere": "HER2-positive result documented elsewhere",
+            "trial-protocol": "Given under a clinical trial protocol",
+        },
+    )
+
+
+def _her2_missing_card(
+    context: HookContext,
+    *,
+    summary: str,
+    why: str,
+    rule: tuple[str, str],
+    basis: str,
+    suggestion: str,
+    overrides: Mapping[str, str],
+) -> Card:
+    """A warning that a HER2 result is needed, with an IHC order to accept and reasons to override."""
+    return Card(
+        summary=summary,
+        detail=f"{why}\n\n{basis}",
         indicator="warning",
-        source=_source(CONSENSUS, "core-order-her2-missing", "HER2 result before anti-HER2 therapy", consensus=True),
-        suggestions=[_order_her2_test(context.patientId, "Order HER2 IHC before starting")],
+        source=_source(CONSENSUS, *rule, consensus=True),
+        suggestions=[_order_her2_test(context.patientId, suggestion)],
         selectionBehavior="at-most-one",
-        overrideReasons=[
-            OverrideReason(
-                system=RULE_SYSTEM, code="result-elsewhere", display="HER2-positive result documented elsewhere"
-            ),
-            OverrideReason(system=RULE_SYSTEM, code="trial-protocol", display="Given under a clinical trial protocol"),
-        ],
+        overrideReasons=[OverrideReason(system=RULE_SYSTEM, code=c, display=d) for c, d in overrides.items()],
         links=[CONSENSUS_LINK],
     )
