@@ -15,10 +15,10 @@ from . import __version__
 from .api import discovery, feedback, services
 from .api.errors import Issue, install_error_handlers, outcome
 from .catalog import build_catalog
+from .clinical.engine import load_engine
 from .config import Settings
 from .security import ClientVerifier, load_trusted_clients
 from .store import FeedbackStore
-from .terminology import load_terminology
 
 __all__ = ["create_app"]
 
@@ -31,8 +31,8 @@ def create_app(settings: Settings | None = None, *, transport: httpx.AsyncBaseTr
     """`transport` replaces the network for the outbound FHIR client (tests, embedding)."""
     settings = settings or Settings()
     # Data files are validated here, before the server listens: a bad file stops start-up.
-    terminology = load_terminology(settings.mappings_dir)
-    catalog = build_catalog(terminology)
+    engine = load_engine(settings.mappings_dir, settings.cards_dir, tuple(settings.concept_maps))
+    catalog = build_catalog(engine)
     trusted = load_trusted_clients(settings.trusted_clients_file) if settings.trusted_clients_file else None
     if trusted is not None and not settings.public_base_url:
         raise ValueError("HER2_CDS_PUBLIC_BASE_URL is required with trusted clients: it is the JWT audience")
@@ -58,7 +58,7 @@ def create_app(settings: Settings | None = None, *, transport: httpx.AsyncBaseTr
 
     app = FastAPI(title="HER2 CDS Hooks service", version=__version__, lifespan=lifespan)
     app.state.settings = settings
-    app.state.terminology = terminology
+    app.state.engine = engine
     app.state.catalog = catalog
 
     @app.middleware("http")

@@ -2,9 +2,10 @@
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from types import MappingProxyType
 
-from .clinical import core_rules
+from .clinical.engine import Engine
 from .fhir import PatientData
 from .hooks.discovery import ServiceDescriptor
 from .hooks.request import HookContext, OrderSelectContext, OrderSignContext, PatientViewContext
@@ -16,7 +17,7 @@ __all__ = ["ServiceSpec", "build_catalog", "prefetch_templates"]
 PATIENT = "{{context.patientId}}"
 PAGE_SIZE = 100
 
-Evaluate = Callable[[HookContext, PatientData, Terminology], list[Card]]
+Evaluate = Callable[[HookContext, PatientData, str, date], list[Card]]  # context, data, language, today
 
 
 @dataclass(frozen=True)
@@ -50,46 +51,47 @@ def prefetch_templates(terminology: Terminology) -> dict[str, str]:
     return templates
 
 
-def build_catalog(terminology: Terminology) -> Mapping[str, ServiceSpec]:
-    prefetch = MappingProxyType(prefetch_templates(terminology))
+def build_catalog(engine: Engine) -> Mapping[str, ServiceSpec]:
+    prefetch = MappingProxyType(prefetch_templates(engine.terminology))
     specs = (
         ServiceSpec(
             id="her2-patient-view",
             hook="patient-view",
             title="HER2 breast cancer decision support",
             description=(
-                "HER2 decision support for breast cancer (2025 Chinese expert consensus on HER2-targeted therapy): "
-                "lists the patient's HER2 results as recorded, with dates and source resources, and flags a "
-                "breast-cancer record without a HER2 result. HER2 classification and the consensus "
-                "recommendations are not yet part of this release."
+                "HER2 decision support for breast cancer (2025 Chinese expert consensus on breast cancer targeting "
+                "HER2): HER2 status per ASCO/CAP with its basis, testing gaps (ISH for IHC 2+, retest on "
+                "metastasis), the consensus recommendations for the patient's setting and line with level and "
+                "provenance, and cardiac and pregnancy safety on anti-HER2 therapy. English or Chinese."
             ),
             context_model=PatientViewContext,
             prefetch=prefetch,
-            evaluate=core_rules.patient_view,
+            evaluate=engine.patient_view,
         ),
         ServiceSpec(
             id="her2-order-select",
             hook="order-select",
             title="Anti-HER2 order check",
             description=(
-                "Checks each selected anti-HER2 drug order (by RxNorm, ATC or English/Chinese name) against the "
-                "HER2 results on file and flags an order with no HER2 result."
+                "Checks each selected anti-HER2 drug order (RxNorm, ATC, brand or English/Chinese name, biosimilars "
+                "included) against HER2 status, setting and line of therapy, LVEF, pregnancy and ILD, with "
+                "biosimilar notes for trastuzumab and pertuzumab."
             ),
             context_model=OrderSelectContext,
             prefetch=prefetch,
-            evaluate=core_rules.order_check,
+            evaluate=engine.order_check,
         ),
         ServiceSpec(
             id="her2-order-sign",
             hook="order-sign",
             title="Anti-HER2 order check at signing",
             description=(
-                "Checks every anti-HER2 drug order about to be signed against the HER2 results on file and flags "
-                "an order with no HER2 result."
+                "Checks every anti-HER2 drug order about to be signed against HER2 status, setting and line, "
+                "LVEF, pregnancy and ILD, with biosimilar notes."
             ),
             context_model=OrderSignContext,
             prefetch=prefetch,
-            evaluate=core_rules.order_check,
+            evaluate=engine.order_check,
         ),
     )
     return MappingProxyType({spec.id: spec for spec in specs})

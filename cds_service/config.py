@@ -1,7 +1,7 @@
 """One Settings object; every value can be set by an environment variable prefixed HER2_CDS_."""
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -26,6 +26,10 @@ class Settings(BaseSettings):
 
     mappings_dir: Path = REPO_ROOT / "mappings"
     cards_dir: Path = REPO_ROOT / "cards"
+    # Extra FHIR ConceptMap files with local codes (comma-separated paths), besides mappings/*.conceptmap.json.
+    concept_maps: Annotated[list[Path], NoDecode] = []
+    # Card language unless a request asks for another (Accept-Language header or ?lang=).
+    language: Literal["en", "zh-CN"] = "en"
 
     # One deadline for everything a hook call does; FHIR fallback must fit inside it.
     hook_deadline_seconds: float = Field(default=5.0, gt=0)
@@ -47,7 +51,7 @@ class Settings(BaseSettings):
     # Browser clients such as the CDS Hooks Sandbox need CORS; "*" is safe here because no cookies are used.
     cors_origins: Annotated[list[str], NoDecode] = ["*"]
 
-    @field_validator("fhir_server_allowlist", "cors_origins", mode="before")
+    @field_validator("fhir_server_allowlist", "cors_origins", "concept_maps", mode="before")
     @classmethod
     def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):

@@ -13,7 +13,6 @@ from ..catalog import ServiceSpec
 from ..config import Settings
 from ..security import ClientVerifier, Unauthorized
 from ..store import FeedbackStore
-from ..terminology import Terminology
 from .errors import ApiError, Issue, validation_issues
 
 __all__ = [
@@ -23,9 +22,9 @@ __all__ = [
     "ServiceDep",
     "SettingsDep",
     "StoreDep",
-    "TerminologyDep",
     "parse",
     "read_json",
+    "request_language",
 ]
 
 M = TypeVar("M", bound=BaseModel)
@@ -38,10 +37,6 @@ def _settings(request: Request) -> Settings:
 
 def _catalog(request: Request) -> Mapping[str, ServiceSpec]:
     return request.app.state.catalog  # type: ignore[no-any-return]
-
-
-def _terminology(request: Request) -> Terminology:
-    return request.app.state.terminology  # type: ignore[no-any-return]
 
 
 def _http(request: Request) -> httpx.AsyncClient:
@@ -75,7 +70,6 @@ async def authenticate(request: Request) -> None:
 
 SettingsDep = Annotated[Settings, Depends(_settings)]
 CatalogDep = Annotated[Mapping[str, ServiceSpec], Depends(_catalog)]
-TerminologyDep = Annotated[Terminology, Depends(_terminology)]
 HttpDep = Annotated[httpx.AsyncClient, Depends(_http)]
 StoreDep = Annotated[FeedbackStore, Depends(_store)]
 ServiceDep = Annotated[ServiceSpec, Depends(_service)]
@@ -102,3 +96,18 @@ def parse(model: type[M], data: Any, prefix: str = "") -> M:
         return model.model_validate(data)
     except ValidationError as exc:
         raise ApiError(400, validation_issues(exc, prefix)) from None
+
+
+def request_language(request: Request, default: str) -> str:
+    """`?lang=` wins, then the first supported Accept-Language entry, then the configured default."""
+    asked = request.query_params.get("lang")
+    candidates = [asked] if asked else []
+    for part in request.headers.get("Accept-Language", "").split(","):
+        candidates.append(part.split(";")[0].strip())
+    for candidate in candidates:
+        tag = (candidate or "").lower()
+        if tag.startswith("zh"):
+            return "zh-CN"
+        if tag.startswith("en"):
+            return "en"
+    return default

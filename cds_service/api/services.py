@@ -4,6 +4,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import httpx
 from fastapi import APIRouter, Depends, Request
@@ -14,7 +15,7 @@ from ..config import Settings
 from ..fhir import DataUnavailable, FhirClient, FhirError, gather_patient_data
 from ..hooks.request import HookRequest
 from ..hooks.response import HookResponse, dump
-from .deps import HttpDep, ServiceDep, SettingsDep, TerminologyDep, authenticate, parse, read_json
+from .deps import HttpDep, ServiceDep, SettingsDep, authenticate, parse, read_json, request_language
 from .errors import ApiError, Issue
 
 __all__ = ["router"]
@@ -51,9 +52,7 @@ def fhir_client_factory(
 
 
 @router.post("/cds-services/{service_id}")
-async def call_service(
-    service: ServiceDep, request: Request, settings: SettingsDep, http: HttpDep, terminology: TerminologyDep
-) -> JSONResponse:
+async def call_service(service: ServiceDep, request: Request, settings: SettingsDep, http: HttpDep) -> JSONResponse:
     started = time.perf_counter()
     hook_request = parse(HookRequest, await read_json(request))
     if hook_request.hook != service.hook:
@@ -92,7 +91,8 @@ async def call_service(
             ],
         ) from None
 
-    response = HookResponse(cards=service.evaluate(context, data, terminology))
+    language = request_language(request, settings.language)
+    response = HookResponse(cards=service.evaluate(context, data, language, datetime.now(UTC).date()))
     log.info(
         "hook=%s instance=%s cards=%d data=%s ms=%.1f",
         service.id,

@@ -11,10 +11,13 @@ from ..terminology import codings, text
 
 __all__ = [
     "as_map",
+    "describe_medication",
     "describe_value",
     "effective_date",
     "external_medication",
+    "condition_date",
     "first_display",
+    "is_current_condition",
     "is_usable",
     "medication_concept",
     "medications_to_fetch",
@@ -128,3 +131,26 @@ def medications_to_fetch(orders: list[dict[str, Any]], draft_orders: Mapping[str
             if medication_concept(order, draft_orders, {}) is None:
                 wanted[reference] = reference
     return wanted
+
+
+def describe_medication(resource: Mapping[str, Any], fallback: str) -> str:
+    """The medication as the record names it (brand and strength included), else the drug's label."""
+    shown = first_display(resource.get("medicationCodeableConcept"))
+    return shown or text(as_map(resource.get("medicationReference")).get("display")) or fallback
+
+
+def condition_date(condition: Mapping[str, Any]) -> str | None:
+    for value in (
+        condition.get("onsetDateTime"),
+        as_map(condition.get("onsetPeriod")).get("start"),
+        condition.get("recordedDate"),
+    ):
+        if text(value):
+            return str(value)[:10]
+    return None
+
+
+def is_current_condition(condition: Mapping[str, Any]) -> bool:
+    """Usable and not resolved, inactive or in remission (a missing clinicalStatus counts as current)."""
+    clinical = {code for _, code, _ in codings(condition.get("clinicalStatus"))}
+    return is_usable(condition) and not clinical & {"resolved", "inactive", "remission"}

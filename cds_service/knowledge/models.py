@@ -11,6 +11,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
+    "Definition",
+    "DefinitionFile",
     "Her2Category",
     "KnowledgeFile",
     "Recommendation",
@@ -127,3 +129,18 @@ class Source(_Data):
 
 class SourceFile(_Data):
     sources: dict[str, Source] = Field(min_length=1)
+
+
+class Definition(_Data):
+    """A number the engine's logic needs that is not a row of the table (cut-offs, time windows)."""
+
+    value: float
+    unit: str
+    text: Text
+    provenance: Literal["stated", "inferred"]
+    sources: list[str] = Field(min_length=1)
+    knowledge_row: str = Field(min_length=1)
+
+
+class DefinitionFile(_Data):
+    definitions: dict[str, Definition] = Field(min_length=1)

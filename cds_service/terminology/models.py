@@ -1,5 +1,6 @@
 """Schemas of the files in mappings/."""
 
+from collections.abc import Sequence
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -74,7 +75,7 @@ class ObservationConcept(_Data):
 class _WithSources(_Data):
     sources: dict[str, str]
 
-    def _check_sources(self, entries: list[CodeEntry]) -> None:
+    def _check_sources(self, entries: Sequence[CodeEntry]) -> None:
         unknown = sorted({e.source for e in entries} - set(self.sources))
         if unknown:
             raise ValueError(f"unknown source id(s): {', '.join(unknown)}")

@@ -8,7 +8,7 @@ import respx
 from fastapi.testclient import TestClient
 
 from cds_service.app import create_app
-from cds_service.clinical import core_rules
+from cds_service.clinical import engine
 from cds_service.config import Settings
 from tests.utils import factories as f
 from tests.utils.conformance import assert_response_conforms
@@ -116,7 +116,7 @@ def test_internal_error_is_a_bare_500_with_cors_and_no_message_in_the_log(
     def broken(*_: Any) -> list[Any]:
         raise ValueError("patient Jane Doe has HER2 3+")
 
-    monkeypatch.setattr(core_rules, "patient_view", broken)
+    monkeypatch.setattr(engine, "patient_view_findings", broken)
     caplog.set_level(logging.DEBUG)
     body = f.hook_request("patient-view", prefetch=f.prefetch_for(templates, [f.patient()], "p1"))
 

@@ -1,0 +1,205 @@
+"""Knowledge `when` conditions × PatientFacts: does a recommendation apply, and on which facts.
+
+Pure functions. A fact the record does not hold never satisfies a condition (unknown ≠ match)."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ..knowledge import When
+from .facts import PatientFacts
+from .readings import Evidence
+
+__all__ = ["FactLine", "matches"]
+
+
+@dataclass(frozen=True)
+class FactLine:
+    """One patient fact as shown on a card: what (phrase key), its value (phrase key or text), from where."""
+
+    name: str
+    value: str
+    evidence: tuple[Evidence, ...] = ()
+
+
+def _her2(f: PatientFacts) -> FactLine:
+    return FactLine("fact.her2", f"her2.{f.her2.category}", f.her2.current.evidence)
+
+
+def _hr(f: PatientFacts) -> FactLine:
+    return FactLine("fact.hr", f"hr.{f.hr}" if f.hr else "value.unknown", f.hr_basis)
+
+
+def _setting(f: PatientFacts) -> FactLine:
+    return FactLine("fact.setting", f"setting.{f.setting}" if f.setting else "value.unknown", f.staging.setting_basis)
+
+
+def _category(f: PatientFacts, kind: str, prefix: str) -> FactLine:
+    table = f.staging.t if kind == "T" else f.staging.n
+    found = table.get(prefix)
+    name = f"fact.{prefix}{kind}"
+    return (
+        FactLine(name, f"{prefix}{found.staging.value}", (found.evidence,))
+        if found
+        else FactLine(name, "value.unknown")
+    )
+
+
+def _line(f: PatientFacts) -> FactLine:
+    line = f.therapy.next_metastatic_line
+    regimens = f.therapy.metastatic_regimens or ()
+    evidence = tuple(e.evidence for regimen in regimens for e in regimen)
+    return FactLine("fact.line", str(line) if line else "value.unknown", evidence)
+
+
+def _bool(value: bool | None) -> str:
+    return "value.unknown" if value is None else ("value.yes" if value else "value.no")
+
+
+Check = Callable[[When, PatientFacts], tuple[bool, FactLine] | None]
+
+
+def _checks() -> list[Check]:
+    def her2(w: When, f: PatientFacts) -> tuple[bool, FactLine] | None:
+        return None if w.her2 is None else (f.her2.category in w.her2, _her2(f))
+
+    def hr(w: When, f: PatientFacts) -> tuple[bool, FactLine] | None:
+        return None if w.hr is None else (f.hr in w.hr, _hr(f))
+
+    def setting(w: When, f: PatientFacts) -> tuple[bool, FactLine] | None:
+        return None if w.setting is None else (f.setting in w.setting, _setting(f))
+
+    def phase(w: When, f: PatientFacts) -> tuple[bool, FactLine] | None:
+        if w.early_phase is None:
+            return None
+        phase = f.staging.early_phase
+        shown = FactLine("fact.phase", f"phase.{phase}" if phase else "value.unknown", f.staging.setting_basis)
+        return phase in w.early_phase, shown
+
+    def pcr(w: When, f: PatientFacts) -> tuple[bool, FactLine] | None:
+        if w.pcr is None:
+            return None
+        return f.staging.pcr is not None and f.staging.pcr == w.pcr, FactLine(
+            "fact.pcr", _bool(f.staging.pcr), f.staging.pcr_basis
+        )
+
+    def clinical_t(w: When, f: PatientFacts) -> tuple[bool, FactLine] | None:
+        if w.clinical_t is None:
+            return None
+        found = f.staging.t.get("c")
+        return bool(found and found.staging.value in w.clinical_t), _category(f, "T", "c")
+
+    def clinical_n(w: When, f: PatientFacts) -> tuple[bool, FactLine] | None:
+        if w.clinical_n_positive is None:
+            return None
+        return _n_positive(f, "c") == w.clinical_n_positive, _category(f, "N", "c")
+
+    def pathologic_t(w: When, f: PatientFacts) -> tuple[bool, FactLine] | None:
+        if w.pathologic_t is None:
+            return None
+        found = f.staging.t.get("p")
+        return bool(found and found.staging.value in w.pathologic_t), _category(f, "T", "p")
+
+    def pathologic_n(w: When, f: PatientFacts) -> tuple[bool, FactLine] | None:
+        if w.pathologic_n_positive is None:
+            return None
+        return _n_positive(f, "p") == w.pathologic_n_positive, _category(f, "N", "p")
+
+    def line(w: When, f: PatientFacts) -> tuple[bool, FactLine] | None:
+        if w.metastatic_line_min is None and w.metastatic_line_max is None:
+            return None
+        n = f.therapy.next_metastatic_line
+        ok = n is not None and (w.metastatic_line_min or 1) <= n <= (w.metastatic_line_max or 99)
+        return ok, _line(f)
+
+    def trastuzumab(w: When, f: PatientFacts) -> tuple[bool, FactLine] | None:
+        if w.trastuzumab is None:
+            return None
+        value = f.therapy.trastuzumab
+        shown = FactLine("fact.trastuzumab", f"h.{value}" if value else "value.unknown", f.therapy.trastuzumab_basis)
+        return value in w.trastuzumab, shown
+
+    def brain(w: When, f: PatientFacts) -> tuple[bool, FactLine] | None:
+        if w.brain_metastases is None:
+            return None
+        present = bool(f.brain_metastases)
+        return present == w.brain_metastases, FactLine("fact.brain", _bool(present), f.brain_metastases)
+
+    def received(w: When, f: PatientFacts) -> tuple[bool, FactLine] | None:
+        if w.received_any is None:
+            return None
+        given = sorted(set(w.received_any) & f.therapy.received)
+        evidence = tuple(e.evidence for e in f.therapy.exposures if e.contains & set(w.received_any))
+        return bool(given), FactLine("fact.received", ", ".join(given) or "value.none", evidence)
+
+    def chemo(w: When, f: PatientFacts) -> tuple[bool, FactLine] | None:
+        if w.chemo_lines_metastatic_min is None and w.chemo_lines_metastatic_max is None:
+            return None
+        n = f.therapy.metastatic_chemo_lines
+        ok = n is not None and (w.chemo_lines_metastatic_min or 0) <= n <= (
+            99 if w.chemo_lines_metastatic_max is None else w.chemo_lines_metastatic_max
+        )
+        return ok, FactLine("fact.chemo_lines", "value.unknown" if n is None else str(n))
+
+    def endocrine(w: When, f: PatientFacts) -> tuple[bool, FactLine] | None:
+        if w.endocrine_lines_metastatic_min is None:
+            return None
+        n = f.therapy.metastatic_endocrine_lines
+        return n is not None and n >= w.endocrine_lines_metastatic_min, FactLine(
+            "fact.endocrine_lines", "value.unknown" if n is None else str(n)
+        )
+
+    def age(w: When, f: PatientFacts) -> tuple[bool, FactLine] | None:
+        if w.age_over is None:
+            return None
+        return f.age is not None and f.age > w.age_over, FactLine(
+            "fact.age", "value.unknown" if f.age is None else str(f.age)
+        )
+
+    return [
+        her2,
+        hr,
+        setting,
+        phase,
+        pcr,
+        clinical_t,
+        clinical_n,
+        pathologic_t,
+        pathologic_n,
+        line,
+        trastuzumab,
+        brain,
+        received,
+        chemo,
+        endocrine,
+        age,
+    ]
+
+
+_CHECKS = _checks()
+
+
+def _n_positive(f: PatientFacts, prefix: str) -> bool | None:
+    found = f.staging.n.get(prefix)
+    if not found or found.staging.value.upper() == "NX":
+        return None
+    return not found.staging.value.startswith("N0")
+
+
+def matches(when: When, facts: PatientFacts) -> tuple[bool, tuple[FactLine, ...]]:
+    """Whether every condition holds, and the facts it looked at (in a stable, readable order)."""
+    used: list[FactLine] = []
+    for check in _CHECKS:
+        result = check(when, facts)
+        if result is None:
+            continue
+        ok, line = result
+        used.append(line)
+        if not ok:
+            return False, tuple(used)
+    if when.any_of:
+        for option in when.any_of:
+            ok, lines = matches(option, facts)
+            if ok:
+                return True, (*used, *lines)
+        return False, tuple(used)
+    return True, tuple(used)

@@ -1,0 +1,114 @@
+"""The clinical engine: PatientData → facts → findings → cards, for each hook.
+
+Knowledge and terminology are loaded once (load_engine); evaluation is pure and fast."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from fhir.resources.R4B.medicationrequest import MedicationRequest
+from pydantic import ValidationError
+
+from ..fhir import PatientData
+from ..hooks.request import HookContext, OrderSignContext
+from ..hooks.response import Card
+from ..knowledge import Knowledge, load_knowledge
+from ..terminology import Terminology, load_terminology
+from .facts import PatientFacts, build_facts
+from .orders import order_findings
+from .record import external_medication, medication_concept, reference_of
+from .render import Renderer, severity
+from .rules import ENGINE_DEFINITIONS, ENGINE_PARAMETERS, Finding, patient_view_findings
+
+__all__ = ["Engine", "load_engine"]
+
+
+@dataclass(frozen=True)
+class Engine:
+    terminology: Terminology
+    knowledge: Knowledge
+
+    def facts(self, context: HookContext, data: PatientData, today: date) -> PatientFacts:
+        return build_facts(data, self.terminology, self.knowledge, context.patientId, today)
+
+    def patient_view(self, context: HookContext, data: PatientData, language: str, today: date) -> list[Card]:
+        facts = self.facts(context, data, today)
+        findings = patient_view_findings(self.knowledge, self.terminology, facts)
+        return self._cards(findings, facts, data, language)
+
+    def order_check(self, context: HookContext, data: PatientData, language: str, today: date) -> list[Card]:
+        """order-select (the selected orders) and order-sign (every draft order)."""
+        assert isinstance(context, OrderSignContext)
+        fetched = {k: v[0] for k, v in data.resources.items() if k.startswith("Medication/") and v}
+        findings: list[Finding] = []
+        facts: PatientFacts | None = None
+        for order in context.orders_to_check():
+            if order.get("resourceType") != "MedicationRequest":
+                continue
+            concept = medication_concept(order, context.draftOrders, fetched)
+            reference = external_medication(order)
+            if concept is None and reference:
+                reason = data.unavailable.get(reference, "not on the FHIR server")
+                findings.append(_unidentified(order, reference, reason))
+                continue
+            match = self.terminology.match_drug(concept)
+            if match is None or not self.terminology.is_anti_her2(match.drug):
+                continue  # non-anti-HER2 orders get no noise
+            problem = _invalid(order)
+            if problem:
+                findings.append(problem)
+                continue
+            facts = facts or self.facts(context, data, today)
+            findings += order_findings(self.knowledge, self.terminology, facts, order, match)
+        if not findings:
+            return []
+        return self._cards(findings, facts or self.facts(context, data, today), data, language)
+
+    def _cards(self, findings: list[Finding], facts: PatientFacts, data: PatientData, language: str) -> list[Card]:
+        if findings and data.truncated:
+            findings.append(
+                Finding(
+                    "data-complete",
+                    "warning",
+                    "data.truncated",
+                    args={"keys": ", ".join(sorted(data.truncated))},
+                    details=("data.truncated.why",),
+                )
+            )
+        renderer = Renderer(self.knowledge, self.terminology, language, facts.patient_id)
+        cards = [renderer.card(f) for f in findings]
+        return sorted(cards, key=severity)  # stable: the HER2 status card leads its indicator group
+
+
+def _unidentified(order: Mapping[str, Any], reference: str, reason: str) -> Finding:
+    return Finding(
+        "order-readable",
+        "warning",
+        "order.unidentified",
+        details=("order.unidentified.why",),
+        args={"order": reference_of(order), "reference": reference, "reason": reason},
+    )
+
+
+def _invalid(order: Mapping[str, Any]) -> Finding | None:
+    try:
+        MedicationRequest.model_validate(order)
+    except ValidationError as exc:
+        field = ".".join(str(p) for p in exc.errors()[0]["loc"])
+        return Finding(
+            "order-readable",
+            "warning",
+            "order.invalid",
+            args={"order": reference_of(order), "field": field},
+            details=("order.invalid.why",),
+        )
+    return None
+
+
+def load_engine(mappings_dir: Path, cards_dir: Path, concept_maps: tuple[Path, ...] = ()) -> Engine:
+    """Load and cross-check every data file; a bad one raises DataFileError naming file and field."""
+    terminology = load_terminology(mappings_dir, concept_maps)
+    knowledge = load_knowledge(cards_dir, terminology.drugs, ENGINE_PARAMETERS, ENGINE_DEFINITIONS)
+    return Engine(terminology, knowledge)

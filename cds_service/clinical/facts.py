@@ -1,0 +1,211 @@
+"""FHIR data → PatientFacts: every fact the rules read, each with the resources and dates behind it."""
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from ..fhir import PatientData
+from ..knowledge import Knowledge
+from ..terminology import Terminology, codings, text
+from .her2 import Her2Status, Thresholds, classify_her2
+from .readings import Evidence, Reading, read_observations
+from .record import as_list, as_map, condition_date, first_display, is_current_condition, is_usable, reference_of
+from .staging import Categorised, StagingFacts, parse_staging_text, staging_facts
+from .therapy import TherapyFacts, exposures_of, therapy_facts
+
+__all__ = ["Lvef", "PatientFacts", "build_facts", "resources_of"]
+
+
+@dataclass(frozen=True)
+class Lvef:
+    percent: float
+    evidence: Evidence
+
+
+@dataclass(frozen=True)
+class PatientFacts:
+    patient_id: str
+    today: date
+    age: int | None
+    female: bool | None
+    breast_cancer: tuple[Evidence, ...]
+    her2: Her2Status
+    hr: str | None  # positive | negative
+    hr_basis: tuple[Evidence, ...]
+    ki67: Evidence | None
+    staging: StagingFacts
+    therapy: TherapyFacts
+    lvef: tuple[Lvef, ...]  # newest first
+    pregnancy: str | None  # pregnant | not-pregnant
+    pregnancy_basis: tuple[Evidence, ...]
+    brain_metastases: tuple[Evidence, ...]
+    ild: tuple[Evidence, ...]
+    lv_dysfunction: tuple[Evidence, ...]
+    unreadable: tuple[Evidence, ...]
+    truncated: tuple[str, ...]
+
+    @property
+    def setting(self) -> str | None:
+        return self.staging.setting
+
+    @property
+    def relevant(self) -> bool:
+        """A breast-cancer chart, or one with HER2 results: anything else gets no HER2 cards."""
+        her2 = self.her2
+        return bool(self.breast_cancer or her2.current.evidence or her2.not_understood or her2.unreadable)
+
+    def lvef_baseline(self) -> Lvef | None:
+        """The last LVEF before anti-HER2 therapy began, else the earliest on file."""
+        starts = sorted(e.start for e in self.therapy.exposures if e.start and e.drug_class.startswith("anti-her2"))
+        before = [v for v in self.lvef if starts and v.evidence.date and v.evidence.date <= starts[0]]
+        if before:
+            return before[0]
+        return self.lvef[-1] if self.lvef else None
+
+
+def resources_of(data: PatientData) -> Iterator[Mapping[str, Any]]:
+    """Every resource once, whichever prefetch key or search returned it (Bundles are unpacked)."""
+    seen: set[str] = set()
+    for found in data.resources.values():
+        for resource in found:
+            key = reference_of(resource)
+            if key in seen and not key.endswith("/?"):
+                continue
+            seen.add(key)
+            yield resource
+
+
+def _age(patient: Mapping[str, Any] | None, today: date) -> int | None:
+    born = text(as_map(patient).get("birthDate"))
+    try:
+        birth = date.fromisoformat(born[:10]) if len(born) >= 10 else date(int(born[:4]), 7, 1)
+    except ValueError:
+        return None
+    return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
+
+
+def _hr(readings: list[Reading], positive_percent: float) -> tuple[str | None, tuple[Evidence, ...]]:
+    status: dict[str, tuple[bool, Evidence]] = {}
+    for r in readings:  # newest first: the first usable reading of each receptor counts
+        if r.concept not in ("estrogen-receptor", "progesterone-receptor") or r.concept in status:
+            continue
+        if r.value in ("positive", "negative"):
+            status[r.concept] = (r.value == "positive", r.evidence)
+        elif r.number is not None:
+            status[r.concept] = (r.number >= positive_percent, r.evidence)
+    basis = tuple(e for _, e in status.values())
+    if any(positive for positive, _ in status.values()):
+        return "positive", basis
+    if len(status) == 2:
+        return "negative", basis
+    return None, basis  # one receptor negative and the other unknown is not HR-negative
+
+
+def _pregnancy(
+    readings: list[Reading], conditions: list[tuple[str, Mapping[str, Any], Evidence]], today: date, valid_days: float
+) -> tuple[str | None, tuple[Evidence, ...]]:
+    def recent(evidence: Evidence) -> bool:
+        try:
+            return evidence.date is None or (today - date.fromisoformat(evidence.date)).days <= valid_days
+        except ValueError:
+            return True
+
+    for r in readings:
+        if r.concept == "pregnancy-status" and r.value in ("pregnant", "not-pregnant") and recent(r.evidence):
+            return r.value, (r.evidence,)
+        if r.concept == "pregnancy-test" and r.value == "positive" and recent(r.evidence):
+            return "pregnant", (r.evidence,)
+    pregnant = [e for concept, c, e in conditions if concept == "pregnancy" and is_current_condition(c) and recent(e)]
+    return ("pregnant", tuple(pregnant)) if pregnant else (None, ())
+
+
+def build_facts(
+    data: PatientData, terminology: Terminology, knowledge: Knowledge, patient_id: str, today: date
+) -> PatientFacts:
+    resources = list(resources_of(data))
+    readings, unreadable = read_observations(resources, terminology)
+
+    conditions = []
+    for c in resources:
+        if c.get("resourceType") == "Condition" and is_usable(c):
+            concept = terminology.condition_concept(c.get("code"))
+            if concept:
+                status = ", ".join(code for _, code, _ in codings(c.get("clinicalStatus"))) or "status not recorded"
+                label = first_display(c.get("code")) or concept
+                evidence = Evidence(reference_of(c), condition_date(c), label, status)
+                conditions.append((concept, c, evidence))
+
+    def of(concept: str, current_only: bool = False) -> tuple[Evidence, ...]:
+        return tuple(e for k, c, e in conditions if k == concept and (is_current_condition(c) or not current_only))
+
+    stage_records = []
+    for concept, condition, evidence in conditions:
+        if concept != "breast-cancer":
+            continue
+        for stage in as_list(condition.get("stage")):
+            summary = as_map(as_map(stage).get("summary"))
+            found = terminology.staging_value(summary) or parse_staging_text(
+                first_display(summary) or "", "stage-group"
+            )
+            if found and found.kind == "stage":
+                stage_records.append(
+                    Categorised(found, Evidence(evidence.reference, evidence.date, "Condition.stage", found.value))
+                )
+    staging = staging_facts(readings, stage_records, [*of("metastasis-distant"), *of("metastasis-brain")])
+
+    fetched = {k: v[0] for k, v in data.resources.items() if k.startswith("Medication/") and v}
+    exposures = exposures_of(resources, terminology, fetched)
+    therapy = therapy_facts(
+        exposures,
+        staging.setting,
+        staging.metastatic_since,
+        gap_days=int(knowledge.definition("new_line_gap_days")),
+        sensitive_months=knowledge.definition("trastuzumab_sensitive_months"),
+    )
+    her2 = classify_her2(
+        readings,
+        Thresholds(
+            ratio=knowledge.parameter("T3", "ratio_min"),
+            copy_number=knowledge.parameter("T3", "copy_number_min"),
+            copy_number_high=knowledge.parameter("T5", "copy_number_min"),
+            window_days=int(knowledge.definition("her2_specimen_window_days")),
+        ),
+    )
+    her2_unreadable = tuple(e for c, e in unreadable if c.startswith("her2") and c != "her2-unknown-code")
+    unknown_codes = tuple(e for c, e in unreadable if c == "her2-unknown-code")
+    if her2_unreadable or unknown_codes:
+        not_understood = (*her2.not_understood, *unknown_codes)
+        her2 = Her2Status(her2.current, her2.earlier, not_understood, her2_unreadable, her2.serum)
+    hr, hr_basis = _hr(readings, knowledge.definition("hr_positive_percent_min"))
+    lvef = tuple(
+        Lvef(r.number * 100 if r.number <= 1.5 else r.number, r.evidence)  # a fraction (0.55) means 55 %
+        for r in readings
+        if r.concept == "lvef" and r.number is not None and r.number > 0
+    )
+    pregnancy, pregnancy_basis = _pregnancy(
+        readings, conditions, today, knowledge.definition("pregnancy_status_valid_days")
+    )
+    patient = next((r for r in resources if r.get("resourceType") == "Patient"), None)
+    gender = text(as_map(patient).get("gender"))
+    return PatientFacts(
+        patient_id=patient_id,
+        today=today,
+        age=_age(patient, today),
+        female=None if not gender or gender == "unknown" else gender == "female",
+        breast_cancer=of("breast-cancer"),
+        her2=her2,
+        hr=hr,
+        hr_basis=hr_basis,
+        ki67=next((r.evidence for r in readings if r.concept == "ki67" and r.number is not None), None),
+        staging=staging,
+        therapy=therapy,
+        lvef=lvef,
+        pregnancy=pregnancy,
+        pregnancy_basis=pregnancy_basis,
+        brain_metastases=of("metastasis-brain"),
+        ild=of("ild"),
+        lv_dysfunction=of("lv-dysfunction", current_only=True),
+        unreadable=tuple(e for c, e in unreadable if c != "her2-unknown-code"),
+        truncated=tuple(sorted(data.truncated)),
+    )

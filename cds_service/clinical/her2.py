@@ -1,0 +1,221 @@
+"""HER2 status per ASCO/CAP 2018/2023 and the 2025 consensus (knowledge rows T1–T12).
+
+Results are grouped by specimen (a shared Specimen reference, else results within a few days of
+each other). The newest specimen decides; an earlier specimen with another status is reported
+(T11), never silently dropped. Nothing is guessed: missing ISH for IHC 2+ stays "equivocal",
+a negative result without an IHC score stays "negative" (low, ultralow and 0 cannot be told apart),
+and results of one specimen that disagree give "conflicting"."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from .readings import Evidence, Reading
+
+__all__ = ["HER2_CONCEPTS", "Her2Status", "SpecimenStatus", "classify_her2"]
+
+HER2_CONCEPTS = frozenset({"her2-interpretation", "her2-ihc", "her2-ish", "her2-ish-ratio", "her2-ish-copy-number"})
+IHC_VALUES = ("ihc-0", "ihc-null", "ihc-ultralow", "ihc-1", "ihc-2", "ihc-3")
+# Categories that change what can be given: positive (anti-HER2), low/ultralow (T-DXd), zero (none).
+_ACTIONABLE = {"positive": "positive", "low": "low", "ultralow": "ultralow", "zero": "zero"}
+
+
+@dataclass(frozen=True)
+class SpecimenStatus:
+    category: str  # positive | low | ultralow | zero | negative | equivocal | unknown | conflicting
+    rules: tuple[str, ...]  # knowledge rows that decided it (T1 ... T10)
+    date: str | None
+    evidence: tuple[Evidence, ...]
+    ihc: str | None = None
+    ish: str | None = None  # positive | negative | equivocal (after ISH group resolution)
+    ish_group: int | None = None
+    problems: tuple[str, ...] = ()  # phrase keys explaining what is missing or inconsistent
+
+
+@dataclass(frozen=True)
+class Her2Status:
+    current: SpecimenStatus
+    earlier: tuple[SpecimenStatus, ...] = ()
+    not_understood: tuple[Evidence, ...] = ()  # HER2 results whose value the mappings do not know
+    unreadable: tuple[Evidence, ...] = ()  # HER2 resources that are not valid FHIR
+    serum: tuple[Evidence, ...] = ()  # serum / liquid HER2: never used for decisions (T12)
+
+    @property
+    def category(self) -> str:
+        return self.current.category
+
+    @property
+    def discordant(self) -> tuple[SpecimenStatus, ...]:
+        """Earlier specimens whose actionable status differs from the current one (T11)."""
+        now = _ACTIONABLE.get(self.current.category)
+        return tuple(s for s in self.earlier if s.category in _ACTIONABLE and now and _ACTIONABLE[s.category] != now)
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    ratio: float  # T3 ratio_min (2.0)
+    copy_number: float  # T3 copy_number_min (4.0)
+    copy_number_high: float  # T5 copy_number_min (6.0)
+    window_days: int
+
+
+def _days(a: str | None, b: str | None) -> int | None:
+    try:
+        return abs((date.fromisoformat(a[:10]) - date.fromisoformat(b[:10])).days) if a and b else None
+    except ValueError:
+        return None
+
+
+def _specimens(readings: Sequence[Reading], window_days: int) -> list[list[Reading]]:
+    """Newest first. A shared Specimen reference joins results; otherwise dates within the window do."""
+    groups: list[list[Reading]] = []
+    for reading in readings:
+        for group in groups:
+            specimens = {r.specimen for r in group if r.specimen}
+            if reading.specimen and specimens:
+                joined = reading.specimen in specimens
+            else:
+                gap = _days(reading.date, group[0].date)
+                joined = gap is not None and gap <= window_days or (reading.date is None and group[0].date is None)
+            if joined:
+                group.append(reading)
+                break
+        else:
+            groups.append([reading])
+    return groups
+
+
+def _ish_group(ratio: float, copies: float, t: Thresholds) -> int:
+    if ratio >= t.ratio:
+        return 1 if copies >= t.copy_number else 2
+    if copies >= t.copy_number_high:
+        return 3
+    return 4 if copies >= t.copy_number else 5
+
+
+def _resolve_group(group: int, ihc: str | None) -> tuple[str, str]:
+    """ISH group → (ish result, rule), resolved with concurrent IHC as ASCO/CAP 2018 asks."""
+    if group == 1:
+        return "positive", "T3"
+    if group == 5:
+        return "negative", "T7"
+    if ihc is None or ihc == "indeterminate":
+        return "equivocal", {2: "T4", 3: "T5", 4: "T6"}[group]
+    if group == 3:
+        return ("positive" if ihc in ("ihc-2", "ihc-3") else "negative"), "T5"
+    return ("positive" if ihc == "ihc-3" else "negative"), {2: "T4", 4: "T6"}[group]
+
+
+def _classify_specimen(group: list[Reading], t: Thresholds) -> SpecimenStatus:
+    ihc_values = {r.value for r in group if r.concept == "her2-ihc" and r.value in (*IHC_VALUES, "indeterminate")}
+    ihc_presence = {r.value for r in group if r.concept == "her2-ihc" and r.value in ("positive", "negative")}
+    interpretation = {r.value for r in group if r.concept == "her2-interpretation" and r.value}
+    ish_reported = {r.value for r in group if r.concept == "her2-ish" and r.value}
+    ratio = next((r.number for r in group if r.concept == "her2-ish-ratio" and r.number is not None), None)
+    copies = next((r.number for r in group if r.concept == "her2-ish-copy-number" and r.number is not None), None)
+    evidence = tuple(r.evidence for r in group)
+    newest = max((r.date for r in group if r.date), default=None)
+    problems: list[str] = []
+
+    if len(ihc_values) > 1 or len(ish_reported) > 1 or len(interpretation) > 1:
+        return SpecimenStatus("conflicting", ("T11",), newest, evidence, problems=("results-disagree",))
+    ihc = next(iter(ihc_values), None)
+
+    ish, group_number, group_rule = None, None, None
+    if ratio is not None and copies is not None:
+        group_number = _ish_group(ratio, copies, t)
+        ish, group_rule = _resolve_group(group_number, ihc)
+        reported = next(iter(ish_reported), None)
+        if reported in ("positive", "negative") and reported != ish and ish != "equivocal":
+            return SpecimenStatus(
+                "conflicting", ("T11",), newest, evidence, ihc, ish, group_number, ("ish-numbers-disagree",)
+            )
+        if ish == "equivocal" and reported in ("positive", "negative"):
+            ish = reported  # the laboratory resolved group 2-4 with its own IHC work-up
+        elif ish == "equivocal":
+            problems.append("ish-group-needs-ihc")
+    elif ish_reported:
+        ish = next(iter(ish_reported))
+        if ish not in ("positive", "negative", "equivocal"):
+            ish = None
+        elif ish == "equivocal":
+            problems.append("ish-numbers-missing")
+
+    category, steps = _combine(ihc, ish, ihc_presence, interpretation)
+    # The deciding row goes last (it becomes the card's topic); the others explain the path to it.
+    if ihc == "ihc-3":
+        decisive: str | None = "T1"
+    elif category == "positive" and ish == "positive":
+        decisive = group_rule or "T3"
+    elif category == "equivocal" and "ish-group-needs-ihc" in problems:
+        decisive = group_rule
+    elif category == "negative" and group_rule == "T7":
+        decisive = "T7"
+    else:
+        decisive = steps[-1] if steps else None
+    rules = [r for r in (*steps[:-1], group_rule) if r and r != decisive]
+    rules += [decisive] if decisive else []
+    if category == "equivocal" and ihc == "ihc-2" and ish is None:
+        problems.append("ish-missing")
+    if category == "negative":
+        problems.append("ihc-score-missing")
+    if category == "zero" and ihc == "ihc-0":
+        problems.append("ultralow-not-stated")
+    if category == "unknown" and ihc == "indeterminate":
+        problems.append("ihc-indeterminate")
+
+    # A reported interpretation that contradicts the scored results is a conflict, not a choice.
+    summary = next(iter(interpretation), None)
+    scored = category in ("positive", "low", "ultralow", "zero")
+    if summary in ("positive", "negative") and scored and (summary == "positive") != (category == "positive"):
+        return SpecimenStatus(
+            "conflicting", ("T11",), newest, evidence, ihc, ish, group_number, ("interpretation-disagrees",)
+        )
+    return SpecimenStatus(
+        category, tuple(dict.fromkeys(rules)), newest, evidence, ihc, ish, group_number, tuple(problems)
+    )
+
+
+def _combine(
+    ihc: str | None, ish: str | None, presence: set[str], interpretation: set[str]
+) -> tuple[str, tuple[str, ...]]:
+    if ihc == "ihc-3":
+        return "positive", ("T1",)
+    if ish == "positive":
+        return "positive", ("T2",) if ihc == "ihc-2" else ()
+    if ihc == "ihc-2":
+        return ("low", ("T2", "T8")) if ish == "negative" else ("equivocal", ("T2",))
+    if ihc == "ihc-1":
+        return "low", ("T8",)
+    if ihc == "ihc-ultralow":
+        return "ultralow", ("T9",)
+    if ihc in ("ihc-0", "ihc-null"):
+        return "zero", ("T10",)
+    if ish == "negative":
+        return "negative", ()
+    summary = next(iter(presence | interpretation), None) if len(presence | interpretation) == 1 else None
+    if summary == "positive":
+        return "positive", ()
+    if summary == "negative":
+        return "negative", ()
+    if summary == "equivocal" or ish == "equivocal":
+        return "equivocal", ("T2",)
+    if len(presence | interpretation) > 1:
+        return "conflicting", ("T11",)
+    return "unknown", ()
+
+
+def classify_her2(readings: Sequence[Reading], thresholds: Thresholds) -> Her2Status:
+    """`readings` newest first (HER2 and serum HER2 readings of one patient)."""
+    serum = tuple(r.evidence for r in readings if r.concept == "her2-serum")
+    tissue = [r for r in readings if r.concept in HER2_CONCEPTS]
+    understood = [r for r in tissue if r.understood]
+    not_understood = tuple(r.evidence for r in tissue if not r.understood)
+    statuses = [_classify_specimen(g, thresholds) for g in _specimens(understood, thresholds.window_days)]
+    if not statuses:
+        problems = ("value-not-understood",) if not_understood else (("serum-only",) if serum else ("no-result",))
+        current = SpecimenStatus(
+            "unknown", ("T12",) if serum and not not_understood else (), None, (), problems=problems
+        )
+        return Her2Status(current, (), not_understood, (), serum)
+    return Her2Status(statuses[0], tuple(statuses[1:]), not_understood, (), serum)

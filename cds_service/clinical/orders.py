@@ -1,0 +1,187 @@
+"""order-select / order-sign: each anti-HER2 order checked against HER2 status, setting and line,
+safety (LVEF, pregnancy, ILD, diarrhoea) and, for trastuzumab and pertuzumab, biosimilar notes."""
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any
+
+from ..knowledge import Knowledge, Recommendation
+from ..terminology import DrugMatch, Terminology
+from .conditions import FactLine, matches
+from .facts import PatientFacts
+from .record import reference_of
+from .rules import Finding, context_lines, her2_line, ild_findings, lvef_findings, pregnancy_findings
+
+__all__ = ["order_findings"]
+
+_BIOSIMILAR_DRUGS = {"trastuzumab", "pertuzumab", "trastuzumab-sc", "pertuzumab-trastuzumab-sc"}
+_NOT_ESTABLISHED = {"equivocal", "unknown", "conflicting"}
+
+
+def _drugs_of(match: DrugMatch, terminology: Terminology) -> set[str]:
+    return {match.drug, *terminology.drugs[match.drug].components}
+
+
+def _contains(entry: Recommendation, drugs: set[str]) -> bool:
+    return any(drugs & set(regimen.drugs) for regimen in entry.regimens)
+
+
+def _facts_for_order(facts: PatientFacts, drugs: set[str]) -> PatientFacts:
+    """The ordered drug continuing the current regimen stays in its line; otherwise it opens the next."""
+    regimens = facts.therapy.metastatic_regimens
+    if not regimens:
+        return facts
+    last = regimens[-1]
+    if any(e.current for e in last) and drugs & {d for e in last for d in e.contains}:
+        therapy = dataclasses.replace(facts.therapy, metastatic_regimens=regimens[:-1])
+        return dataclasses.replace(facts, therapy=therapy)
+    return facts
+
+
+def _fit(knowledge: Knowledge, facts: PatientFacts, drugs: set[str], args: dict[str, str]) -> list[Finding]:
+    """Where the ordered drug sits in the consensus for this patient: fits, another line, or nowhere."""
+    order_facts = _facts_for_order(facts, drugs)
+    rows = [e for e in knowledge.of_kind("recommendation", "caution") if _contains(e, drugs)]
+    fitting: list[tuple[Recommendation, tuple[FactLine, ...]]] = []
+    cautions: list[tuple[Recommendation, tuple[FactLine, ...]]] = []
+    for entry in rows:
+        assert entry.when is not None
+        ok, used = matches(entry.when, order_facts)
+        if ok:
+            (cautions if entry.kind == "caution" else fitting).append((entry, used))
+    for entry in knowledge.of_kind("caution"):  # L4, L5 name their drugs in `drugs`
+        assert entry.when is not None
+        if drugs & set(entry.drugs) and entry not in [c for c, _ in cautions]:
+            ok, used = matches(entry.when, order_facts)
+            if ok:
+                cautions.append((entry, used))
+    line = order_facts.therapy.next_metastatic_line
+    args = args | {"line": str(line) if line else "value.unknown"}
+    basis = (her2_line(facts), *context_lines(order_facts))
+    if cautions:
+        entry, used = cautions[0]
+        return [
+            Finding(
+                entry.id,
+                "warning",
+                "order.caution",
+                args=args | {"her2": f"her2.{facts.her2.category}"},
+                cites=(entry.id,),
+                basis=(*used, *basis),
+                overrides=("trial-protocol", "mdt-decision"),
+            )
+        ]
+    if fitting:
+        ids = tuple(e.id for e, _ in fitting)
+        return [
+            Finding(
+                ids[0],
+                "info",
+                "order.fits",
+                args=args | {"ids": ", ".join(ids[:3])},
+                cites=ids[:3],
+                basis=(*fitting[0][1], *basis),
+                more=ids[3:],
+            )
+        ]
+    her2 = facts.her2.category
+    if her2 in _NOT_ESTABLISHED:
+        suggestion = "order-ish" if her2 == "equivocal" else "order-ihc"
+        return [
+            Finding(
+                "order-her2-unsettled",
+                "warning",
+                "order.her2_unsettled",
+                args=args | {"her2": f"her2.{her2}"},
+                details=("order.her2_unsettled.why",),
+                basis=basis,
+                cites=("T2",) if her2 == "equivocal" else ("T11",),
+                suggestion=suggestion,
+                overrides=("result-elsewhere", "trial-protocol"),
+            )
+        ]
+    if her2 != "positive" and not any(e.id.startswith("L") for e in rows):
+        return [
+            Finding(
+                "order-her2-mismatch",
+                "warning",
+                "order.her2_mismatch",
+                args=args | {"her2": f"her2.{her2}"},
+                details=("order.her2_mismatch.why",),
+                basis=basis,
+                cites=tuple(facts.her2.current.rules),
+                overrides=("result-elsewhere", "trial-protocol", "mdt-decision"),
+            )
+        ]
+    if facts.setting is None or (facts.setting == "metastatic" and line is None):
+        key = "order.setting_unknown" if facts.setting is None else "order.line_unknown"
+        return [
+            Finding(
+                "order-line-unknown",
+                "info",
+                key,
+                args=args,
+                basis=basis,
+                details=tuple(f"note.{n}" for n in facts.therapy.notes),
+            )
+        ]
+    if rows:
+        ids = tuple(e.id for e in rows)
+        mismatch = (
+            "order.her2_not_eligible"
+            if her2 != "positive"
+            else ("order.not_here" if facts.setting == "metastatic" else "order.not_matched")
+        )
+        return [
+            Finding(
+                "order-sequence",
+                "warning",
+                mismatch,
+                args=args | {"ids": ", ".join(ids[:6]), "her2": f"her2.{her2}"},
+                cites=ids[:3],
+                basis=basis,
+                overrides=("trial-protocol", "mdt-decision", "patient-specific"),
+            )
+        ]
+    return [
+        Finding(
+            "order-sequence",
+            "warning",
+            "order.no_row",
+            args=args,
+            basis=basis,
+            overrides=("trial-protocol", "mdt-decision", "patient-specific"),
+        )
+    ]
+
+
+def _biosimilar(match: DrugMatch, args: dict[str, str]) -> list[Finding]:
+    if match.drug not in _BIOSIMILAR_DRUGS:
+        return []
+    cites = (
+        ("SC2",) if match.drug == "pertuzumab-trastuzumab-sc" else ("SC1",) if match.drug == "trastuzumab-sc" else ()
+    )
+    args = args | {"product": match.product or ""}
+    key = "bio.product" if match.product else "bio.brand_missing"
+    return [Finding("BIO6", "info", key, args=args, cites=("BIO6", *cites, "BIO1", "BIO4", "BIO5", "BIO3"))]
+
+
+def order_findings(
+    knowledge: Knowledge,
+    terminology: Terminology,
+    facts: PatientFacts,
+    order: Mapping[str, Any],
+    match: DrugMatch,
+) -> list[Finding]:
+    drugs = _drugs_of(match, terminology)
+    args = {"drug": f"drug:{match.drug}", "order": reference_of(order)}
+    found = [
+        *pregnancy_findings(knowledge, facts, drugs, ordering=True),
+        *ild_findings(facts, drugs, ordering=True),
+        *_fit(knowledge, facts, drugs, args),
+        *lvef_findings(knowledge, facts, drugs, ordering=True),
+    ]
+    if drugs & set(knowledge.entries["S8"].drugs):
+        found.append(Finding("S8", "info", "safety.diarrhoea", args=args, cites=("S8",)))
+    found += _biosimilar(match, args)
+    return [dataclasses.replace(f, args=args | dict(f.args)) for f in found]

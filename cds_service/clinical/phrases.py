@@ -1,0 +1,404 @@
+"""Everything the cards say that is not knowledge-base text, in both languages (en, zh-CN).
+
+Keys are referenced by rules.py / orders.py; a test checks that every key used exists in both
+languages and that every `{name}` placeholder is the same in both."""
+
+from collections.abc import Mapping
+
+__all__ = ["LANGUAGES", "PHRASES", "phrase"]
+
+LANGUAGES = ("en", "zh-CN")
+
+PHRASES: Mapping[str, tuple[str, str]] = {
+    # -- values --------------------------------------------------------------------------------
+    "her2.positive": ("HER2-positive", "HER2阳性"),
+    "her2.low": ("HER2-low", "HER2低表达"),
+    "her2.ultralow": ("HER2-ultralow", "HER2超低表达"),
+    "her2.zero": ("HER2 0 (IHC 0)", "HER2 0（IHC 0）"),
+    "her2.negative": ("HER2-negative, IHC score not recorded", "HER2阴性（未记录IHC评分）"),
+    "her2.equivocal": ("HER2 equivocal", "HER2结果不确定"),
+    "her2.unknown": ("HER2 status unknown", "HER2状态未知"),
+    "her2.conflicting": ("HER2 results conflict", "HER2结果相互矛盾"),
+    "hr.positive": ("HR-positive", "HR阳性"),
+    "hr.negative": ("HR-negative", "HR阴性"),
+    "hr.unknown": ("HR status unknown", "HR状态未知"),
+    "setting.early": ("early", "早期"),
+    "setting.locally-advanced": ("locally advanced", "局部晚期"),
+    "setting.metastatic": ("metastatic", "晚期（转移性）"),
+    "setting.unknown": ("setting unknown", "疾病阶段未知"),
+    "phase.before-surgery": ("before surgery", "术前"),
+    "phase.after-neoadjuvant": ("after neoadjuvant therapy and surgery", "新辅助治疗及手术后"),
+    "phase.after-upfront-surgery": ("after upfront surgery", "直接手术后"),
+    "h.sensitive": ("trastuzumab-sensitive", "曲妥珠单抗敏感"),
+    "h.resistant": ("trastuzumab-resistant", "曲妥珠单抗耐药"),
+    "pregnancy.pregnant": ("pregnant", "妊娠"),
+    "pregnancy.not-pregnant": ("not pregnant", "未妊娠"),
+    "value.unknown": ("not recorded", "未记录"),
+    "value.yes": ("yes", "是"),
+    "value.no": ("no", "否"),
+    "value.undated": ("undated", "日期未记录"),
+    "value.none": ("none", "无"),
+    "value.none_recorded": ("none recorded", "未见记录"),
+    "value.see": ("see sources", "见来源"),
+    # -- fact names ----------------------------------------------------------------------------
+    "fact.her2": ("HER2 status", "HER2状态"),
+    "fact.her2_earlier": ("Earlier specimen", "既往标本"),
+    "fact.hr": ("Hormone receptors (ER/PR)", "激素受体（ER/PR）"),
+    "fact.setting": ("Disease setting", "疾病阶段"),
+    "fact.stage": ("Stage group", "分期"),
+    "fact.stage_disagrees": ("Other stage record (disagrees)", "其他分期记录（不一致）"),
+    "fact.line": ("Next anti-HER2 line (metastatic)", "下一线抗HER2治疗（晚期）"),
+    "fact.current": ("Current anti-HER2 therapy", "当前抗HER2治疗"),
+    "fact.phase": ("Treatment phase", "治疗阶段"),
+    "fact.pcr": ("Pathologic complete response (ypT0/is ypN0)", "病理完全缓解（ypT0/is ypN0）"),
+    "fact.cT": ("Clinical T", "临床T分期"),
+    "fact.cN": ("Clinical N", "临床N分期"),
+    "fact.pT": ("Pathological T", "病理T分期"),
+    "fact.pN": ("Pathological N", "病理N分期"),
+    "fact.trastuzumab": ("Trastuzumab sensitivity", "曲妥珠单抗敏感性"),
+    "fact.brain": ("Brain metastases", "脑转移"),
+    "fact.received": ("Drugs received", "既往用药"),
+    "fact.chemo_lines": ("Chemotherapy lines for metastatic disease", "晚期化疗线数"),
+    "fact.endocrine_lines": ("Endocrine lines for metastatic disease", "晚期内分泌治疗线数"),
+    "fact.age": ("Age", "年龄"),
+    "fact.not_understood": ("HER2 results with codes the service does not know", "无法识别编码的HER2结果"),
+    "fact.unreadable": ("HER2 resources that are not valid FHIR", "不符合FHIR格式的HER2资源"),
+    "fact.serum": ("Serum HER2 results", "血清HER2结果"),
+    "fact.metastatic_since": ("Metastatic since", "转移诊断日期"),
+    "fact.lvef": ("LVEF", "LVEF"),
+    "fact.pregnancy": ("Pregnancy status", "妊娠状态"),
+    "fact.ild": ("ILD / pneumonitis on record", "间质性肺病/肺炎记录"),
+    # -- HER2 status problems -------------------------------------------------------------------
+    "problem.ish-missing": (
+        "IHC 2+ without an ISH result: the status stays equivocal until ISH is done (T2).",
+        "IHC 2+且无ISH结果：在完成ISH前状态为不确定（T2）。",
+    ),
+    "problem.ish-group-needs-ihc": (
+        "ISH group 2–4 needs a concurrent IHC result to be resolved (T4–T6); none is on file.",
+        "ISH第2–4组需结合同期IHC结果判定（T4–T6），但未见IHC结果。",
+    ),
+    "problem.ish-numbers-missing": (
+        "ISH reported equivocal without ratio and copy number on file.",
+        "ISH报告为不确定，但未见比值和拷贝数。",
+    ),
+    "problem.results-disagree": (
+        "Results of the same specimen disagree; no status is assigned.",
+        "同一标本的结果相互矛盾，无法判定状态。",
+    ),
+    "problem.ish-numbers-disagree": (
+        "The reported ISH result disagrees with its own ratio and copy number.",
+        "ISH报告结论与其比值和拷贝数不一致。",
+    ),
+    "problem.interpretation-disagrees": (
+        "The reported HER2 interpretation disagrees with the IHC/ISH results.",
+        "HER2判读结论与IHC/ISH结果不一致。",
+    ),
+    "problem.ihc-score-missing": (
+        "HER2-negative, but no IHC score is recorded: HER2-low, ultralow and 0 cannot be told apart.",
+        "HER2阴性，但未记录IHC评分：无法区分HER2低表达、超低表达和0。",
+    ),
+    "problem.ultralow-not-stated": (
+        "IHC 0: the report does not state whether faint staining in ≤10% of cells (ultralow) was seen (C5).",
+        "IHC 0：报告未说明是否存在≤10%细胞的微弱着色（超低表达，C5）。",
+    ),
+    "problem.ihc-indeterminate": (
+        "IHC was indeterminate and no ISH result is on file.",
+        "IHC结果无法判定，且无ISH结果。",
+    ),
+    "problem.value-not-understood": (
+        "HER2 results exist, but their values use codes or texts the service does not know.",
+        "存在HER2结果，但其数值使用了本服务无法识别的编码或文本。",
+    ),
+    "problem.serum-only": (
+        "Only serum HER2 is on file; it cannot decide HER2 status (T12).",
+        "仅有血清HER2，不能据此判定HER2状态（T12）。",
+    ),
+    "problem.no-result": ("No HER2 result is on file.", "未见HER2检测结果。"),
+    # -- HER2 status card ------------------------------------------------------------------------
+    "status.summary": ("{her2} ({date}) · {hr} · {setting}", "{her2}（{date}）· {hr} · {setting}"),
+    "status.interpretation_only": (
+        "Decided by the reported HER2 interpretation (no IHC score or ISH numbers on file).",
+        "依据报告的HER2判读结论（未见IHC评分或ISH数值）。",
+    ),
+    # -- testing gaps ----------------------------------------------------------------------------
+    "gap.no_result": (
+        "Breast cancer without a HER2 result: order HER2 testing",
+        "乳腺癌无HER2检测结果：请申请HER2检测",
+    ),
+    "gap.no_result.why": (
+        "The consensus asks for HER2 testing of every primary invasive breast cancer, by standardised IHC "
+        "(with ISH for IHC 2+) in a quality-certified laboratory (statements C1, C2; stated). A result filed "
+        "under a local code the service does not know is not seen: add the code with a ConceptMap (README).",
+        "共识要求所有原发浸润性乳腺癌均应检测HER2，在质控认证的实验室采用标准化IHC（IHC 2+者加做ISH）"
+        "（共识C1、C2，原文）。以本服务未知的本地编码记录的结果无法识别，请通过ConceptMap添加该编码（见README）。",
+    ),
+    "gap.not_understood": (
+        "{count} HER2 result(s) not understood: HER2 status not assessed from them",
+        "{count}条HER2结果无法识别：未据此判定HER2状态",
+    ),
+    "gap.not_understood.why": (
+        "Their value codes or texts are not in the service's mappings. Nothing is guessed. Add the local "
+        "codes with a ConceptMap (see README) or read the reports directly.",
+        "其结果编码或文本不在本服务的术语映射中，系统不做猜测。请通过ConceptMap添加本地编码（见README），或直接查阅报告。",
+    ),
+    "gap.unreadable": ("{count} HER2 resource(s) not valid FHIR: ignored", "{count}条HER2资源不符合FHIR格式：已忽略"),
+    "gap.unreadable.why": (
+        "These resources fail FHIR R4 validation and were not used. Check them in the source system.",
+        "这些资源未通过FHIR R4校验，未被使用。请在源系统中核查。",
+    ),
+    "gap.ish_missing": (
+        "HER2 IHC 2+ ({date}) without ISH: order ISH before deciding",
+        "HER2 IHC 2+（{date}）无ISH结果：请先行ISH检测",
+    ),
+    "gap.ish_missing.why": (
+        "IHC 2+ is equivocal; HER2 status depends on reflex ISH (FISH, CISH or SISH) on the same specimen. "
+        "Do not start or withhold anti-HER2 therapy on IHC 2+ alone.",
+        "IHC 2+为不确定，HER2状态取决于同一标本的反射ISH（FISH、CISH或SISH）。不应仅凭IHC 2+开始或放弃抗HER2治疗。",
+    ),
+    "gap.conflicting": (
+        "HER2 results of one specimen conflict: review before treating",
+        "同一标本HER2结果矛盾：治疗前请复核",
+    ),
+    "gap.conflicting.why": (
+        "The results below cannot all be true. Review with pathology (re-read, or retest) before any HER2-directed decision.",
+        "以下结果不可能同时成立。在做出任何HER2相关决策前，请与病理科复核（复阅或重检）。",
+    ),
+    "gap.discordant": (
+        "HER2 changed: {before} ({when}) → {now} ({date}); MDT review",
+        "HER2状态变化：{before}（{when}）→ {now}（{date}）；建议MDT讨论",
+    ),
+    "gap.discordant.why": (
+        "HER2 varies in space and time. Use the most recent tissue and consider the most actionable status; "
+        "this is an MDT decision (T11).",
+        "HER2存在时空异质性。以最近一次组织结果为准，并考虑最具治疗价值的状态；由MDT决定（T11）。",
+    ),
+    "gap.retest_metastasis": (
+        "Metastatic since {since}; latest HER2 is from {date}: retest on the new lesion",
+        "{since}起转移；最近HER2结果为{date}：建议对新病灶重新检测",
+    ),
+    "gap.retest_metastasis.why": (
+        "Retest HER2 (and ER/PR) on recurrent or metastatic lesions where possible (statement C1, T11).",
+        "如条件允许，应对复发或转移病灶重新检测HER2（及ER/PR）（共识C1，T11）。",
+    ),
+    "gap.score_missing": (
+        "HER2-negative without IHC score: low, ultralow or 0 unknown",
+        "HER2阴性但无IHC评分：无法区分低表达、超低表达或0",
+    ),
+    "gap.score_missing.why": (
+        "HER2-low (IHC 1+, or 2+/ISH−) and ultralow open T-DXd in metastatic disease (L1, L2); HER2 0 does not "
+        "(L5). Ask pathology for the IHC score.",
+        "HER2低表达（IHC 1+或2+/ISH−）及超低表达的晚期患者可考虑T-DXd（L1、L2），HER2 0则不适用（L5）。请向病理科索取IHC评分。",
+    ),
+    "gap.ultralow_unstated": (
+        "IHC 0: ask pathology whether faint staining (ultralow) was seen",
+        "IHC 0：请向病理科确认是否存在微弱着色（超低表达）",
+    ),
+    "gap.ultralow_unstated.why": (
+        "HR-positive metastatic HER2-ultralow disease may be eligible for T-DXd after endocrine therapy (L2, "
+        "DESTINY-Breast06); the consensus asks reports to state ultralow (C5).",
+        "HR阳性晚期HER2超低表达患者在内分泌治疗后可能适合T-DXd（L2，DESTINY-Breast06）；共识要求报告注明超低表达（C5）。",
+    ),
+    "gap.serum": ("Serum HER2 on file: not used for HER2 decisions", "存在血清HER2结果：不用于HER2决策"),
+    "gap.serum.why": (
+        "Serum, liquid-biopsy or ctDNA HER2 is not sufficient for HER2 decisions; tissue IHC/ISH decides (T12).",
+        "血清、液体活检或ctDNA的HER2结果不足以指导HER2决策，应以组织IHC/ISH为准（T12）。",
+    ),
+    "gap.setting_unknown": (
+        "HER2-positive, but stage not recorded: recommendations not matched",
+        "HER2阳性但未记录分期：无法匹配推荐",
+    ),
+    "gap.setting_unknown.why": (
+        "The consensus recommendations depend on the setting (early, locally advanced, metastatic). Record "
+        "the stage group or TNM (AJCC) to see them.",
+        "共识推荐取决于疾病阶段（早期、局部晚期、晚期）。请记录分期或TNM（AJCC）后查看。",
+    ),
+    "gap.line_unknown": ("Metastatic HER2-positive: line of therapy unknown", "晚期HER2阳性：治疗线数未知"),
+    "gap.line_unknown.why": (
+        "The line cannot be counted from the record, so line-specific options are not shown.",
+        "无法从病历中计算治疗线数，因此不显示分线推荐。",
+    ),
+    "note.metastasis-date-missing": (
+        "The date of metastasis is not recorded, so earlier anti-HER2 therapy cannot be placed before or after it.",
+        "未记录转移日期，无法判断既往抗HER2治疗在转移之前还是之后。",
+    ),
+    "note.therapy-dates-missing": (
+        "Some anti-HER2 or chemotherapy records have no date, so lines cannot be counted.",
+        "部分抗HER2或化疗记录缺少日期，无法计算治疗线数。",
+    ),
+    # -- recommendations ---------------------------------------------------------------------------
+    "rec.more": ("Also matching for this patient", "该患者同样适用的其他推荐"),
+    "rec.applies_if": ("Applies if (not in the record; confirm)", "适用条件（病历中无法判断，请确认）"),
+    "rec.regimens": ("Regimens", "方案"),
+    "rec.trials": ("Trials", "研究"),
+    "rec.china": ("China-specific option (availability / NMPA approval)", "中国特有选择（可及性/NMPA批准）"),
+    "rec.preferred": ("Preferred option (stated in the consensus)", "优选方案（共识原文）"),
+    # -- levels and provenance --------------------------------------------------------------------
+    "level.stated": ("Level {level} (stated by {source})", "{level}级推荐（{source}原文）"),
+    "level.inferred": (
+        "Level {level} (inferred, pending clinical review; not the consensus's own grading)",
+        "{level}级（推断，待临床审核；非共识原文分级）",
+    ),
+    "level.unknown": ("Level not known", "推荐级别未知"),
+    "category.stated": ("Evidence category {category} (stated)", "证据类别{category}（原文）"),
+    "category.inferred": ("Evidence category {category} (inferred)", "证据类别{category}（推断）"),
+    "category.unknown": ("Evidence category not known", "证据类别未知"),
+    "provenance.stated": ("Content: stated in a public source", "内容：公开来源原文"),
+    "provenance.inferred": (
+        "Content: domain knowledge, inferred; pending clinical review",
+        "内容：领域知识推断，待临床审核",
+    ),
+    "label.facts": ("Patient facts used", "所依据的患者信息"),
+    "label.rule": ("Rule", "规则"),
+    "label.sources": ("Sources", "来源"),
+    "label.order": ("Order", "医嘱"),
+    "label.undated": ("undated", "日期未记录"),
+    # -- safety -----------------------------------------------------------------------------------
+    "safety.lvef_missing": (
+        "No LVEF on file: baseline echocardiogram before anti-HER2 therapy",
+        "未见LVEF：抗HER2治疗前需基线超声心动图",
+    ),
+    "safety.lvef_overdue": (
+        "LVEF last measured {date}: due every {days} days on anti-HER2 therapy",
+        "LVEF最近测量于{date}：抗HER2治疗期间每{days}天复查",
+    ),
+    "safety.tdxd_lvef": (
+        "LVEF {lvef} % (drop {drop} points): T-DXd interruption threshold",
+        "LVEF {lvef}%（下降{drop}个百分点）：达到T-DXd暂停阈值",
+    ),
+    "safety.s2": (
+        "LVEF {lvef} % (drop {drop} points): hold trastuzumab/pertuzumab",
+        "LVEF {lvef}%（下降{drop}个百分点）：暂停曲妥珠单抗/帕妥珠单抗",
+    ),
+    "safety.s4": (
+        "LVEF decline persists: consider stopping anti-HER2 antibody",
+        "LVEF持续下降：考虑永久停用抗HER2抗体",
+    ),
+    "safety.lvef_low": (
+        "LVEF {lvef} % below {min} %: anti-HER2 start not advised",
+        "LVEF {lvef}%低于{min}%：不建议开始抗HER2治疗",
+    ),
+    "safety.s3": (
+        "LVEF recovered to {lvef} %: anti-HER2 antibody may resume",
+        "LVEF恢复至{lvef}%：可恢复抗HER2抗体治疗",
+    ),
+    "safety.pregnant": (
+        "Pregnancy on record: anti-HER2 therapy risks embryo-fetal harm",
+        "病历记录妊娠：抗HER2治疗有胚胎-胎儿毒性风险",
+    ),
+    "safety.pregnancy_unknown": (
+        "Pregnancy status not recorded: verify before starting",
+        "未记录妊娠状态：开始治疗前请确认",
+    ),
+    "safety.ild_history": ("ILD/pneumonitis on record: T-DXd risk", "病历记录间质性肺病/肺炎：T-DXd风险"),
+    "safety.ild_monitoring": ("T-DXd: monitor for interstitial lung disease", "T-DXd：监测间质性肺病"),
+    "safety.diarrhoea": ("{drug}: plan diarrhoea prophylaxis", "{drug}：请安排腹泻预防"),
+    # -- orders -------------------------------------------------------------------------------------
+    "order.caution": ("{drug} for {her2}: {caution}", "{her2}使用{drug}：{caution}"),
+    "order.fits": ("{drug} fits consensus option {ids} for this patient", "{drug}符合该患者的共识推荐{ids}"),
+    "order.her2_unsettled": (
+        "{drug} ordered, but {her2}: confirm HER2 first",
+        "已开{drug}，但{her2}：请先明确HER2状态",
+    ),
+    "order.her2_unsettled.why": (
+        "Anti-HER2 therapy rests on a HER2-positive result (IHC 3+, or IHC 2+ with ISH amplification; statement C3), "
+        "or for T-DXd on HER2-low/ultralow (L1, L2). Settle the status before starting.",
+        "抗HER2治疗基于HER2阳性（IHC 3+，或IHC 2+且ISH扩增；共识C3），T-DXd另可用于HER2低表达/超低表达（L1、L2）。开始前请明确状态。",
+    ),
+    "order.her2_mismatch": ("{drug} ordered, but patient is {her2}", "已开{drug}，但患者为{her2}"),
+    "order.her2_mismatch.why": (
+        "This drug is recommended for HER2-positive disease only (IHC 3+, or IHC 2+ with ISH amplification; "
+        "statement C3). The patient's latest HER2 status does not meet that.",
+        "该药仅推荐用于HER2阳性（IHC 3+，或IHC 2+且ISH扩增；共识C3）。患者最近的HER2状态不符合。",
+    ),
+    "order.setting_unknown": (
+        "{drug}: stage not recorded, consensus fit not checked",
+        "{drug}：未记录分期，未核对共识适用性",
+    ),
+    "order.line_unknown": (
+        "{drug}: line of therapy unknown, sequence not checked",
+        "{drug}：治疗线数未知，未核对用药顺序",
+    ),
+    "order.her2_not_eligible": (
+        "{drug} for {her2}: consensus criteria ({ids}) not met",
+        "{her2}使用{drug}：未满足共识条件（{ids}）",
+    ),
+    "order.not_here": (
+        "{drug}: not a consensus option here (line {line}); see {ids}",
+        "{drug}：非该阶段共识推荐（第{line}线）；参见{ids}",
+    ),
+    "order.not_matched": (
+        "{drug}: the record does not meet the consensus rows that use it ({ids})",
+        "{drug}：病历不满足使用该药的共识条件（{ids}）",
+    ),
+    "order.no_row": ("{drug}: no consensus recommendation for this setting", "{drug}：该疾病阶段无相应共识推荐"),
+    "order.unidentified": (
+        "Ordered medication could not be identified: HER2 checks not applied",
+        "无法识别所开药物：未执行HER2核查",
+    ),
+    "order.unidentified.why": (
+        "The order names its drug only as {reference}, which could not be read ({reason}). If it is an "
+        "anti-HER2 drug, check HER2 status yourself.",
+        "医嘱仅以{reference}指代药物，且无法读取（{reason}）。如为抗HER2药物，请自行核对HER2状态。",
+    ),
+    "order.invalid": (
+        "Anti-HER2 order could not be checked: not a valid MedicationRequest",
+        "无法核查抗HER2医嘱：MedicationRequest格式无效",
+    ),
+    "order.invalid.why": ("The order fails FHIR validation at {field}.", "该医嘱在{field}处未通过FHIR校验。"),
+    "data.truncated": (
+        "Patient record only partly read: checks may miss results",
+        "仅读取了部分病历：核查可能遗漏结果",
+    ),
+    "data.truncated.why": (
+        "The FHIR server returned more pages than the service reads for: {keys}. Results beyond the page cap "
+        "were not considered.",
+        "FHIR服务器返回的分页超出本服务读取上限：{keys}。超出部分未纳入核查。",
+    ),
+    # -- biosimilars --------------------------------------------------------------------------------
+    "bio.product": ("{drug}: product {product_name}; record the brand", "{drug}：产品{product_name}；请记录商品名"),
+    "bio.brand_missing": (
+        "{drug} ordered by ingredient: record the brand (biosimilar)",
+        "{drug}按通用名开具：请记录商品名（生物类似药）",
+    ),
+    "bio.role.originator": ("originator (reference product)", "原研药（参照药）"),
+    "bio.role.biosimilar": ("biosimilar of {reference}", "{reference}的生物类似药"),
+    "bio.role.subcutaneous": ("subcutaneous form", "皮下注射剂型"),
+    "bio.approvals": ("Approvals", "批准情况"),
+    "bio.interchangeable.yes": (
+        "FDA interchangeable designation (per source; check status)",
+        "FDA可互换认定（据来源，请核实）",
+    ),
+    "bio.interchangeable.unverified": ("FDA interchangeability claimed but unverified", "FDA可互换性有报道但未核实"),
+    "bio.interchangeable.no": ("No FDA interchangeable designation", "无FDA可互换认定"),
+    "bio.record": (
+        "Record the brand and batch in the order and administration record, so that switches can be traced "
+        "for pharmacovigilance.",
+        "请在医嘱和给药记录中记录商品名和批号，以便追溯药物转换，满足药物警戒要求。",
+    ),
+    # -- suggestions and overrides --------------------------------------------------------------------
+    "suggest.order-ish": ("Order HER2 ISH on the same specimen", "对同一标本申请HER2 ISH检测"),
+    "suggest.order-ihc": ("Order HER2 IHC (with reflex ISH)", "申请HER2 IHC检测（必要时反射ISH）"),
+    "suggest.order-echo": ("Order echocardiogram (LVEF)", "申请超声心动图（LVEF）"),
+    "action.order-ish": ("HER2 ISH (FISH) on the tumour specimen", "肿瘤标本HER2 ISH（FISH）检测"),
+    "action.order-ihc": ("HER2 immunohistochemistry on the tumour specimen", "肿瘤标本HER2免疫组化检测"),
+    "action.order-echo": ("Echocardiogram to measure LVEF", "超声心动图测定LVEF"),
+    "override.result-elsewhere": ("Result documented elsewhere", "结果已在别处记录"),
+    "override.test-pending": ("Test already ordered", "检测已申请"),
+    "override.mdt-reviewed": ("Reviewed by the MDT", "已经MDT讨论"),
+    "override.biopsy-not-feasible": ("Biopsy of the new lesion not feasible", "新病灶无法活检"),
+    "override.echo-elsewhere": ("LVEF measured elsewhere", "LVEF已在他处测量"),
+    "override.echo-booked": ("Echocardiogram already booked", "超声心动图已预约"),
+    "override.cardiology-reviewed": ("Reviewed with cardiology", "已与心内科讨论"),
+    "override.pregnancy-excluded": ("Pregnancy excluded today", "今日已排除妊娠"),
+    "override.benefit-outweighs-risk": ("Benefit outweighs risk (documented)", "获益大于风险（已记录）"),
+    "override.ild-resolved-grade1": ("Grade 1 ILD resolved, per label", "1级ILD已缓解（按说明书）"),
+    "override.trial-protocol": ("Given under a clinical trial protocol", "按临床试验方案用药"),
+    "override.mdt-decision": ("MDT decision", "MDT决定"),
+    "override.patient-specific": ("Patient-specific reason (documented)", "患者个体化原因（已记录）"),
+}
+
+
+def phrase(key: str, language: str, **args: str) -> str:
+    en, zh = PHRASES[key]
+    template = zh if language == "zh-CN" else en
+    return template.format(**args) if args else template

@@ -1,0 +1,124 @@
+"""Observations → readings: the coded meaning of each relevant result, with its date and resource.
+
+Selection happens on raw JSON by code (a dict look-up); only selected Observations are validated
+with fhir.resources, so a 300-resource record costs little. An Observation that fails validation,
+or whose value the mappings do not understand, is kept as such: cards say so instead of guessing."""
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from fhir.resources.R4B.observation import Observation
+from pydantic import ValidationError
+
+from ..terminology import Staging, Terminology, codings, text
+from .evidence import Evidence
+from .record import as_list, as_map, describe_value, effective_date, first_display, is_usable, reference_of
+from .staging import parse_staging_text
+
+__all__ = ["Evidence", "Reading", "read_observations"]
+
+_HER2_WORDS = re.compile(r"\b(HER-?2|ERBB2|c-?erbB-?2)\b", re.IGNORECASE)
+
+
+def _code_text(raw: Mapping[str, Any]) -> str:
+    return text(as_map(raw.get("code")).get("text"))
+
+
+@dataclass(frozen=True)
+class Reading:
+    concept: str  # observation concept id (mappings/observation-codes.yaml)
+    evidence: Evidence
+    value: str | None = None  # result value id (mappings/result-values.yaml)
+    number: float | None = None
+    staging: Staging | None = None
+    specimen: str | None = None
+
+    @property
+    def date(self) -> str | None:
+        return self.evidence.date
+
+    @property
+    def understood(self) -> bool:
+        return self.value is not None or self.number is not None or self.staging is not None
+
+
+def _number(element: Mapping[str, Any]) -> float | None:
+    quantity = as_map(element.get("valueQuantity"))
+    value = quantity.get("value")
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    ratio = as_map(element.get("valueRatio"))
+    numerator = as_map(ratio.get("numerator")).get("value")
+    denominator = as_map(ratio.get("denominator")).get("value")
+    if isinstance(numerator, int | float) and isinstance(denominator, int | float) and denominator:
+        return float(numerator) / float(denominator)
+    integer = element.get("valueInteger")
+    if isinstance(integer, int) and not isinstance(integer, bool):
+        return float(integer)
+    return None
+
+
+def _reading(
+    concept: str,
+    prefix: str | None,
+    element: Mapping[str, Any],
+    reference: str,
+    date: str | None,
+    specimen: str | None,
+    terminology: Terminology,
+) -> Reading:
+    coded = element.get("valueCodeableConcept")
+    string = text(element.get("valueString"))
+    value = terminology.result_value(coded) if isinstance(coded, Mapping) else terminology.value_of_text(string)
+    staging = None
+    if concept in ("stage-group", "t-category", "n-category", "m-category"):
+        staging = terminology.staging_value(coded) if isinstance(coded, Mapping) else None
+        shown = first_display(coded) if isinstance(coded, Mapping) else string
+        staging = staging or parse_staging_text(shown or "", concept)
+        if staging and staging.prefix is None and prefix:
+            staging = Staging(staging.kind, staging.value, prefix)
+        value = None
+    label = first_display(element.get("code")) or concept
+    evidence = Evidence(reference, date, label, describe_value(element))
+    return Reading(concept, evidence, value, _number(element), staging, specimen)
+
+
+def read_observations(
+    resources: Iterable[Mapping[str, Any]], terminology: Terminology
+) -> tuple[list[Reading], list[tuple[str, Evidence]]]:
+    """Readings of every relevant, usable Observation (and its components), and the unreadable ones
+    with their concept."""
+    readings: list[Reading] = []
+    unreadable: list[tuple[str, Evidence]] = []
+    for raw in resources:
+        if raw.get("resourceType") != "Observation" or not is_usable(raw):
+            continue
+        found = terminology.observation_code(raw.get("code"))
+        components = [(c, terminology.observation_code(as_map(c).get("code"))) for c in as_list(raw.get("component"))]
+        if not found and not any(code for _, code in components):
+            if _HER2_WORDS.search(" ".join(filter(None, [first_display(raw.get("code")), _code_text(raw)]))):
+                # Looks like HER2 but its code is not mapped: report it instead of silently ignoring it.
+                shown = ", ".join(f"{s}|{c}" for s, c, _ in codings(raw.get("code"))) or "no code"
+                evidence = Evidence(reference_of(raw), effective_date(raw), first_display(raw.get("code")) or "HER2",
+                                    f"code not in mappings ({shown})")  # fmt: skip
+                unreadable.append(("her2-unknown-code", evidence))
+            continue
+        reference, date = reference_of(raw), effective_date(raw)
+        try:
+            Observation.model_validate(raw)
+        except ValidationError as exc:
+            where = ".".join(str(p) for p in exc.errors()[0]["loc"])
+            concept = found[0] if found else next(code[0] for _, code in components if code)
+            label = first_display(raw.get("code")) or concept
+            unreadable.append((concept, Evidence(reference, date, label, f"not valid FHIR (at {where})")))
+            continue
+        specimen = text(as_map(raw.get("specimen")).get("reference")) or None
+        if found:
+            readings.append(_reading(found[0], found[1], raw, reference, date, specimen, terminology))
+        for component, code in components:
+            if code:
+                readings.append(_reading(code[0], code[1], component, reference, date, specimen, terminology))
+    readings.sort(key=lambda r: r.date or "", reverse=True)  # newest first; undated last
+    return readings, unreadable

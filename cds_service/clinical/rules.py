@@ -1,0 +1,515 @@
+"""Rules: knowledge base × PatientFacts → findings (pure, no I/O, no wording).
+
+Findings carry phrase keys and the facts they used; render.py turns them into cards in the
+reader's language. Recommendation rows are matched declaratively (their `when`); testing (T*) and
+safety (S*) rows are applied here with the thresholds written in their entries."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+
+from ..knowledge import Knowledge, Recommendation
+from ..terminology import Terminology
+from .conditions import FactLine, matches
+from .facts import Lvef, PatientFacts
+from .her2 import SpecimenStatus
+
+__all__ = ["ENGINE_PARAMETERS", "Finding", "patient_view_findings", "ranked_recommendations"]
+
+# Entries whose logic lives here, with the parameters it reads: start-up fails if the data lacks one.
+ENGINE_PARAMETERS: Mapping[str, tuple[str, ...]] = {
+    "T1": (),
+    "T2": (),
+    "T3": ("ratio_min", "copy_number_min"),
+    "T5": ("copy_number_min",),
+    "T8": (),
+    "T9": (),
+    "T10": (),
+    "T11": (),
+    "T12": (),
+    "S1": ("lvef_min", "lvef_interval_days"),
+    "S2": ("drop_hold", "lln", "drop_below_lln"),
+    "S3": ("drop_resume_max", "lln"),
+    "S4": ("persist_days",),
+    "S5": ("lvef_interrupt_low", "lvef_interrupt_high", "drop_low", "drop_high"),
+    "S6": (),
+    "S7": ("contraception_months",),
+    "S8": (),
+}
+ENGINE_DEFINITIONS = (
+    "trastuzumab_sensitive_months",
+    "hr_positive_percent_min",
+    "her2_specimen_window_days",
+    "new_line_gap_days",
+    "pregnancy_status_valid_days",
+)
+MAX_RECOMMENDATION_CARDS = 3
+_LEVEL_RANK = {"I": 0, "I–II": 1, "II": 2, "II–III": 3, "III": 4, None: 5}
+_PROVENANCE_RANK = {"stated": 0, "inferred": 1, "unknown": 2}
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str  # the card's topic: a knowledge id (T2, S1, N2 ...) or an engine rule id
+    indicator: str  # info | warning | critical
+    summary: str  # phrase key
+    args: Mapping[str, str] = field(default_factory=dict)  # phrase arguments (phrase keys are translated)
+    details: tuple[str, ...] = ()  # phrase keys of explanation paragraphs
+    basis: tuple[FactLine, ...] = ()
+    cites: tuple[str, ...] = ()  # knowledge ids whose text, level and provenance the card shows
+    suggestion: str | None = None  # order-ish | order-ihc | order-echo
+    overrides: tuple[str, ...] = ()
+    more: tuple[str, ...] = ()  # further matching knowledge ids, listed inside the card
+    basis_facts: tuple[FactLine, ...] = ()
+
+
+def her2_line(facts: PatientFacts) -> FactLine:
+    return FactLine("fact.her2", f"her2.{facts.her2.category}", facts.her2.current.evidence)
+
+
+def _specimen_line(status: SpecimenStatus) -> FactLine:
+    return FactLine("fact.her2_earlier", f"her2.{status.category}", status.evidence)
+
+
+def context_lines(facts: PatientFacts) -> tuple[FactLine, ...]:
+    """The short patient summary every HER2 card repeats: HR status, setting, stage, line."""
+    lines = [FactLine("fact.hr", f"hr.{facts.hr}" if facts.hr else "value.unknown", facts.hr_basis)]
+    stage = facts.staging.stage
+    lines.append(
+        FactLine(
+            "fact.setting",
+            f"setting.{facts.setting}" if facts.setting else "value.unknown",
+            facts.staging.setting_basis,
+        )
+    )
+    if stage:
+        lines.append(FactLine("fact.stage", stage.staging.value, (stage.evidence,)))
+    for other in facts.staging.disagreeing:
+        lines.append(FactLine("fact.stage_disagrees", other.staging.value, (other.evidence,)))
+    if facts.setting == "metastatic" and facts.her2.category == "positive":
+        line = facts.therapy.next_metastatic_line
+        lines.append(FactLine("fact.line", str(line) if line else "value.unknown"))
+    current = facts.therapy.current_anti_her2
+    if current:
+        lines.append(
+            FactLine("fact.current", ", ".join(e.evidence.label for e in current), tuple(e.evidence for e in current))
+        )
+    return tuple(lines)
+
+
+def ranked_recommendations(
+    knowledge: Knowledge, facts: PatientFacts
+) -> list[tuple[Recommendation, tuple[FactLine, ...]]]:
+    found = []
+    for position, entry in enumerate(knowledge.of_kind("recommendation")):
+        assert entry.when is not None
+        ok, used = matches(entry.when, facts)
+        if ok:
+            found.append((entry, used, position))
+    found.sort(
+        key=lambda m: (
+            not m[0].preferred,
+            _LEVEL_RANK[m[0].level],
+            _PROVENANCE_RANK[m[0].level_provenance],
+            m[2],
+        )
+    )
+    return [(entry, used) for entry, used, _ in found]
+
+
+def _status_finding(facts: PatientFacts) -> Finding:
+    her2 = facts.her2
+    category = her2.category
+    indicator = "info" if category in ("positive", "low", "ultralow", "zero", "negative") else "warning"
+    decided = her2.current.rules[-1] if her2.current.rules else "her2-status"
+    return Finding(
+        rule=decided,
+        indicator=indicator,
+        summary="status.summary",
+        args={
+            "her2": f"her2.{category}",
+            "hr": f"hr.{facts.hr}" if facts.hr else "hr.unknown",
+            "setting": f"setting.{facts.setting}" if facts.setting else "setting.unknown",
+            "date": her2.current.date or "value.undated",
+        },
+        details=tuple(f"problem.{p}" for p in her2.current.problems),
+        basis=(her2_line(facts), *(_specimen_line(s) for s in her2.earlier)),
+        basis_facts=context_lines(facts),
+        cites=tuple(r for r in her2.current.rules if r.startswith("T")),
+    )
+
+
+def _testing_findings(facts: PatientFacts) -> list[Finding]:
+    her2, found = facts.her2, []
+    current = her2.current
+    if "no-result" in current.problems or "serum-only" in current.problems:
+        found.append(
+            Finding(
+                "her2-missing",
+                "warning",
+                "gap.no_result",
+                details=("gap.no_result.why",),
+                cites=("T1", "T2"),
+                basis=(her2_line(facts),),
+                suggestion="order-ihc",
+                overrides=("result-elsewhere", "test-pending"),
+            )
+        )
+    if her2.not_understood:
+        found.append(
+            Finding(
+                "her2-not-understood",
+                "warning",
+                "gap.not_understood",
+                args={"count": str(len(her2.not_understood))},
+                details=("gap.not_understood.why",),
+                basis=(FactLine("fact.not_understood", "value.see", her2.not_understood),),
+            )
+        )
+    if her2.unreadable:
+        found.append(
+            Finding(
+                "her2-unreadable",
+                "warning",
+                "gap.unreadable",
+                args={"count": str(len(her2.unreadable))},
+                details=("gap.unreadable.why",),
+                basis=(FactLine("fact.unreadable", "value.see", her2.unreadable),),
+            )
+        )
+    if "ish-missing" in current.problems or "ish-group-needs-ihc" in current.problems:
+        found.append(
+            Finding(
+                "T2",
+                "warning",
+                "gap.ish_missing",
+                args={"date": current.date or "value.undated"},
+                details=("gap.ish_missing.why",),
+                basis=(her2_line(facts),),
+                cites=("T2",),
+                suggestion="order-ish",
+                overrides=("test-pending", "result-elsewhere"),
+            )
+        )
+    if current.category == "conflicting":
+        found.append(
+            Finding(
+                "T11",
+                "warning",
+                "gap.conflicting",
+                details=("gap.conflicting.why",),
+                basis=(her2_line(facts),),
+                cites=("T11",),
+                suggestion="order-ihc",
+                overrides=("mdt-reviewed",),
+            )
+        )
+    for earlier in her2.discordant:
+        found.append(
+            Finding(
+                "T11",
+                "warning",
+                "gap.discordant",
+                args={
+                    "before": f"her2.{earlier.category}",
+                    "when": earlier.date or "value.undated",
+                    "now": f"her2.{current.category}",
+                    "date": current.date or "value.undated",
+                },
+                details=("gap.discordant.why",),
+                basis=(her2_line(facts), _specimen_line(earlier)),
+                cites=("T11",),
+                overrides=("mdt-reviewed",),
+            )
+        )
+        break  # one card: the most recent disagreement; the rest are in its basis
+    since = facts.staging.metastatic_since
+    if since and current.date and current.date < since and current.category != "unknown":
+        found.append(
+            Finding(
+                "T11",
+                "warning",
+                "gap.retest_metastasis",
+                args={"since": since, "date": current.date},
+                details=("gap.retest_metastasis.why",),
+                basis=(her2_line(facts), FactLine("fact.metastatic_since", since, facts.staging.setting_basis)),
+                cites=("T11",),
+                suggestion="order-ihc",
+                overrides=("biopsy-not-feasible", "test-pending"),
+            )
+        )
+    if current.category == "negative" and facts.setting in ("metastatic", None):
+        indicator = "warning" if facts.setting == "metastatic" else "info"
+        found.append(
+            Finding(
+                "T8",
+                indicator,
+                "gap.score_missing",
+                details=("gap.score_missing.why",),
+                basis=(her2_line(facts),),
+                cites=("T8", "T9", "T10"),
+                overrides=("result-elsewhere",),
+            )
+        )
+    if "ultralow-not-stated" in current.problems and facts.setting == "metastatic" and facts.hr == "positive":
+        found.append(
+            Finding(
+                "T9",
+                "info",
+                "gap.ultralow_unstated",
+                details=("gap.ultralow_unstated.why",),
+                basis=(her2_line(facts), FactLine("fact.hr", "hr.positive", facts.hr_basis)),
+                cites=("T9", "L2"),
+            )
+        )
+    if her2.serum:
+        found.append(
+            Finding(
+                "T12",
+                "info",
+                "gap.serum",
+                details=("gap.serum.why",),
+                basis=(FactLine("fact.serum", "value.see", her2.serum),),
+                cites=("T12",),
+            )
+        )
+    return found
+
+
+def _recommendation_findings(knowledge: Knowledge, facts: PatientFacts) -> list[Finding]:
+    found: list[Finding] = []
+    her2 = facts.her2.category
+    for entry in knowledge.of_kind("caution"):
+        assert entry.when is not None
+        ok, used = matches(entry.when, facts)
+        if ok:
+            indicator = "warning" if facts.therapy.current_anti_her2 else "info"
+            found.append(Finding(entry.id, indicator, "rec.summary", basis=used, cites=(entry.id,)))
+    ranked = ranked_recommendations(knowledge, facts)
+    shown = ranked[:MAX_RECOMMENDATION_CARDS]
+    rest = tuple(entry.id for entry, _ in ranked[MAX_RECOMMENDATION_CARDS:])
+    for i, (entry, used) in enumerate(shown):
+        found.append(
+            Finding(entry.id, "info", "rec.summary", basis=used, cites=(entry.id,), more=rest if i == 0 else ())
+        )
+    if not ranked and her2 == "positive":
+        if facts.setting is None:
+            found.append(
+                Finding(
+                    "setting-unknown",
+                    "info",
+                    "gap.setting_unknown",
+                    details=("gap.setting_unknown.why",),
+                    basis=(her2_line(facts), *context_lines(facts)),
+                )
+            )
+        elif facts.setting == "metastatic" and facts.therapy.next_metastatic_line is None:
+            found.append(
+                Finding(
+                    "line-unknown",
+                    "info",
+                    "gap.line_unknown",
+                    details=tuple(f"note.{n}" for n in facts.therapy.notes) or ("gap.line_unknown.why",),
+                    basis=(her2_line(facts), *context_lines(facts)),
+                )
+            )
+    return found
+
+
+# -- safety -------------------------------------------------------------------------------------
+
+
+def _days_since(day: str | None, today: date) -> int | None:
+    try:
+        return (today - date.fromisoformat(day[:10])).days if day else None
+    except ValueError:
+        return None
+
+
+def lvef_findings(knowledge: Knowledge, facts: PatientFacts, drugs: set[str], *, ordering: bool) -> list[Finding]:
+    """S1–S5 for the anti-HER2 drugs given or ordered. `ordering`: before a (new) order is signed."""
+    p = knowledge.entries
+    on_s1 = drugs & set(p["S1"].drugs)
+    if not on_s1:
+        return []
+    latest = facts.lvef[0] if facts.lvef else None
+    baseline = facts.lvef_baseline()
+    lines = tuple(FactLine("fact.lvef", f"{v.percent:g} %", (v.evidence,)) for v in facts.lvef[:4])
+    lvef_min = knowledge.parameter("S1", "lvef_min")
+    interval = knowledge.parameter("S1", "lvef_interval_days")
+    if latest is None:
+        return [
+            Finding(
+                "S1",
+                "warning",
+                "safety.lvef_missing",
+                cites=("S1",),
+                basis=lines,
+                suggestion="order-echo",
+                overrides=("echo-elsewhere", "echo-booked"),
+            )
+        ]
+    found: list[Finding] = []
+    age = _days_since(latest.evidence.date, facts.today)
+    if age is None or age > interval:
+        found.append(
+            Finding(
+                "S1",
+                "warning",
+                "safety.lvef_overdue",
+                args={"date": latest.evidence.date or "value.undated", "days": str(int(interval))},
+                cites=("S1",),
+                basis=lines,
+                suggestion="order-echo",
+                overrides=("echo-elsewhere", "echo-booked"),
+            )
+        )
+    drop = baseline.percent - latest.percent if baseline and baseline is not latest else 0.0
+    args = {"lvef": f"{latest.percent:g}", "drop": f"{drop:g}", "date": latest.evidence.date or "value.undated"}
+    if "trastuzumab-deruxtecan" in drugs and _s5(knowledge, latest, drop):
+        found.append(
+            Finding(
+                "S5",
+                "warning",
+                "safety.tdxd_lvef",
+                args=args,
+                cites=("S5",),
+                basis=lines,
+                suggestion="order-echo",
+                overrides=("cardiology-reviewed",),
+            )
+        )
+    elif drugs & set(p["S2"].drugs) and _s2(knowledge, latest.percent, drop):
+        persisting = _s4(knowledge, facts)
+        rule = "S4" if persisting else "S2"
+        found.append(
+            Finding(
+                rule,
+                "critical" if persisting else "warning",
+                f"safety.{rule.lower()}",
+                args=args,
+                cites=(rule,),
+                basis=lines,
+                suggestion="order-echo",
+                overrides=("cardiology-reviewed",),
+            )
+        )
+    elif latest.percent < lvef_min and ordering:
+        found.append(
+            Finding(
+                "S1",
+                "warning",
+                "safety.lvef_low",
+                args=args | {"min": f"{lvef_min:g}"},
+                cites=("S1",),
+                basis=lines,
+                suggestion="order-echo",
+                overrides=("cardiology-reviewed",),
+            )
+        )
+    elif drugs & set(p["S3"].drugs) and len(facts.lvef) > 1 and _recovered(knowledge, facts, drop):
+        found.append(Finding("S3", "info", "safety.s3", args=args, cites=("S3",), basis=lines))
+    return found
+
+
+def _s2(knowledge: Knowledge, lvef: float, drop: float) -> bool:
+    return drop >= knowledge.parameter("S2", "drop_hold") or (
+        lvef < knowledge.parameter("S2", "lln") and drop >= knowledge.parameter("S2", "drop_below_lln")
+    )
+
+
+def _s4(knowledge: Knowledge, facts: PatientFacts) -> bool:
+    """Two or more readings meeting S2, the first at least `persist_days` before the latest."""
+    baseline = facts.lvef_baseline()
+    if not baseline:
+        return False
+    failing = [v for v in facts.lvef if v is not baseline and _s2(knowledge, v.percent, baseline.percent - v.percent)]
+    if len(failing) < 2 or failing[0] is not facts.lvef[0]:
+        return False
+    first, last = failing[-1].evidence.date, failing[0].evidence.date
+    try:
+        span = (date.fromisoformat(last or "") - date.fromisoformat(first or "")).days
+    except ValueError:
+        return False
+    return span >= knowledge.parameter("S4", "persist_days")
+
+
+def _recovered(knowledge: Knowledge, facts: PatientFacts, drop: float) -> bool:
+    previous, latest = facts.lvef[1], facts.lvef[0]
+    baseline = facts.lvef_baseline()
+    if not baseline or previous is baseline:
+        return False
+    was_low = _s2(knowledge, previous.percent, baseline.percent - previous.percent)
+    return (
+        was_low
+        and latest.percent >= knowledge.parameter("S3", "lln")
+        and drop <= knowledge.parameter("S3", "drop_resume_max")
+    )
+
+
+def _s5(knowledge: Knowledge, latest: Lvef, drop: float) -> bool:
+    low, high = knowledge.parameter("S5", "lvef_interrupt_low"), knowledge.parameter("S5", "lvef_interrupt_high")
+    return (
+        latest.percent < low
+        or drop > knowledge.parameter("S5", "drop_high")
+        or (low <= latest.percent <= high and drop >= knowledge.parameter("S5", "drop_low"))
+    )
+
+
+def pregnancy_findings(knowledge: Knowledge, facts: PatientFacts, drugs: set[str], *, ordering: bool) -> list[Finding]:
+    s7 = drugs & set(knowledge.entries["S7"].drugs)
+    if not s7:
+        return []
+    basis = (
+        FactLine(
+            "fact.pregnancy",
+            f"pregnancy.{facts.pregnancy}" if facts.pregnancy else "value.unknown",
+            facts.pregnancy_basis,
+        ),
+    )
+    months = f"{knowledge.parameter('S7', 'contraception_months'):g}"
+    if facts.pregnancy == "pregnant":
+        return [
+            Finding(
+                "S7",
+                "critical",
+                "safety.pregnant",
+                args={"months": months},
+                cites=("S7",),
+                basis=basis,
+                overrides=("pregnancy-excluded", "benefit-outweighs-risk"),
+            )
+        ]
+    childbearing = facts.female is not False and (facts.age is None or facts.age < 55)
+    if ordering and facts.pregnancy is None and childbearing:
+        return [Finding("S7", "info", "safety.pregnancy_unknown", args={"months": months}, cites=("S7",), basis=basis)]
+    return []
+
+
+def ild_findings(facts: PatientFacts, drugs: set[str], *, ordering: bool) -> list[Finding]:
+    if "trastuzumab-deruxtecan" not in drugs:
+        return []
+    basis = (FactLine("fact.ild", "value.yes" if facts.ild else "value.none_recorded", facts.ild),)
+    if facts.ild:
+        return [
+            Finding(
+                "S6",
+                "critical",
+                "safety.ild_history",
+                cites=("S6",),
+                basis=basis,
+                overrides=("ild-resolved-grade1", "benefit-outweighs-risk"),
+            )
+        ]
+    return [Finding("S6", "info", "safety.ild_monitoring", cites=("S6",), basis=basis)] if ordering else []
+
+
+def patient_view_findings(knowledge: Knowledge, terminology: Terminology, facts: PatientFacts) -> list[Finding]:
+    if not facts.relevant:
+        return []
+    found = [_status_finding(facts), *_testing_findings(facts), *_recommendation_findings(knowledge, facts)]
+    current = {d for e in facts.therapy.current_anti_her2 for d in e.contains | {e.drug}}
+    found += pregnancy_findings(knowledge, facts, current, ordering=False)
+    found += ild_findings(facts, current, ordering=False)
+    found += lvef_findings(knowledge, facts, current, ordering=False)
+    return found

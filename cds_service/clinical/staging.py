@@ -1,0 +1,150 @@
+"""Stage group, TNM categories, disease setting and neoadjuvant response from staging readings.
+
+AJCC codes come through mappings/staging-values.yaml; plain texts ("IIB", "Stage IV", "ypT0",
+"cN1") are parsed here, because every system writes them slightly differently."""
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from ..terminology import Staging
+from .evidence import Evidence
+
+if TYPE_CHECKING:
+    from .readings import Reading
+
+__all__ = ["StagingFacts", "parse_staging_text", "staging_facts"]
+
+_ARABIC = {"0": "0", "1": "I", "2": "II", "3": "III", "4": "IV"}
+_STAGE = re.compile(r"(?:ajcc\s*)?(?:stage\s*)?(0is|is|iv|iii[abc]?|ii[ab]?|i[ab]?|[0-4][abc]?)\s*期?", re.IGNORECASE)
+_TNM = re.compile(r"(yp|c|p)?\s*(t(?:is|mi|x|[0-4][a-d]?)|n(?:x|[0-3][a-c]?)(?:\s*\(.*\))?|m(?:x|[01]))", re.IGNORECASE)
+_KIND = {"t-category": "T", "n-category": "N", "m-category": "M"}
+_LOCALLY_ADVANCED_T = {"T4", "T4a", "T4b", "T4c", "T4d"}
+_LOCALLY_ADVANCED_N = ("N2", "N3")
+
+
+def _stage_value(raw: str) -> str:
+    raw = raw.upper()
+    if raw in ("0IS", "IS"):
+        return "0is" if raw == "0IS" else "IS"
+    if raw[0].isdigit():
+        return _ARABIC[raw[0]] + raw[1:]
+    return raw
+
+
+def _category_value(raw: str) -> str:
+    head, rest = raw[0].upper(), raw[1:]
+    rest = re.sub(r"\s*\(.*\)$", "", rest)
+    return head + (rest if rest in ("is", "mi") else rest.lower() if len(rest) > 1 else rest.upper())
+
+
+def parse_staging_text(raw: str, concept: str) -> Staging | None:
+    cleaned = raw.strip()
+    if concept == "stage-group":
+        match = _STAGE.fullmatch(cleaned)
+        return Staging("stage", _stage_value(match.group(1)), None) if match else None
+    match = _TNM.fullmatch(cleaned)
+    if not match or match.group(2)[0].upper() != _KIND.get(concept):
+        return None
+    prefix = match.group(1).lower() if match.group(1) else None
+    return Staging(_KIND[concept], _category_value(match.group(2)), prefix)
+
+
+def n_positive(value: str) -> bool | None:
+    if value in ("NX", "Nx"):
+        return None
+    return not value.startswith("N0")
+
+
+@dataclass(frozen=True)
+class Categorised:
+    staging: Staging
+    evidence: Evidence
+
+
+@dataclass(frozen=True)
+class StagingFacts:
+    stage: Categorised | None = None
+    t: dict[str, Categorised] = field(default_factory=dict)  # prefix c / p / yp -> latest
+    n: dict[str, Categorised] = field(default_factory=dict)
+    m: Categorised | None = None
+    disagreeing: tuple[Categorised, ...] = ()  # other stage records that disagree with `stage`
+    setting: str | None = None  # early | locally-advanced | metastatic
+    setting_basis: tuple[Evidence, ...] = ()
+    metastatic_since: str | None = None
+    early_phase: str | None = None  # before-surgery | after-neoadjuvant | after-upfront-surgery
+    pcr: bool | None = None
+    pcr_basis: tuple[Evidence, ...] = ()
+
+
+def staging_facts(
+    readings: Sequence["Reading"],
+    condition_stages: Sequence[Categorised],
+    metastases: Sequence[Evidence],
+) -> StagingFacts:
+    """`readings` newest first; `metastases`: distant/brain metastasis Conditions (dates may be None)."""
+    staged = [Categorised(r.staging, r.evidence) for r in readings if r.staging]
+    stages = [c for c in staged if c.staging.kind == "stage"] or list(condition_stages)
+    stage = stages[0] if stages else None
+    disagreeing = tuple(c for c in [*stages[1:], *condition_stages] if stage and c.staging.value != stage.staging.value)
+    t: dict[str, Categorised] = {}
+    n: dict[str, Categorised] = {}
+    m = None
+    for c in staged:
+        prefix = c.staging.prefix or "c"
+        if c.staging.kind == "T":
+            t.setdefault(prefix, c)
+        elif c.staging.kind == "N":
+            n.setdefault(prefix, c)
+        elif c.staging.kind == "M" and m is None:
+            m = c
+
+    # Metastatic: a distant metastasis on record, M1 or stage IV. The earliest dated one says since when.
+    metastatic = [*metastases]
+    if m and m.staging.value == "M1":
+        metastatic.append(m.evidence)
+    metastatic += [c.evidence for c in stages if c.staging.value == "IV"]
+    dates = sorted(e.date for e in metastatic if e.date)
+    setting, basis = None, tuple(metastatic)
+    if metastatic:
+        setting = "metastatic"
+    elif stage:
+        setting = "locally-advanced" if stage.staging.value.startswith("III") else "early"
+        basis = (stage.evidence,)
+    elif "c" in t and "c" in n:
+        advanced = t["c"].staging.value in _LOCALLY_ADVANCED_T or n["c"].staging.value.startswith(_LOCALLY_ADVANCED_N)
+        setting = "locally-advanced" if advanced else "early"
+        basis = (t["c"].evidence, n["c"].evidence)
+
+    phase = None
+    if "yp" in t or "yp" in n:
+        phase = "after-neoadjuvant"
+    elif "p" in t or "p" in n:
+        phase = "after-upfront-surgery"
+    elif "c" in t or "c" in n or stage:
+        phase = "before-surgery"
+
+    pcr: bool | None = None
+    pcr_basis: tuple[Evidence, ...] = ()
+    if "yp" in t and "yp" in n:
+        pcr_basis = (t["yp"].evidence, n["yp"].evidence)
+        pcr = t["yp"].staging.value in ("T0", "Tis") and n["yp"].staging.value.startswith("N0")
+    elif "yp" in t and t["yp"].staging.value not in ("T0", "Tis"):
+        pcr, pcr_basis = False, (t["yp"].evidence,)
+    elif "yp" in n and n_positive(n["yp"].staging.value):
+        pcr, pcr_basis = False, (n["yp"].evidence,)
+
+    return StagingFacts(
+        stage=stage,
+        t=t,
+        n=n,
+        m=m,
+        disagreeing=disagreeing,
+        setting=setting if setting else None,
+        setting_basis=basis,
+        metastatic_since=dates[0] if dates else None,
+        early_phase=phase if setting in ("early", "locally-advanced") else None,
+        pcr=pcr,
+        pcr_basis=pcr_basis,
+    )

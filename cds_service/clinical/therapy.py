@@ -1,0 +1,202 @@
+"""Medication history → exposures, lines of therapy in the metastatic setting, trastuzumab sensitivity.
+
+Counting stays conservative: a line or a sensitivity that depends on a date the record lacks is
+unknown (None), and cards say so, rather than a number that looks certain."""
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from ..terminology import ANTI_HER2_CLASSES, CHEMOTHERAPY_CLASSES, Terminology, text
+from .readings import Evidence
+from .record import as_list, as_map, describe_medication, is_usable, medication_concept, reference_of
+
+__all__ = ["Exposure", "TherapyFacts", "exposures_of", "therapy_facts"]
+
+_GIVEN = {
+    "MedicationRequest": {"active", "completed", "stopped", "on-hold"},
+    "MedicationStatement": {"active", "completed", "stopped", "on-hold"},
+    "MedicationAdministration": {"completed", "in-progress", "stopped", "on-hold"},
+}
+_CURRENT = {"active", "on-hold", "in-progress"}
+
+
+@dataclass(frozen=True)
+class Exposure:
+    drug: str
+    product: str | None
+    contains: frozenset[str]  # the drug and its components (Phesgo contains trastuzumab and pertuzumab)
+    drug_class: str
+    start: str | None
+    end: str | None
+    current: bool
+    evidence: Evidence
+
+
+@dataclass(frozen=True)
+class TherapyFacts:
+    exposures: tuple[Exposure, ...] = ()
+    received: frozenset[str] = frozenset()
+    current_anti_her2: tuple[Exposure, ...] = ()
+    metastatic_regimens: tuple[tuple[Exposure, ...], ...] | None = None  # None: cannot tell
+    metastatic_chemo_lines: int | None = None
+    metastatic_endocrine_lines: int | None = None
+    trastuzumab: str | None = None  # sensitive | resistant
+    trastuzumab_basis: tuple[Evidence, ...] = ()
+    notes: tuple[str, ...] = field(default_factory=tuple)  # phrase keys: why a line or sensitivity is unknown
+
+    @property
+    def next_metastatic_line(self) -> int | None:
+        return None if self.metastatic_regimens is None else len(self.metastatic_regimens) + 1
+
+
+def _bounds(resource: Mapping[str, Any]) -> Mapping[str, Any]:
+    dosage = as_map((as_list(resource.get("dosageInstruction")) or [None])[0])
+    return as_map(as_map(as_map(dosage.get("timing")).get("repeat")).get("boundsPeriod"))
+
+
+def _start(resource: Mapping[str, Any]) -> str | None:
+    for value in (
+        as_map(resource.get("effectivePeriod")).get("start"),
+        resource.get("effectiveDateTime"),
+        _bounds(resource).get("start"),
+        as_map(as_map(resource.get("dispenseRequest")).get("validityPeriod")).get("start"),
+        resource.get("authoredOn"),
+        resource.get("dateAsserted"),
+    ):
+        if text(value):
+            return str(value)[:10]
+    return None
+
+
+def _end(resource: Mapping[str, Any]) -> str | None:
+    for value in (
+        as_map(resource.get("effectivePeriod")).get("end"),
+        _bounds(resource).get("end"),
+        as_map(as_map(resource.get("dispenseRequest")).get("validityPeriod")).get("end"),
+    ):
+        if text(value):
+            return str(value)[:10]
+    return None
+
+
+def exposures_of(
+    resources: Iterable[Mapping[str, Any]], terminology: Terminology, fetched: Mapping[str, Mapping[str, Any]]
+) -> list[Exposure]:
+    found = []
+    for resource in resources:
+        kind = text(resource.get("resourceType"))
+        if kind not in _GIVEN or text(resource.get("status")) not in _GIVEN[kind] or not is_usable(resource):
+            continue
+        match = terminology.match_drug(medication_concept(resource, None, fetched))
+        if match is None:
+            continue
+        drug = terminology.drugs[match.drug]
+        start, end = _start(resource), _end(resource)
+        label = describe_medication(resource, drug.label.en)
+        evidence = Evidence(reference_of(resource), start, label, text(resource.get("status")))
+        found.append(
+            Exposure(
+                match.drug,
+                match.product,
+                frozenset({match.drug, *drug.components}),
+                drug.drug_class,
+                start,
+                end,
+                text(resource.get("status")) in _CURRENT,
+                evidence,
+            )
+        )
+    found.sort(key=lambda e: e.start or "")
+    return found
+
+
+def _days(later: str, earlier: str) -> int:
+    return (date.fromisoformat(later) - date.fromisoformat(earlier)).days
+
+
+def _regimens(exposures: Sequence[Exposure], gap_days: int) -> list[list[Exposure]]:
+    """Consecutive regimens: a drug new to the current regimen, started after the gap, opens the next."""
+    regimens: list[list[Exposure]] = []
+    for exposure in exposures:
+        last = regimens[-1] if regimens else None
+        if last and (
+            exposure.drug in {e.drug for e in last} or _days(exposure.start or "", last[0].start or "") <= gap_days
+        ):
+            last.append(exposure)
+        else:
+            regimens.append([exposure])
+    return regimens
+
+
+def _valid(day: str | None) -> bool:
+    try:
+        return day is not None and bool(date.fromisoformat(day))
+    except ValueError:
+        return False
+
+
+def therapy_facts(
+    exposures: Sequence[Exposure],
+    setting: str | None,
+    metastatic_since: str | None,
+    *,
+    gap_days: int,
+    sensitive_months: float,
+) -> TherapyFacts:
+    anti_her2 = [e for e in exposures if e.drug_class in ANTI_HER2_CLASSES]
+    received = frozenset(d for e in exposures for d in e.contains)
+    notes: list[str] = []
+    regimens: list[list[Exposure]] | None = None
+    chemo_lines = endocrine_lines = None
+    sensitivity: str | None = None
+    basis: tuple[Evidence, ...] = ()
+
+    if setting == "metastatic":
+        undated = [e for e in exposures if not _valid(e.start)]
+        if not anti_her2:
+            regimens, sensitivity = [], "sensitive"
+        if metastatic_since and not undated:
+            metastatic = [e for e in exposures if e.start and e.start >= metastatic_since]
+            regimens = _regimens([e for e in metastatic if e.drug_class in ANTI_HER2_CLASSES], gap_days)
+            chemo_lines = len(_regimens([e for e in metastatic if e.drug_class in CHEMOTHERAPY_CLASSES], gap_days))
+            endocrine_lines = len(_regimens([e for e in metastatic if e.drug_class == "endocrine"], gap_days))
+            sensitivity, basis = _sensitivity(anti_her2, metastatic_since, sensitive_months)
+        elif anti_her2 or exposures:
+            notes.append("metastasis-date-missing" if not metastatic_since else "therapy-dates-missing")
+            if anti_her2:
+                regimens = None
+    return TherapyFacts(
+        exposures=tuple(exposures),
+        received=received,
+        current_anti_her2=tuple(e for e in anti_her2 if e.current),
+        metastatic_regimens=None if regimens is None else tuple(tuple(r) for r in regimens),
+        metastatic_chemo_lines=chemo_lines,
+        metastatic_endocrine_lines=endocrine_lines,
+        trastuzumab=sensitivity,
+        trastuzumab_basis=basis,
+        notes=tuple(notes),
+    )
+
+
+def _sensitivity(
+    anti_her2: Sequence[Exposure], metastatic_since: str, sensitive_months: float
+) -> tuple[str | None, tuple[Evidence, ...]]:
+    given = [e for e in anti_her2 if "trastuzumab" in e.contains]
+    if not given:
+        return "sensitive", ()
+    metastatic = [e for e in given if (e.start or "") >= metastatic_since]
+    if metastatic:
+        return "resistant", tuple(e.evidence for e in metastatic)  # the next line follows progression on H
+    # Adjuvant trastuzumab: relapse within the cut-off of its end is resistance. An unknown end is bounded
+    # below by the last start, which can prove resistance but never sensitivity.
+    limit_days = sensitive_months * 365.25 / 12
+    ends = [e.end for e in given]
+    last = max((e.end or e.start or "") for e in given)
+    interval = _days(metastatic_since, last)
+    if interval < limit_days:
+        return "resistant", tuple(e.evidence for e in given)
+    if all(_valid(end) for end in ends):
+        return "sensitive", tuple(e.evidence for e in given)
+    return None, tuple(e.evidence for e in given)
