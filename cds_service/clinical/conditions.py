@@ -9,7 +9,7 @@ from ..knowledge import When
 from .facts import PatientFacts
 from .readings import Evidence
 
-__all__ = ["FactLine", "matches"]
+__all__ = ["FactLine", "blocking", "matches"]
 
 
 @dataclass(frozen=True)
@@ -203,3 +203,15 @@ def matches(when: When, facts: PatientFacts) -> tuple[bool, tuple[FactLine, ...]
                 return True, (*used, *lines)
         return False, tuple(used)
     return True, tuple(used)
+
+
+def blocking(when: When, facts: PatientFacts) -> tuple[FactLine, ...]:
+    """The facts that stop `when` from holding: the failing condition, or each failing `any_of` option's."""
+    ok, used = matches(when, facts)
+    if ok:
+        return ()
+    for check in _CHECKS:
+        result = check(when, facts)
+        if result is not None and not result[0]:
+            return (result[1],)
+    return tuple(line for option in when.any_of or () for line in blocking(option, facts))

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..knowledge import Knowledge, Recommendation
 from ..terminology import DrugMatch, Terminology
-from .conditions import FactLine, matches
+from .conditions import FactLine, blocking, matches
 from .facts import PatientFacts
 from .record import reference_of
 from .rules import Finding, context_lines, her2_line, ild_findings, lvef_findings, pregnancy_findings
@@ -127,6 +127,19 @@ def _fit(knowledge: Knowledge, facts: PatientFacts, drugs: set[str], args: dict[
         ]
     if rows:
         ids = tuple(e.id for e in rows)
+        missing = _missing_facts(rows, order_facts)
+        if missing:
+            # The record lacks a fact a row needs (say cT or pCR): ask for it rather than call the order wrong.
+            return [
+                Finding(
+                    "order-sequence",
+                    "info",
+                    "order.needs_facts",
+                    args=args | {"ids": ", ".join(ids[:6]), "facts": ", ".join(missing)},
+                    cites=ids[:3],
+                    basis=basis,
+                )
+            ]
         mismatch = (
             "order.her2_not_eligible"
             if her2 != "positive"
@@ -153,6 +166,17 @@ def _fit(knowledge: Knowledge, facts: PatientFacts, drugs: set[str], args: dict[
             overrides=("trial-protocol", "mdt-decision", "patient-specific"),
         )
     ]
+
+
+def _missing_facts(rows: list[Recommendation], facts: PatientFacts) -> list[str]:
+    """Facts the record lacks that stopped one of these rows from matching (phrase keys)."""
+    missing: list[str] = []
+    for entry in rows:
+        assert entry.when is not None
+        for line in blocking(entry.when, facts):
+            if line.value == "value.unknown" and line.name not in missing:
+                missing.append(line.name)
+    return missing
 
 
 def _biosimilar(match: DrugMatch, args: dict[str, str]) -> list[Finding]:

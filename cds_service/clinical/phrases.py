@@ -330,6 +330,10 @@ PHRASES: Mapping[str, tuple[str, str]] = {
         "{drug}: the record does not meet the consensus rows that use it ({ids})",
         "{drug}：病历不满足使用该药的共识条件（{ids}）",
     ),
+    "order.needs_facts": (
+        "{drug}: consensus fit unconfirmed; record lacks: {facts}",
+        "{drug}：无法确认是否符合共识，病历缺少：{facts}",
+    ),
     "order.no_row": ("{drug}: no consensus recommendation for this setting", "{drug}：该疾病阶段无相应共识推荐"),
     "order.unidentified": (
         "Ordered medication could not be identified: HER2 checks not applied",

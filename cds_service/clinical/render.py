@@ -53,6 +53,8 @@ class Renderer:
 
     def args(self, finding: Finding) -> dict[str, str]:
         args = {k: self.value(v) for k, v in finding.args.items()}
+        if "facts" in finding.args:
+            args["facts"] = ", ".join(self.value(f) for f in finding.args["facts"].split(", "))
         product = self.terminology.products.get(finding.args.get("product", ""))
         if product is not None:
             args["product_name"] = " / ".join(product.brands[:2]) or product.nonproprietary or finding.args["product"]

@@ -273,7 +273,7 @@ def load_terminology(mappings_dir: Path, concept_maps: Sequence[Path] = ()) -> T
         value_codes=MappingProxyType(value_codes),
         value_texts=MappingProxyType(value_texts),
         value_patterns=tuple(
-            (re.compile(normalise(p), re.IGNORECASE), v_id) for v_id, v in values.values.items() for p in v.patterns
+            (re.compile(p, re.IGNORECASE), v_id) for v_id, v in values.values.items() for p in v.patterns
         ),
         staging_codes=MappingProxyType(staging_codes),
         drugs=MappingProxyType(drugs),
