@@ -19,10 +19,12 @@ from ..terminology import Terminology, load_terminology
 from .facts import PatientFacts, build_facts
 from .orders import order_findings
 from .record import external_medication, medication_concept, reference_of
-from .render import Renderer, severity
+from .render import Renderer
 from .rules import ENGINE_DEFINITIONS, ENGINE_PARAMETERS, Finding, patient_view_findings
 
 __all__ = ["Engine", "load_engine"]
+
+_SEVERITY = {"critical": 0, "warning": 1, "info": 2}
 
 
 @dataclass(frozen=True)
@@ -78,8 +80,8 @@ class Engine:
                 )
             )
         renderer = Renderer(self.knowledge, self.terminology, language, facts.patient_id)
-        cards = [renderer.card(f) for f in findings]
-        return sorted(cards, key=severity)  # stable: the HER2 status card leads its indicator group
+        ranked = sorted(findings, key=lambda f: (f.indicator != "critical", not f.lead, _SEVERITY[f.indicator]))
+        return [renderer.card(f) for f in ranked]
 
 
 def _unidentified(order: Mapping[str, Any], reference: str, reason: str) -> Finding:

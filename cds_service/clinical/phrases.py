@@ -14,7 +14,7 @@ PHRASES: Mapping[str, tuple[str, str]] = {
     "her2.positive": ("HER2-positive", "HER2阳性"),
     "her2.low": ("HER2-low", "HER2低表达"),
     "her2.ultralow": ("HER2-ultralow", "HER2超低表达"),
-    "her2.zero": ("HER2 0 (IHC 0)", "HER2 0（IHC 0）"),
+    "her2.zero": ("HER2 0 (IHC 0)", "HER2零表达（IHC 0）"),
     "her2.negative": ("HER2-negative, IHC score not recorded", "HER2阴性（未记录IHC评分）"),
     "her2.equivocal": ("HER2 equivocal", "HER2结果不确定"),
     "her2.unknown": ("HER2 status unknown", "HER2状态未知"),
@@ -122,8 +122,8 @@ PHRASES: Mapping[str, tuple[str, str]] = {
     ),
     # -- testing gaps ----------------------------------------------------------------------------
     "gap.no_result": (
-        "Breast cancer without a HER2 result: order HER2 testing",
-        "乳腺癌无HER2检测结果：请申请HER2检测",
+        "Breast cancer without a recognised HER2 result: order HER2 testing",
+        "乳腺癌未见可识别的HER2结果：请申请HER2检测",
     ),
     "gap.no_result.why": (
         "The consensus asks for HER2 testing of every primary invasive breast cancer, by standardised IHC "
@@ -226,6 +226,7 @@ PHRASES: Mapping[str, tuple[str, str]] = {
         "部分抗HER2或化疗记录缺少日期，无法计算治疗线数。",
     ),
     # -- recommendations ---------------------------------------------------------------------------
+    "rec.summary": ("{id} · {title} · {level}", "{id} · {title} · {level}"),
     "rec.more": ("Also matching for this patient", "该患者同样适用的其他推荐"),
     "rec.applies_if": ("Applies if (not in the record; confirm)", "适用条件（病历中无法判断，请确认）"),
     "rec.regimens": ("Regimens", "方案"),
@@ -340,9 +341,9 @@ PHRASES: Mapping[str, tuple[str, str]] = {
         "无法识别所开药物：未执行HER2核查",
     ),
     "order.unidentified.why": (
-        "The order names its drug only as {reference}, which could not be read ({reason}). If it is an "
+        "The order names its drug only as `{reference}`, which could not be read ({reason}). If it is an "
         "anti-HER2 drug, check HER2 status yourself.",
-        "医嘱仅以{reference}指代药物，且无法读取（{reason}）。如为抗HER2药物，请自行核对HER2状态。",
+        "医嘱仅以`{reference}`指代药物，且无法读取（{reason}）。如为抗HER2药物，请自行核对HER2状态。",
     ),
     "order.invalid": (
         "Anti-HER2 order could not be checked: not a valid MedicationRequest",

@@ -171,7 +171,7 @@ class Renderer:
         cited = [self.knowledge.entries[i] for i in finding.cites if i in self.knowledge.entries]
         if finding.summary == "rec.summary":
             entry = cited[0]
-            summary = f"{entry.id} · {self.title(entry)} · {self.level(entry, short=True)}"
+            summary = self.say("rec.summary", id=entry.id, title=self.title(entry), level=self.level(entry, short=True))
         elif finding.summary == "order.caution":
             summary = self.say(finding.summary, **args, caution=f"{cited[0].id} · {self.title(cited[0])}")
         else:
@@ -227,11 +227,3 @@ class Renderer:
             overrideReasons=overrides,
             links=links,
         )
-
-
-def severity(card: Card) -> int:
-    return {"critical": 0, "warning": 1, "info": 2}[card.indicator]
-
-
-def render_all(renderer: Renderer, findings: list[Finding]) -> list[Card]:
-    return [renderer.card(f) for f in findings]

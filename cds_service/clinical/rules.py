@@ -61,6 +61,7 @@ class Finding:
     overrides: tuple[str, ...] = ()
     more: tuple[str, ...] = ()  # further matching knowledge ids, listed inside the card
     basis_facts: tuple[FactLine, ...] = ()
+    lead: bool = False  # the HER2 status card: shown first after any critical card
 
 
 def her2_line(facts: PatientFacts) -> FactLine:
@@ -121,9 +122,12 @@ def _status_finding(facts: PatientFacts) -> Finding:
     her2 = facts.her2
     category = her2.category
     indicator = "info" if category in ("positive", "low", "ultralow", "zero", "negative") else "warning"
-    decided = her2.current.rules[-1] if her2.current.rules else "her2-status"
+    # A settled category takes its deciding row as topic (T1, T3 ... T10); T2 and T11 belong to the gap cards.
+    settled = category in ("positive", "low", "ultralow", "zero", "negative")
+    decided = her2.current.rules[-1] if her2.current.rules and settled else "her2-status"
     return Finding(
         rule=decided,
+        lead=True,
         indicator=indicator,
         summary="status.summary",
         args={

@@ -25,10 +25,12 @@ def test_prefetch_asks_for_exactly_the_clinical_data(client: TestClient) -> None
     # HER2 IHC/ISH/interpretation, ER, PR and Ki-67 by code, in one query
     for code in ("48676-1", "85319-2", "85318-4", "49683-6", "85337-4", "85339-0", "85330-9", "18474-7"):
         assert f"http://loinc.org|{code}" in prefetch["biomarkers"]
-    assert "32996-1" not in prefetch["biomarkers"]  # serum HER2 never drives decisions
+    # serum HER2 is fetched only to say it cannot drive decisions (T12)
+    assert "http://loinc.org|32996-1" in prefetch["biomarkers"]
     for code in ("http://loinc.org|21908-9", "http://snomed.info/sct|399537006", "http://snomed.info/sct|399387003"):
         assert code in prefetch["staging"]
-    assert "http://loinc.org|10230-1" in prefetch["safety"] and "http://loinc.org|82810-3" in prefetch["safety"]
+    for code in ("10230-1", "82810-3", "2106-3"):  # LVEF, pregnancy status, hCG
+        assert f"http://loinc.org|{code}" in prefetch["safety"]
     assert prefetch["conditions"].startswith("Condition?patient={{context.patientId}}")
     assert prefetch["medicationRequests"].startswith("MedicationRequest?patient={{context.patientId}}")
     assert prefetch["medicationStatements"].startswith("MedicationStatement?patient={{context.patientId}}")

@@ -108,7 +108,8 @@ def test_feedback_on_a_real_card_uses_its_uuids(
     client: TestClient, templates: dict[str, str], settings: Settings
 ) -> None:
     body = f.hook_request("patient-view", prefetch=f.prefetch_for(templates, [f.patient(), f.breast_cancer()], "p1"))
-    (card,) = client.post("/cds-services/her2-patient-view", json=body).json()["cards"]
+    cards = client.post("/cds-services/her2-patient-view", json=body).json()["cards"]
+    (card,) = [c for c in cards if c["source"]["topic"]["code"] == "her2-missing"]
     feedback = {
         "card": card["uuid"],
         "outcome": "accepted",

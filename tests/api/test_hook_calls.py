@@ -1,4 +1,4 @@
-"""Hook calls with complete prefetch: response conformance and the core rules' cards."""
+"""Hook calls with complete prefetch: response conformance, and the cards of the main paths."""
 
 from typing import Any
 
@@ -6,6 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.utils import factories as f
+from tests.utils.cards import by_topic, topics
 from tests.utils.conformance import assert_response_conforms
 
 HER2_IHC = "85319-2"
@@ -31,8 +32,8 @@ def select(
     )
 
 
-def test_jenny_m_her2_result_listed_with_its_basis(client: TestClient, templates: dict[str, str]) -> None:
-    """mCODE Jenny M: the HER2 interpretation (LOINC 48676-1 = Negative) shows with date and source."""
+def test_jenny_m_is_her2_negative_hr_positive_with_its_basis(client: TestClient, templates: dict[str, str]) -> None:
+    """mCODE Jenny M: HER2 interpretation 48676-1 = Negative, ER positive; IHC score not recorded."""
     resources = f.bundle_resources(f.JENNY_BUNDLE)
     body = f.hook_request(
         "patient-view", patient_id=f.JENNY_ID, prefetch=f.prefetch_for(templates, resources, f.JENNY_ID)
@@ -40,23 +41,28 @@ def test_jenny_m_her2_result_listed_with_its_basis(client: TestClient, templates
 
     cards = call(client, "her2-patient-view", body)["cards"]
 
-    assert len(cards) == 1
     card = cards[0]
     assert card["indicator"] == "info"
-    assert card["summary"] == "Latest HER2 result on file: Negative (2018-03-10)"
-    assert "HER2 [Interpretation] in Tissue: **Negative**" in card["detail"]
+    assert card["summary"] == "HER2-negative, IHC score not recorded (2018-03-10) · HR-positive · early"
+    assert "HER2 [Interpretation] in Tissue: Negative" in card["detail"]
     assert "`Observation/tumor-marker-test-her2-jenny-m`" in card["detail"]
-    assert card["source"]["topic"]["code"] == "core-her2-results"
+    assert "`Observation/tumor-marker-test-er-jenny-m`" in card["detail"]
+    # the Condition's stage summary (IIIC) disagrees with the stage group Observations (IIB): both shown
+    assert "Other stage record (disagrees): **IIIC**" in card["detail"]
+    assert card["source"]["topic"]["code"] == "her2-status"
+    assert not any(t[0] in "NAMBRL" and t[1:].isdigit() for t in topics(cards))  # no HER2-directed options
 
 
 def test_breast_cancer_without_her2_result_asks_for_testing(client: TestClient, templates: dict[str, str]) -> None:
     resources = [f.patient(), f.breast_cancer()]
     body = f.hook_request("patient-view", prefetch=f.prefetch_for(templates, resources, "p1"))
 
-    (card,) = call(client, "her2-patient-view", body)["cards"]
+    cards = call(client, "her2-patient-view", body)["cards"]
 
+    assert topics(cards) == ["her2-status", "her2-missing"]
+    card = by_topic(cards, "her2-missing")
     assert card["indicator"] == "warning"
-    assert "no HER2 result" in card["summary"]
+    assert "without a recognised HER2 result" in card["summary"]
     assert card["source"]["url"] == "https://doi.org/10.21037/tbcr-25-34"
     assert card["selectionBehavior"] == "at-most-one"
     (action,) = card["suggestions"][0]["actions"]
@@ -64,13 +70,13 @@ def test_breast_cancer_without_her2_result_asks_for_testing(client: TestClient, 
     assert action["resource"]["resourceType"] == "ServiceRequest"
     assert action["resource"]["code"]["coding"][0]["code"] == HER2_IHC
     assert action["resource"]["subject"] == {"reference": "Patient/p1"}
-    assert {r["display"] for r in card["overrideReasons"]} >= {"HER2 test already ordered"}
+    assert {r["display"] for r in card["overrideReasons"]} >= {"Test already ordered"}
 
 
 def test_chart_without_breast_cancer_gets_no_cards(client: TestClient, templates: dict[str, str]) -> None:
     body = f.hook_request("patient-view", prefetch=f.prefetch_for(templates, [f.patient()], "p1"))
 
-    assert call(client, "her2-patient-view", body) == {"cards": []}  # @77
+    assert call(client, "her2-patient-view", body) == {"cards": []}
 
 
 def test_entered_in_error_her2_result_is_not_used(client: TestClient, templates: dict[str, str]) -> None:
@@ -80,9 +86,10 @@ def test_entered_in_error_her2_result_is_not_used(client: TestClient, templates:
         "patient-view", prefetch=f.prefetch_for(templates, [f.patient(), f.breast_cancer(), wrong], "p1")
     )
 
-    (card,) = call(client, "her2-patient-view", body)["cards"]
+    cards = call(client, "her2-patient-view", body)["cards"]
 
-    assert card["indicator"] == "warning" and "no HER2 result" in card["summary"]
+    assert topics(cards) == ["her2-status", "her2-missing"]
+    assert "HER2 status unknown" in cards[0]["summary"]
 
 
 @pytest.mark.parametrize(
@@ -100,24 +107,30 @@ def test_anti_her2_order_without_her2_result_warns(
 ) -> None:
     body = select(templates, order)
 
-    (card,) = call(client, "her2-order-select", body)["cards"]
+    cards = call(client, "her2-order-select", body)["cards"]
 
+    card = by_topic(cards, "order-her2-unsettled")
     assert card["indicator"] == "warning"
-    assert card["summary"].endswith("ordered but no HER2 result on file")
+    assert "HER2 status unknown: confirm HER2 first" in card["summary"]
     assert "`MedicationRequest/mr1`" in card["detail"]
-    assert card["source"]["topic"]["code"] == "core-order-her2-missing"
+    assert card["suggestions"][0]["actions"][0]["resource"]["code"]["coding"][0]["code"] == HER2_IHC
+    if "yrotinib" not in str(order):  # LVEF before antibodies and ADCs (S1), not before a TKI
+        assert by_topic(cards, "S1")["indicator"] == "warning"
 
 
-def test_anti_her2_order_with_her2_result_lists_it(client: TestClient, templates: dict[str, str]) -> None:
+def test_anti_her2_order_with_her2_positive_result_shows_the_basis(
+    client: TestClient, templates: dict[str, str]
+) -> None:
     her2 = f.observation("o1", HER2_IHC, value=f.coded(f.LOINC, "LA11843-2", "3+"), date="2025-01-15")
     body = select(templates, f.medication_request("mr1"), record=[her2])
     del body["context"]["draftOrders"]["type"]  # the Sandbox sends draftOrders without Bundle.type
 
-    (card,) = call(client, "her2-order-select", body)["cards"]
+    cards = call(client, "her2-order-select", body)["cards"]
 
-    assert card["indicator"] == "info"
-    assert card["summary"] == "Trastuzumab order: latest HER2 result: 3+ (2025-01-15)"
-    assert "**3+**" in card["detail"] and "`Observation/o1`" in card["detail"]
+    assert "order-her2-unsettled" not in topics(cards) and "order-her2-mismatch" not in topics(cards)
+    card = by_topic(cards, "order-line-unknown")  # no stage on record: the fit cannot be checked
+    assert card["summary"] == "trastuzumab: stage not recorded, consensus fit not checked"
+    assert "**HER2-positive**" in card["detail"] and "`Observation/o1`" in card["detail"]
 
 
 def test_only_selected_orders_are_checked(client: TestClient, templates: dict[str, str]) -> None:
@@ -141,7 +154,9 @@ def test_order_sign_checks_every_draft_order(client: TestClient, templates: dict
 
     cards = call(client, "her2-order-sign", body)["cards"]
 
-    assert sorted(c["summary"].split(" ")[0] for c in cards) == ["Pertuzumab", "Trastuzumab"]
+    checked = [c for c in cards if c["source"]["topic"]["code"] == "order-her2-unsettled"]
+    assert sorted(c["summary"].split(" ")[0] for c in checked) == ["pertuzumab", "trastuzumab"]
+    assert not any("paclitaxel" in c["summary"] for c in cards)
 
 
 def test_medication_reference_to_contained_medication_is_resolved(
@@ -155,9 +170,10 @@ def test_medication_reference_to_contained_medication_is_resolved(
     order["medicationReference"] = {"reference": "#med"}
     body = select(templates, order)
 
-    (card,) = call(client, "her2-order-select", body)["cards"]
+    cards = call(client, "her2-order-select", body)["cards"]
 
-    assert card["summary"].startswith("Trastuzumab deruxtecan ordered")
+    assert by_topic(cards, "order-her2-unsettled")["summary"].startswith("trastuzumab deruxtecan (T-DXd) ordered")
+    assert by_topic(cards, "S6")["indicator"] == "info"  # T-DXd: ILD monitoring
 
 
 def test_invalid_anti_her2_order_is_reported_not_guessed(client: TestClient, templates: dict[str, str]) -> None:
@@ -168,13 +184,14 @@ def test_invalid_anti_her2_order_is_reported_not_guessed(client: TestClient, tem
     (card,) = call(client, "her2-order-select", body)["cards"]
 
     assert card["indicator"] == "warning" and "could not be checked" in card["summary"]
-    assert "`intent`" in card["detail"]
+    assert "intent" in card["detail"]
 
 
 def test_cards_keep_chinese_text_readable(client: TestClient, templates: dict[str, str]) -> None:
     body = select(templates, f.medication_request("mr1", code=None, text="注射用曲妥珠单抗"))
 
-    response = client.post("/cds-services/her2-order-select", json=body)
+    response = client.post("/cds-services/her2-order-select", json=body, headers={"Accept-Language": "zh-CN"})
 
     assert response.headers["content-type"] == "application/json"
-    assert response.json()["cards"][0]["summary"].startswith("Trastuzumab")
+    assert "曲妥珠单抗" in response.text  # UTF-8, not \\u escapes
+    assert by_topic(response.json()["cards"], "order-her2-unsettled")["summary"].startswith("已开曲妥珠单抗")

@@ -11,6 +11,7 @@ from cds_service.app import create_app
 from cds_service.clinical import engine
 from cds_service.config import Settings
 from tests.utils import factories as f
+from tests.utils.cards import by_topic
 from tests.utils.conformance import assert_response_conforms
 
 FHIR = "https://fhir.example.org/r4"
@@ -163,18 +164,20 @@ class TestOrdersNamingAMedicationByReference:
         )
 
         assert route.call_count == 1
-        (card,) = response.json()["cards"]
-        assert card["summary"] == "Trastuzumab ordered but no HER2 result on file"
+        card = by_topic(response.json()["cards"], "order-her2-unsettled")
+        assert card["summary"] == "trastuzumab ordered, but HER2 status unknown: confirm HER2 first"
 
     def test_its_display_is_enough_without_a_fetch(
         self, client: TestClient, templates: dict[str, str], respx_mock: respx.MockRouter
     ) -> None:
         reference = {"reference": "Medication/eAbc", "display": "trastuzumab-anns 150 mg IV solution"}
 
-        (card,) = client.post("/cds-services/her2-order-select", json=self._body(templates, reference)).json()["cards"]
+        cards = client.post("/cds-services/her2-order-select", json=self._body(templates, reference)).json()["cards"]
 
         assert respx_mock.calls.call_count == 0
-        assert card["summary"] == "Trastuzumab ordered but no HER2 result on file"
+        card = by_topic(cards, "order-her2-unsettled")
+        assert card["summary"] == "trastuzumab ordered, but HER2 status unknown: confirm HER2 first"
+        assert "Kanjinti" in by_topic(cards, "BIO6")["summary"]  # trastuzumab-anns is Kanjinti
 
     @pytest.mark.parametrize("fhir_server", [None, FHIR], ids=["no-fhir-server", "not-found"])
     def test_an_unreadable_medication_is_said_not_guessed(
@@ -199,7 +202,7 @@ def test_order_sign_accepts_draft_orders_without_ids(client: TestClient, templat
         "order-sign", prefetch=f.prefetch_for(templates, [f.patient()], "p1"), draftOrders=f.draft_orders(order)
     )
 
-    (card,) = client.post("/cds-services/her2-order-sign", json=body).json()["cards"]
+    card = by_topic(client.post("/cds-services/her2-order-sign", json=body).json()["cards"], "order-her2-unsettled")
 
-    assert card["summary"] == "Trastuzumab ordered but no HER2 result on file"
+    assert card["summary"] == "trastuzumab ordered, but HER2 status unknown: confirm HER2 first"
     assert "`MedicationRequest/?`" in card["detail"]

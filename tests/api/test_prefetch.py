@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from cds_service.app import create_app
 from cds_service.config import Settings
 from tests.utils import factories as f
+from tests.utils.cards import by_topic, topics
 
 FHIR = "https://fhir.example.org/r4"
 TOKEN = "secret-access-token"
@@ -52,7 +53,7 @@ def test_missing_key_is_fetched_with_bearer_token_and_paging_followed(
     assert all(c.request.headers["Authorization"] == f"Bearer {TOKEN}" for c in respx_mock.calls)
     query = first.calls[0].request.url.params
     assert query["patient"] == "p1" and "http://loinc.org|85319-2" in query["code"].split(",")
-    (card,) = response.json()["cards"]
+    card = by_topic(response.json()["cards"], "T1")  # HER2 status: IHC 3+
     assert "`Observation/her2-page2`" in card["detail"]  # found on the second page
 
 
@@ -94,7 +95,7 @@ def test_null_prefetch_means_no_data_and_is_not_queried(
 
     assert response.status_code == 200
     assert respx_mock.calls.call_count == 0
-    assert "no HER2 result" in response.json()["cards"][0]["summary"]
+    assert "her2-missing" in topics(response.json()["cards"])
 
 
 def test_operation_outcome_prefetch_is_fetched_again(

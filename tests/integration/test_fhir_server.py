@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 
 from cds_service.fhir import FhirClient
 from tests.utils import factories as f
+from tests.utils.cards import by_topic, topics
 from tests.utils.conformance import assert_response_conforms
 
 pytestmark = pytest.mark.integration
@@ -25,33 +26,43 @@ def hook(client: TestClient, service_id: str, body: dict[str, Any]) -> list[dict
 
 
 def test_jenny_m_fetched_from_the_server(client: TestClient, fhir_base: str) -> None:
+    """mCODE Jenny M: HER2-negative (48676-1 = LA6577-6), ER-positive, stage IIB; no HER2-directed option."""
     body = f.hook_request("patient-view", patient_id=f.JENNY_ID, fhir_server=fhir_base, token="opaque-token")
 
-    (card,) = hook(client, "her2-patient-view", body)
+    cards = hook(client, "her2-patient-view", body)
 
-    assert card["summary"] == "Latest HER2 result on file: Negative (2018-03-10)"
-    assert "`Observation/tumor-marker-test-her2-jenny-m`" in card["detail"]
+    assert topics(cards) == ["her2-status"]
+    assert cards[0]["summary"] == "HER2-negative, IHC score not recorded (2018-03-10) · HR-positive · early"
+    assert "`Observation/tumor-marker-test-her2-jenny-m`" in cards[0]["detail"]
 
 
-def test_trial_matching_patient_with_loinc_18474_7_and_snomed_value(client: TestClient, fhir_base: str) -> None:
-    body = f.hook_request("patient-view", patient_id=TRIAL_PATIENT_1, fhir_server=fhir_base)
+@pytest.mark.parametrize("patient_id", [TRIAL_PATIENT_1, "mCODETrialMatchingPatientExample02"])
+def test_trial_matching_patients_with_loinc_18474_7_and_snomed_values(
+    client: TestClient, fhir_base: str, patient_id: str
+) -> None:
+    """HER2 18474-7 = SNOMED Negative, ER/PR 40556-3/40557-1 = SNOMED Positive, stage IV by cancerstaging.org."""
+    body = f.hook_request("patient-view", patient_id=patient_id, fhir_server=fhir_base)
 
-    (card,) = hook(client, "her2-patient-view", body)
+    cards = hook(client, "her2-patient-view", body)
 
-    assert card["summary"].startswith("Latest HER2 result on file: Negative (qualifier value)")
+    assert cards[0]["summary"] == "HER2-negative, IHC score not recorded (undated) · HR-positive · metastatic"
+    # metastatic HER2-negative: the IHC score decides T-DXd (HER2-low/ultralow) versus nothing (HER2 0)
+    assert by_topic(cards, "T8")["indicator"] == "warning"
+    assert not any(t.startswith(("M", "N", "A")) and t[1:].isdigit() for t in topics(cards))
 
 
 def test_malformed_bundle_patient_does_not_crash_or_mislead(client: TestClient, fhir_base: str) -> None:
     """Its only HER2 result carries a wrong LOINC code ("34566") and two values: never read as a HER2 result."""
     body = f.hook_request("patient-view", patient_id=MESSY_PATIENT, fhir_server=fhir_base)
 
-    (card,) = hook(client, "her2-patient-view", body)
+    cards = hook(client, "her2-patient-view", body)
 
-    assert card["indicator"] == "warning"
-    assert "no HER2 result" in card["summary"]
+    assert "HER2 status unknown" in cards[0]["summary"]
+    assert by_topic(cards, "her2-missing")["indicator"] == "warning"
+    assert "positive" not in " ".join(c["summary"].lower() for c in cards)
 
 
-def test_trastuzumab_order_for_jenny_shows_her_recorded_result(client: TestClient, fhir_base: str) -> None:
+def test_trastuzumab_order_for_jenny_is_a_her2_mismatch(client: TestClient, fhir_base: str) -> None:
     body = f.hook_request(
         "order-select",
         patient_id=f.JENNY_ID,
@@ -60,9 +71,11 @@ def test_trastuzumab_order_for_jenny_shows_her_recorded_result(client: TestClien
         draftOrders=f.draft_orders(f.medication_request("new-1", patient_id=f.JENNY_ID), with_type=False),
     )
 
-    (card,) = hook(client, "her2-order-select", body)
+    cards = hook(client, "her2-order-select", body)
 
-    assert card["summary"] == "Trastuzumab order: latest HER2 result: Negative (2018-03-10)"
+    card = by_topic(cards, "order-her2-mismatch")
+    assert card["indicator"] == "warning"
+    assert card["summary"] == "trastuzumab ordered, but patient is HER2-negative, IHC score not recorded"
 
 
 def test_unknown_patient_is_an_empty_record(client: TestClient, fhir_base: str) -> None:
@@ -104,14 +117,29 @@ async def test_paging_on_the_real_server_collects_every_page(fhir_base: str) -> 
     assert len(capped.resources) == 6 and capped.truncated
 
 
-def test_synthetic_her2_positive_demo_lists_ihc_and_ish_newest_first(client: TestClient, fhir_base: str) -> None:
-    (card,) = hook(
+def test_synthetic_her2_positive_demo_is_positive_by_ish(client: TestClient, fhir_base: str) -> None:
+    """IHC 2+ with FISH amplified (ratio 3.1): HER2-positive by row T3, with both results in the basis."""
+    cards = hook(
         client,
         "her2-patient-view",
         f.hook_request("patient-view", patient_id="her2-demo-positive", fhir_server=fhir_base),
     )
 
-    assert card["summary"] == "Latest HER2 result on file: Positive (2025-01-17; 2 earlier)"
-    detail = card["detail"]
-    assert detail.index("Observation/her2-demo-positive-ish`") < detail.index("Observation/her2-demo-positive-ihc`")
-    assert "**3.1 {ratio}**" in detail
+    status = cards[0]
+    assert status["source"]["topic"]["code"] == "T3"
+    assert status["summary"].startswith("HER2-positive (2025-01-17) · HR-negative · early")
+    assert "Observation/her2-demo-positive-ish`" in status["detail"]
+    assert "Observation/her2-demo-positive-ihc`" in status["detail"]
+
+
+def test_synthetic_equivocal_demo_asks_for_ish(client: TestClient, fhir_base: str) -> None:
+    cards = hook(
+        client,
+        "her2-patient-view",
+        f.hook_request("patient-view", patient_id="her2-demo-equivocal", fhir_server=fhir_base),
+    )
+
+    card = by_topic(cards, "T2")
+    assert card["indicator"] == "warning"
+    assert card["suggestions"][0]["actions"][0]["resource"]["code"]["coding"][0]["code"] == "85318-4"
+    assert not any(t.startswith(("N", "A", "M")) and t[1:].isdigit() for t in topics(cards))

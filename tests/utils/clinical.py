@@ -18,7 +18,11 @@ IHC_ANSWERS = {
     "2+": ("LA11842-4", "2+"),
     "3+": ("LA11843-2", "3+"),
 }
-RESULT = {"positive": ("LA6576-8", "Positive"), "negative": ("LA6577-6", "Negative"), "equivocal": ("LA11885-3", "Equivocal")}
+RESULT = {
+    "positive": ("LA6576-8", "Positive"),
+    "negative": ("LA6577-6", "Negative"),
+    "equivocal": ("LA11885-3", "Equivocal"),
+}
 STAGE_CODES = {
     "I": "1222723001",
     "IA": "1222724007",
