@@ -26,8 +26,24 @@ TABLE_ROWS = (
     + ["SC1", "SC2"]
 )
 # The product rows of §3.1–3.3 and §3.5, as the table names them.
-PRODUCT_ROWS = ["Ogivri", "Herzuma", "Ontruzant", "Trazimera", "Kanjinti", "Hercessi", "POHERDY", "HLX11",
-                "Zercepac", "汉曲优", "海正生物", "正大天晴", "安科生物", "安曲妥", "Herceptin Hylecta", "Phesgo"]  # fmt: skip
+PRODUCT_ROWS = [
+    "Ogivri",
+    "Herzuma",
+    "Ontruzant",
+    "Trazimera",
+    "Kanjinti",
+    "Hercessi",
+    "POHERDY",
+    "HLX11",
+    "Zercepac",
+    "汉曲优",
+    "海正生物",
+    "正大天晴",
+    "安科生物",
+    "安曲妥",
+    "Herceptin Hylecta",
+    "Phesgo",
+]
 
 
 def test_every_row_of_the_knowledge_table_is_encoded_once() -> None:
@@ -134,8 +150,11 @@ def test_every_phrase_key_the_engine_uses_exists() -> None:
     used = set(re.findall(rf'"((?:{prefixes})\.[a-z_\-]+(?:\.[a-z_\-]+)?)"', source))
     assert sorted(used - set(phrases.PHRASES)) == []
     problems = set(re.findall(r'"([a-z]+(?:-[a-z0-9]+)+)"', (REPO_ROOT / "cds_service/clinical/her2.py").read_text()))
-    problems = {p for p in problems if p.startswith(("ish-", "ihc-", "results-", "interpretation-", "ultralow-",
-                                                       "value-", "serum-", "no-"))}  # fmt: skip
+    problems = {
+        p
+        for p in problems
+        if p.startswith(("ish-", "ihc-", "results-", "interpretation-", "ultralow-", "value-", "serum-", "no-"))
+    }
     assert sorted(p for p in problems if f"problem.{p}" not in phrases.PHRASES and not p.startswith("ihc-")) == []
     for override in re.findall(r"overrides=\(([^)]*)\)", source):
         for code in re.findall(r'"([a-z0-9-]+)"', override):

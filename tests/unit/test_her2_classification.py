@@ -9,18 +9,38 @@ from cds_service.clinical.her2 import Thresholds, classify_her2
 from cds_service.clinical.readings import Reading
 
 T = Thresholds(ratio=2.0, copy_number=4.0, copy_number_high=6.0, window_days=30)
-IHC = {"0": "ihc-0", "null": "ihc-null", "ultralow": "ihc-ultralow", "1+": "ihc-1", "2+": "ihc-2", "3+": "ihc-3",
-       "indeterminate": "indeterminate", None: None}  # fmt: skip
+IHC = {
+    "0": "ihc-0",
+    "null": "ihc-null",
+    "ultralow": "ihc-ultralow",
+    "1+": "ihc-1",
+    "2+": "ihc-2",
+    "3+": "ihc-3",
+    "indeterminate": "indeterminate",
+    None: None,
+}
 
 
-def _reading(concept: str, *, value: str | None = None, number: float | None = None, when: str = "2026-03-01",
-             specimen: str | None = None) -> Reading:  # fmt: skip
+def _reading(
+    concept: str,
+    *,
+    value: str | None = None,
+    number: float | None = None,
+    when: str = "2026-03-01",
+    specimen: str | None = None,
+) -> Reading:
     evidence = Evidence(f"Observation/{concept}-{when}", when, concept, value or str(number))
     return Reading(concept, evidence, value, number, None, specimen)
 
 
-def specimen(ihc: str | None = None, ish: str | None = None, ratio: float | None = None,
-             copies: float | None = None, interpretation: str | None = None, when: str = "2026-03-01") -> list[Reading]:  # fmt: skip
+def specimen(
+    ihc: str | None = None,
+    ish: str | None = None,
+    ratio: float | None = None,
+    copies: float | None = None,
+    interpretation: str | None = None,
+    when: str = "2026-03-01",
+) -> list[Reading]:
     found = []
     if ihc:
         found.append(_reading("her2-ihc", value=IHC[ihc], when=when))

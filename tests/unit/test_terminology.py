@@ -170,8 +170,9 @@ class TestLocalConceptMaps:
     def test_a_local_code_mapped_to_two_meanings_is_refused(self, tmp_path: Path) -> None:
         concept_map = json.loads(EXAMPLE_MAP.read_text(encoding="utf-8"))
         group = concept_map["group"][0]
-        group["element"].append({"code": group["element"][0]["code"], "target": [
-            {"code": "85337-4", "equivalence": "equivalent"}]})  # fmt: skip
+        group["element"].append(
+            {"code": group["element"][0]["code"], "target": [{"code": "85337-4", "equivalence": "equivalent"}]}
+        )
         path = tmp_path / "twice.conceptmap.json"
         path.write_text(json.dumps(concept_map), encoding="utf-8")
 

@@ -32,8 +32,14 @@ STAGE_CODES = {
     "IIIC": "1222806003",
     "IV": "1222837003",
 }
-T_CODES = {"cT1": "1228889001", "cT2": "1228929004", "cT3": "1228938002", "cT4": "1228944003", "ypT0": "1228863001",
-           "ypTis": "1228865008"}  # fmt: skip
+T_CODES = {
+    "cT1": "1228889001",
+    "cT2": "1228929004",
+    "cT3": "1228938002",
+    "cT4": "1228944003",
+    "ypT0": "1228863001",
+    "ypTis": "1228865008",
+}
 N_CODES = {"cN0": "1229967007", "cN1": "1229973008", "cN2": "1229978004", "ypN0": "1229878000"}
 M_CODES = {"cM0": "1229901006", "cM1": "1229903009"}
 DRUG_CODES = {
@@ -51,8 +57,12 @@ DRUG_CODES = {
     "letrozole": ("72965", "letrozole"),
     "fulvestrant": ("282357", "fulvestrant"),
 }
-CHINESE_ONLY = {"pyrotinib": "吡咯替尼", "disitamab-vedotin": "注射用维迪西妥单抗", "inetetamab": "注射用伊尼妥单抗",
-                "trastuzumab-rezetecan": "注射用瑞康曲妥珠单抗"}  # fmt: skip
+CHINESE_ONLY = {
+    "pyrotinib": "吡咯替尼",
+    "disitamab-vedotin": "注射用维迪西妥单抗",
+    "inetetamab": "注射用伊尼妥单抗",
+    "trastuzumab-rezetecan": "注射用瑞康曲妥珠单抗",
+}
 
 
 def ago(days: int = 0, *, months: int = 0) -> str:
@@ -68,8 +78,16 @@ def patient(patient_id: str = "p1", *, age: int = 52, gender: str = "female") ->
     return {"resourceType": "Patient", "id": patient_id, "gender": gender, "birthDate": born.isoformat()}
 
 
-def observation(code: str, value: dict[str, Any], *, when: str, system: str = LOINC, patient_id: str = "p1",
-                display: str | None = None, **extra: Any) -> dict[str, Any]:  # fmt: skip
+def observation(
+    code: str,
+    value: dict[str, Any],
+    *,
+    when: str,
+    system: str = LOINC,
+    patient_id: str = "p1",
+    display: str | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
     coding: dict[str, Any] = {"system": system, "code": code}
     if display:
         coding["display"] = display
@@ -141,16 +159,30 @@ def tnm(category: str, *, when: str | None = None) -> dict[str, Any]:
     """cT2, cN1, cM0 (SNOMED AJCC codes); ypT0, pT1c ... as text when no code is listed here."""
     kind = category.lstrip("cpy")[0]
     prefix = category[: category.index(kind)]
-    observation_code = {("T", "c"): "21905-5", ("N", "c"): "21906-3", ("M", "c"): "21907-1", ("T", "p"): "21899-0",
-                        ("N", "p"): "21900-6", ("M", "p"): "21901-4", ("T", "yp"): "21899-0",
-                        ("N", "yp"): "21900-6"}[(kind, prefix)]  # fmt: skip
+    observation_code = {
+        ("T", "c"): "21905-5",
+        ("N", "c"): "21906-3",
+        ("M", "c"): "21907-1",
+        ("T", "p"): "21899-0",
+        ("N", "p"): "21900-6",
+        ("M", "p"): "21901-4",
+        ("T", "yp"): "21899-0",
+        ("N", "yp"): "21900-6",
+    }[(kind, prefix)]
     codes = {**T_CODES, **N_CODES, **M_CODES}
     value = coded(SNOMED, codes[category], category) if category in codes else {"valueString": category}
     return observation(observation_code, value, when=when or ago(months=2))
 
 
-def condition(code: str, display: str, *, onset: str | None = None, system: str = SNOMED,
-              patient_id: str = "p1", status: str = "active") -> dict[str, Any]:  # fmt: skip
+def condition(
+    code: str,
+    display: str,
+    *,
+    onset: str | None = None,
+    system: str = SNOMED,
+    patient_id: str = "p1",
+    status: str = "active",
+) -> dict[str, Any]:
     resource: dict[str, Any] = {
         "resourceType": "Condition",
         "id": _id("cond"),
@@ -181,8 +213,9 @@ def medication_concept(drug: str) -> dict[str, Any]:
     return {"coding": [{"system": RXNORM, "code": code, "display": display}], "text": display}
 
 
-def given(drug: str, *, start: str, end: str | None = None, status: str = "completed",
-          patient_id: str = "p1") -> dict[str, Any]:  # fmt: skip
+def given(
+    drug: str, *, start: str, end: str | None = None, status: str = "completed", patient_id: str = "p1"
+) -> dict[str, Any]:
     """A MedicationStatement: a drug the patient received (status active = still on it)."""
     period = {"start": start, **({"end": end} if end else {})}
     return {
@@ -195,8 +228,9 @@ def given(drug: str, *, start: str, end: str | None = None, status: str = "compl
     }
 
 
-def order(drug: str, *, order_id: str | None = None, patient_id: str = "p1",
-          concept: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
+def order(
+    drug: str, *, order_id: str | None = None, patient_id: str = "p1", concept: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """A draft MedicationRequest, as order-select / order-sign send it."""
     return {
         "resourceType": "MedicationRequest",
