@@ -179,15 +179,23 @@ def _missing_facts(rows: list[Recommendation], facts: PatientFacts) -> list[str]
     return missing
 
 
-def _biosimilar(match: DrugMatch, args: dict[str, str]) -> list[Finding]:
+_REGION_GUIDANCE = {"US": ("BIO4",), "EU": ("BIO5",), "CN": ("BIO2", "BIO3")}
+
+
+def _biosimilar(match: DrugMatch, terminology: Terminology, args: dict[str, str]) -> list[Finding]:
+    """Which product, its approvals and the switching guidance of the regions it is approved in."""
     if match.drug not in _BIOSIMILAR_DRUGS:
         return []
-    cites = (
-        ("SC2",) if match.drug == "pertuzumab-trastuzumab-sc" else ("SC1",) if match.drug == "trastuzumab-sc" else ()
-    )
-    args = args | {"product": match.product or ""}
-    key = "bio.product" if match.product else "bio.brand_missing"
-    return [Finding("BIO6", "info", key, args=args, cites=("BIO6", *cites, "BIO1", "BIO4", "BIO5", "BIO3"))]
+    product = terminology.products.get(match.product or "")
+    regions = [a.region for a in product.approvals] if product else list(_REGION_GUIDANCE)
+    guidance = tuple(dict.fromkeys(g for region in regions for g in _REGION_GUIDANCE[region]))
+    forms = {"trastuzumab-sc": ("SC1",), "pertuzumab-trastuzumab-sc": ("SC2",)}.get(match.drug, ())
+    key = "bio.product" if product else "bio.brand_missing"
+    return [
+        Finding(
+            "BIO6", "info", key, args=args | {"product": match.product or ""}, cites=("BIO6", *forms, "BIO1", *guidance)
+        )
+    ]
 
 
 def order_findings(
@@ -207,5 +215,5 @@ def order_findings(
     ]
     if drugs & set(knowledge.entries["S8"].drugs):
         found.append(Finding("S8", "info", "safety.diarrhoea", args=args, cites=("S8",)))
-    found += _biosimilar(match, args)
+    found += _biosimilar(match, terminology, args)
     return [dataclasses.replace(f, args=args | dict(f.args)) for f in found]

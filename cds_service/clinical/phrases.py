@@ -155,6 +155,15 @@ PHRASES: Mapping[str, tuple[str, str]] = {
         "Do not start or withhold anti-HER2 therapy on IHC 2+ alone.",
         "IHC 2+为不确定，HER2状态取决于同一标本的反射ISH（FISH、CISH或SISH）。不应仅凭IHC 2+开始或放弃抗HER2治疗。",
     ),
+    "gap.ihc_needed": (
+        "HER2 ISH group {group} ({date}): concurrent IHC needed to decide",
+        "HER2 ISH第{group}组（{date}）：需同期IHC结果判定",
+    ),
+    "gap.ihc_needed.why": (
+        "ISH groups 2–4 are resolved by concurrent IHC review on the same specimen (ASCO/CAP; rows T4–T6). "
+        "No IHC result is on file, so the status stays undecided.",
+        "ISH第2–4组需结合同一标本的同期IHC复核判定（ASCO/CAP；T4–T6）。未见IHC结果，状态暂无法判定。",
+    ),
     "gap.conflicting": (
         "HER2 results of one specimen conflict: review before treating",
         "同一标本HER2结果矛盾：治疗前请复核",
@@ -227,6 +236,10 @@ PHRASES: Mapping[str, tuple[str, str]] = {
     ),
     # -- recommendations ---------------------------------------------------------------------------
     "rec.summary": ("{id} · {title} · {level}", "{id} · {title} · {level}"),
+    "rec.next_line": (
+        "Currently on {current}: the options below are for line {line}, at progression.",
+        "当前治疗：{current}；以下为进展后第{line}线的可选方案。",
+    ),
     "rec.more": ("Also matching for this patient", "该患者同样适用的其他推荐"),
     "rec.applies_if": ("Applies if (not in the record; confirm)", "适用条件（病历中无法判断，请确认）"),
     "rec.regimens": ("Regimens", "方案"),

@@ -98,14 +98,33 @@ def context_lines(facts: PatientFacts) -> tuple[FactLine, ...]:
     return tuple(lines)
 
 
+def _given_in_metastatic_lines(facts: PatientFacts) -> frozenset[str]:
+    """Every drug given for metastatic disease so far, the running regimen included."""
+    since = facts.staging.metastatic_since
+    if not since or facts.therapy.metastatic_regimens is None:
+        return frozenset()
+    return frozenset(d for e in facts.therapy.exposures if e.start and e.start >= since for d in e.contains)
+
+
+def _offers_nothing_new(entry: Recommendation, given: frozenset[str], terminology: Terminology) -> bool:
+    """Every regimen of the row repeats, drug for drug, what was already given for metastatic disease.
+
+    Rows about continuing what was given (their `when` names received drugs: M5, R2 ...) stay, and so
+    does a regimen that keeps an anti-HER2 drug with new partners (HER2 blockade across lines, M16)."""
+    if not given or entry.when is None or entry.when.received_any or not entry.regimens:
+        return False
+    return all(set(r.drugs) <= given and any(terminology.is_anti_her2(d) for d in r.drugs) for r in entry.regimens)
+
+
 def ranked_recommendations(
-    knowledge: Knowledge, facts: PatientFacts
+    knowledge: Knowledge, terminology: Terminology, facts: PatientFacts
 ) -> list[tuple[Recommendation, tuple[FactLine, ...]]]:
+    given = _given_in_metastatic_lines(facts) if facts.setting == "metastatic" else frozenset()
     found = []
     for position, entry in enumerate(knowledge.of_kind("recommendation")):
         assert entry.when is not None
         ok, used = matches(entry.when, facts)
-        if ok:
+        if ok and not _offers_nothing_new(entry, given, terminology):
             found.append((entry, used, position))
     found.sort(
         key=lambda m: (
@@ -181,7 +200,22 @@ def _testing_findings(facts: PatientFacts) -> list[Finding]:
                 basis=(FactLine("fact.unreadable", "value.see", her2.unreadable),),
             )
         )
-    if "ish-missing" in current.problems or "ish-group-needs-ihc" in current.problems:
+    if "ish-group-needs-ihc" in current.problems:
+        group_rule = current.rules[-1] if current.rules else "T4"
+        found.append(
+            Finding(
+                group_rule,
+                "warning",
+                "gap.ihc_needed",
+                args={"group": str(current.ish_group), "date": current.date or "value.undated"},
+                details=("gap.ihc_needed.why",),
+                basis=(her2_line(facts),),
+                cites=(group_rule,),
+                suggestion="order-ihc",
+                overrides=("test-pending", "result-elsewhere"),
+            )
+        )
+    if "ish-missing" in current.problems:
         found.append(
             Finding(
                 "T2",
@@ -280,7 +314,7 @@ def _testing_findings(facts: PatientFacts) -> list[Finding]:
     return found
 
 
-def _recommendation_findings(knowledge: Knowledge, facts: PatientFacts) -> list[Finding]:
+def _recommendation_findings(knowledge: Knowledge, terminology: Terminology, facts: PatientFacts) -> list[Finding]:
     found: list[Finding] = []
     her2 = facts.her2.category
     for entry in knowledge.of_kind("caution"):
@@ -289,12 +323,26 @@ def _recommendation_findings(knowledge: Knowledge, facts: PatientFacts) -> list[
         if ok:
             indicator = "warning" if facts.therapy.current_anti_her2 else "info"
             found.append(Finding(entry.id, indicator, "rec.summary", basis=used, cites=(entry.id,)))
-    ranked = ranked_recommendations(knowledge, facts)
+    ranked = ranked_recommendations(knowledge, terminology, facts)
     shown = ranked[:MAX_RECOMMENDATION_CARDS]
     rest = tuple(entry.id for entry, _ in ranked[MAX_RECOMMENDATION_CARDS:])
+    running = [e for e in facts.therapy.current_anti_her2] if facts.setting == "metastatic" else []
+    # On a running metastatic regimen the options shown are for the next line, at progression: say so.
+    note = ("rec.next_line",) if running else ()
+    line = facts.therapy.next_metastatic_line
+    args = {"line": str(line) if line else "value.unknown", "current": ", ".join(e.evidence.label for e in running)}
     for i, (entry, used) in enumerate(shown):
         found.append(
-            Finding(entry.id, "info", "rec.summary", basis=used, cites=(entry.id,), more=rest if i == 0 else ())
+            Finding(
+                entry.id,
+                "info",
+                "rec.summary",
+                args=args,
+                details=note,
+                basis=used,
+                cites=(entry.id,),
+                more=rest if i == 0 else (),
+            )
         )
     if not ranked and her2 == "positive":
         if facts.setting is None:
@@ -511,7 +559,11 @@ def ild_findings(facts: PatientFacts, drugs: set[str], *, ordering: bool) -> lis
 def patient_view_findings(knowledge: Knowledge, terminology: Terminology, facts: PatientFacts) -> list[Finding]:
     if not facts.relevant:
         return []
-    found = [_status_finding(facts), *_testing_findings(facts), *_recommendation_findings(knowledge, facts)]
+    found = [
+        _status_finding(facts),
+        *_testing_findings(facts),
+        *_recommendation_findings(knowledge, terminology, facts),
+    ]
     current = {d for e in facts.therapy.current_anti_her2 for d in e.contains | {e.drug}}
     found += pregnancy_findings(knowledge, facts, current, ordering=False)
     found += ild_findings(facts, current, ordering=False)

@@ -3,12 +3,12 @@
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from ..datafiles import load_model
+from ..datafiles import DataFileError, load_model
 from .conceptmap import LocalCode, load_concept_maps
 from .models import (
     ConditionCodeFile,
@@ -69,10 +69,13 @@ class Terminology:
     drugs: Mapping[str, Drug]
     products: Mapping[str, Product]
     drug_codes: Mapping[Key, tuple[str, str | None]]  # -> (drug id, product id)
-    drug_names: tuple[tuple[re.Pattern[str], str, str | None, str], ...]  # (pattern, drug, product, name)
+    drug_names: Mapping[str, tuple[str, str | None, str]]  # lower-case name -> (drug, product, name)
+    drug_name_pattern: re.Pattern[str]  # every name, longest first
     condition_codes: Mapping[Key, str]
     condition_prefixes: tuple[tuple[str, str, str], ...]  # (system, code prefix, concept id)
     local_code_count: int = 0
+    drugs_with_products: frozenset[str] = frozenset()
+    _matches: dict[Any, "DrugMatch | None"] = field(default_factory=dict, compare=False, repr=False)
 
     # -- observations ------------------------------------------------------------------------
     def observation_concept(self, codeable: Any) -> str | None:
@@ -124,19 +127,29 @@ class Terminology:
     def match_drug(self, codeable: Any) -> DrugMatch | None:
         """The drug (and product, when a brand or product code says which) a medication concept names.
 
-        Codes win over names; a name then still tells the product (brand) of a coded ingredient."""
+        Codes win over names; a name then still tells the product (brand) of a coded ingredient.
+        Charts repeat the same medication concept every cycle, so answers are remembered."""
         found = codings(codeable)
         texts = [text(codeable.get("text"))] if isinstance(codeable, Mapping) else []
         texts += [d for _, _, d in found]
+        key = (tuple(found), tuple(texts))
+        if key in self._matches:
+            return self._matches[key]
+        if len(self._matches) > 4096:
+            self._matches.clear()
+        self._matches[key] = match = self._match_drug(found, texts)
+        return match
+
+    def _match_drug(self, found: list[tuple[str, str, str]], texts: list[str]) -> DrugMatch | None:
         by_code = next(
             ((self.drug_codes[(s, c)], f"{s}|{c}") for s, c, _ in found if (s, c) in self.drug_codes),
             None,
         )
-        by_name = [
-            (drug, product, name)
-            for pattern, drug, product, name in self.drug_names
-            if any(pattern.search(t) for t in texts if t)
-        ]
+        if by_code and (by_code[0][1] or by_code[0][0] not in self.drugs_with_products):
+            return DrugMatch(by_code[0][0], by_code[0][1], by_code[1])
+        # One pass of one alternation over each text; the longest name found wins, as a reader would read it.
+        hits = {m.group(0).lower() for t in texts if t for m in self.drug_name_pattern.finditer(t)}
+        by_name = sorted((self.drug_names[h] for h in hits), key=lambda n: -len(n[2]))
         if by_code:
             (drug, product), evidence = by_code
             if product is None:
@@ -193,11 +206,13 @@ def codings(codeable: Any) -> list[tuple[str, str, str]]:
     ]
 
 
-def _name_pattern(name: str) -> re.Pattern[str]:
+def _names_pattern(names: list[str]) -> re.Pattern[str]:
     # Latin names match as whole words ("trastuzumab-dkst" still counts); CJK names as substrings.
-    if name.isascii():
-        return re.compile(rf"(?<![A-Za-z0-9]){re.escape(name)}(?![A-Za-z0-9])", re.IGNORECASE)
-    return re.compile(re.escape(name))
+    parts = [
+        rf"(?<![A-Za-z0-9]){re.escape(n)}(?![A-Za-z0-9])" if n.isascii() else re.escape(n)
+        for n in sorted(names, key=len, reverse=True)
+    ]
+    return re.compile("|".join(parts), re.IGNORECASE)
 
 
 def _drug_tables(
@@ -266,7 +281,13 @@ def load_terminology(mappings_dir: Path, concept_maps: Sequence[Path] = ()) -> T
         if item.table == "staging":
             staging_codes[item.key] = staging_codes[item.target]
 
-    names.sort(key=lambda n: -len(n[0]))
+    by_name: dict[str, tuple[str, str | None, str]] = {}
+    for name, drug, product in names:
+        seen = by_name.get(name.lower())
+        if seen and seen[0] != drug:
+            raise DataFileError(mappings_dir / DRUG_FILES[0], "names", f"'{name}' names {seen[0]} and {drug}")
+        if not seen or product:  # a brand of a product says more than the same word as a drug name
+            by_name[name.lower()] = (drug, product, name)
     return Terminology(
         observation_codes=MappingProxyType(observation_codes),
         prefetch_codes=MappingProxyType({k: tuple(v) for k, v in prefetch.items()}),
@@ -279,10 +300,12 @@ def load_terminology(mappings_dir: Path, concept_maps: Sequence[Path] = ()) -> T
         drugs=MappingProxyType(drugs),
         products=MappingProxyType(products),
         drug_codes=MappingProxyType(drug_codes),
-        drug_names=tuple((_name_pattern(n), d, p, n) for n, d, p in names),
+        drug_names=MappingProxyType(by_name),
+        drug_name_pattern=_names_pattern([n for n, _, _ in names]),
         condition_codes=MappingProxyType(condition_codes),
         condition_prefixes=tuple((e.system, e.code, cid) for cid, e in condition_entries if e.match == "prefix"),
         local_code_count=len(local),
+        drugs_with_products=frozenset(p.drug for p in products.values()),
     )
 
 

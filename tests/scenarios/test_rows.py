@@ -112,10 +112,6 @@ SECOND_LINE = ("M6", "M7", "M8", "M9", "M15", "M16")
 THIRD_LINE = ("M10", "M11", "M12", "M13", "M14")
 BREAST_CANCER_PLANS = ("N1", "N2", "N3", "N4", "N5", "N6", "A1", "A2", "A3", "A6", "A7", "A8")
 ZERCEPAC = "注射用曲妥珠单抗 汉曲优"  # Henlius' trastuzumab biosimilar, ordered by its Chinese brand
-BIO2_UNREACHABLE = (
-    "BIO2 is never cited: cds_service/clinical/orders.py _biosimilar() cites BIO6, SC1/SC2, BIO1, BIO4, BIO5 and BIO3 "
-    "but not BIO2, and no other code path names it"
-)
 
 
 def _lvef(*readings: tuple[float, int]) -> Callable[[], list[Resource]]:
@@ -219,7 +215,7 @@ SCENARIOS: list[Scenario] = [
     Scenario("BIO1", "Ogivri (trastuzumab-dkst) ordered", _ready(DE_NOVO), "cited", hook="order-select",
              order=_named("Ogivri (trastuzumab-dkst)", "trastuzumab")),
     Scenario("BIO2", "汉曲优 (Chinese biosimilar) ordered: NMPA 2015 guideline", _ready(DE_NOVO), "cited",
-             hook="order-select", order=_named(ZERCEPAC), xfail=BIO2_UNREACHABLE),
+             hook="order-select", order=_named(ZERCEPAC)),
     Scenario("BIO3", "汉曲优 (Chinese biosimilar) ordered: indication extrapolation", _ready(DE_NOVO), "cited",
              hook="order-select", order=_named(ZERCEPAC)),
     Scenario("BIO4", "Kanjinti ordered: US interchangeability", _ready(DE_NOVO), "cited", hook="order-select",
