@@ -40,6 +40,13 @@ def test_loader_paths_exist_in_the_image() -> None:
             assert (REPO_ROOT / argument.removeprefix("/app/")).exists(), argument
 
 
+def test_compose_files_named_in_the_environment_exist_in_the_image() -> None:
+    for path in COMPOSE["services"]["cds"]["environment"]["HER2_CDS_CONCEPT_MAPS"].split(","):
+        assert (REPO_ROOT / path.removeprefix("/app/")).exists(), path
+    mounted = {v.split(":")[1] for v in COMPOSE["services"]["cds"]["volumes"] if v.startswith("./")}
+    assert mounted == {"/app/cards", "/app/mappings"}
+
+
 def test_image_points_the_service_at_its_data_folders() -> None:
     assert "HER2_CDS_MAPPINGS_DIR=/app/mappings" in DOCKERFILE
     assert "HER2_CDS_CARDS_DIR=/app/cards" in DOCKERFILE

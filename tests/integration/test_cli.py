@@ -59,7 +59,10 @@ def test_load_examples_command_reports_each_file(fhir_base: str, capsys: pytest.
     lines = capsys.readouterr().out.splitlines()
     assert sorted(lines) == [
         "her2-ihc2-awaiting-ish.json: 4 resources loaded",
+        "her2-local-codes-chinese-hospital.json: 9 resources loaded",
+        "her2-low-metastatic-after-chemotherapy.json: 8 resources loaded",
         "her2-positive-ihc2-ish-amplified.json: 9 resources loaded",
+        "her2-positive-metastatic-second-line.json: 12 resources loaded",
     ]
 
 

@@ -6,6 +6,8 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from cds_service.app import create_app
+from cds_service.config import REPO_ROOT, Settings
 from cds_service.fhir import FhirClient
 from tests.utils import factories as f
 from tests.utils.cards import by_topic, topics
@@ -143,3 +145,40 @@ def test_synthetic_equivocal_demo_asks_for_ish(client: TestClient, fhir_base: st
     assert card["indicator"] == "warning"
     assert card["suggestions"][0]["actions"][0]["resource"]["code"]["coding"][0]["code"] == "85318-4"
     assert not any(t.startswith(("N", "A", "M")) and t[1:].isdigit() for t in topics(cards))
+
+
+def test_metastatic_demo_gets_second_line_options(client: TestClient, fhir_base: str) -> None:
+    """After first-line THP: second-line options (M6 T-DXd, M7 pyrotinib + capecitabine)."""
+    cards = hook(
+        client,
+        "her2-patient-view",
+        f.hook_request("patient-view", patient_id="her2-demo-metastatic", fhir_server=fhir_base),
+    )
+
+    assert cards[0]["summary"].startswith("HER2-positive (2024-06-14) · HR-positive · metastatic")
+    assert {"M6", "M7"} <= set(topics(cards))
+    assert "Next anti-HER2 line (metastatic): **2**" in by_topic(cards, "M6")["detail"]
+
+
+def test_her2_low_demo_gets_t_dxd_after_chemotherapy(client: TestClient, fhir_base: str) -> None:
+    cards = hook(
+        client, "her2-patient-view", f.hook_request("patient-view", patient_id="her2-demo-low", fhir_server=fhir_base)
+    )
+
+    assert cards[0]["source"]["topic"]["code"] == "T8"  # IHC 1+: HER2-low
+    assert by_topic(cards, "L1")["summary"].startswith("L1 · ")
+
+
+def test_local_codes_are_read_through_the_conceptmap(settings: Settings, fhir_base: str) -> None:
+    """A Chinese hospital's local lab codes and texts: HER2-positive (IHC 2+, FISH 阳性), locally advanced."""
+    body = f.hook_request("patient-view", patient_id="her2-demo-local-codes", fhir_server=fhir_base)
+    concept_map = REPO_ROOT / "examples" / "conceptmap" / "hospital-local-codes.conceptmap.json"
+
+    with TestClient(create_app(settings.model_copy(update={"concept_maps": [concept_map]}))) as with_map:
+        cards = hook(with_map, "her2-patient-view", body)
+    with TestClient(create_app(settings)) as without_map:
+        unmapped = hook(without_map, "her2-patient-view", body)
+
+    assert cards[0]["summary"].startswith("HER2-positive (2025-04-15) · HR-negative · locally advanced")
+    assert {"N1", "N2"} <= set(topics(cards))
+    assert "her2-missing" in topics(unmapped)  # without the map the local codes are not asked for at all
