@@ -1,4 +1,4 @@
-"""Command line: `her2-cds serve`, `her2-cds feedback`, `her2-cds load-examples`."""
+"""Command line: `her2-cds serve`, `check-data`, `feedback`, `load-examples`."""
 
 import argparse
 import logging
@@ -23,6 +23,37 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         log_level=settings.log_level.lower(),
         access_log=False,
     )
+    return 0
+
+
+def _check_data(args: argparse.Namespace, settings: Settings) -> int:
+    """What a clinical committee runs after editing cards/ or mappings/: the start-up checks, and a summary."""
+    from collections import Counter
+
+    from .clinical.engine import load_engine
+    from .datafiles import DataFileError
+
+    try:
+        engine = load_engine(settings.mappings_dir, settings.cards_dir, tuple(settings.concept_maps))
+    except (DataFileError, ValueError) as exc:
+        print(f"INVALID {exc}")
+        return 1
+    knowledge, terminology = engine.knowledge, engine.terminology
+    chapters = Counter(knowledge.chapters.values())
+    print(f"OK {len(knowledge.entries)} knowledge rows: " + ", ".join(f"{c} {n}" for c, n in sorted(chapters.items())))
+    for field in ("provenance", "level_provenance", "category_provenance"):
+        counts = Counter(getattr(e, field) for e in knowledge.entries.values())
+        print(f"   {field}: " + ", ".join(f"{k} {n}" for k, n in sorted(counts.items())))
+    codes = [c for d in terminology.drugs.values() for c in d.codes]
+    codes += [c for p in terminology.products.values() for c in p.codes]
+    statuses = Counter(c.status for c in codes)
+    print(
+        f"OK {len(terminology.drugs)} drugs, {len(terminology.products)} products, "
+        f"{len(terminology.observation_codes)} observation codes, {len(terminology.value_codes)} result codes, "
+        f"{len(terminology.staging_codes)} staging codes, {len(terminology.condition_codes)} condition codes, "
+        f"{terminology.local_code_count} local codes from ConceptMaps"
+    )
+    print("   drug and product codes: " + ", ".join(f"{k} {n}" for k, n in sorted(statuses.items())))
     return 0
 
 
@@ -53,6 +84,9 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
     serve.set_defaults(run=_serve)
+
+    check = commands.add_parser("check-data", help="validate cards/ and mappings/ as start-up does, and summarise")
+    check.set_defaults(run=_check_data)
 
     feedback = commands.add_parser("feedback", help="print stored card feedback as JSON lines")
     feedback.add_argument("--service")

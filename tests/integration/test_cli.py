@@ -1,6 +1,7 @@
 """The command line as the README uses it: serve, load-examples, feedback."""
 
 import json
+import shutil
 import socket
 import subprocess
 import sys
@@ -85,3 +86,23 @@ def test_feedback_command_prints_stored_feedback(
     printed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [p["outcome"] for p in printed] == ["accepted", "overridden"]
     assert printed[1]["overrideReason"]["userComment"] == "sent out"
+
+
+def test_check_data_summarises_the_knowledge_base(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check-data"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("OK 72 knowledge rows: adjuvant 12, biosimilars 8, metastatic 16")
+    assert "drug and product codes: single-source" in out
+
+
+def test_check_data_names_the_bad_file_and_field(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cards = tmp_path / "cards"
+    shutil.copytree(REPO_ROOT / "cards", cards)
+    safety = cards / "safety.yaml"
+    safety.write_text(safety.read_text(encoding="utf-8").replace("kind: safety", "kind: safe", 1), encoding="utf-8")
+    monkeypatch.setenv("HER2_CDS_CARDS_DIR", str(cards))
+
+    assert main(["check-data"]) == 1
+    assert capsys.readouterr().out.startswith(f"INVALID {safety}: entries.0.kind:")
