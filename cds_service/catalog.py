@@ -29,6 +29,9 @@ class ServiceSpec:
     context_model: type[HookContext]
     prefetch: Mapping[str, str]
     evaluate: Evaluate
+    # Keys the cards can do without, saying so: many FHIR servers (Epic among them) do not offer
+    # MedicationStatement search, and a 403 there must not cost the whole hook.
+    optional_prefetch: frozenset[str] = frozenset({"medicationStatements"})
 
     def descriptor(self) -> ServiceDescriptor:
         return ServiceDescriptor(

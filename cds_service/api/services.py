@@ -75,6 +75,7 @@ async def call_service(service: ServiceDep, request: Request, settings: Settings
             fhir_client_factory(hook_request, http, settings),
             deadline_seconds=settings.hook_deadline_seconds - (time.perf_counter() - started),
             extra_reads=medications_to_fetch(context.orders_to_check(), hook_request.context.get("draftOrders")),
+            optional=service.optional_prefetch,
         )
     except DataUnavailable as exc:
         log.warning(

@@ -69,6 +69,18 @@ class Engine:
         return self._cards(findings, facts or self.facts(context, data, today), data, language)
 
     def _cards(self, findings: list[Finding], facts: PatientFacts, data: PatientData, language: str) -> list[Card]:
+        partial = sorted(k for k in data.unavailable if not k.startswith("Medication/"))
+        if findings and partial:
+            reasons = "; ".join(f"{k}: {data.unavailable[k]}" for k in partial)
+            findings.append(
+                Finding(
+                    "data-complete",
+                    "warning",
+                    "data.partial",
+                    args={"keys": ", ".join(partial), "reasons": reasons},
+                    details=("data.partial.why",),
+                )
+            )
         if findings and data.truncated:
             findings.append(
                 Finding(

@@ -42,6 +42,8 @@ PHRASES: Mapping[str, tuple[str, str]] = {
     "value.see": ("see sources", "见来源"),
     # -- fact names ----------------------------------------------------------------------------
     "fact.her2": ("HER2 status", "HER2状态"),
+    "fact.diagnosis": ("Breast cancer diagnosis", "乳腺癌诊断"),
+    "value.breast_cancer": ("on record", "已记录"),
     "fact.her2_earlier": ("Earlier specimen", "既往标本"),
     "fact.hr": ("Hormone receptors (ER/PR)", "激素受体（ER/PR）"),
     "fact.setting": ("Disease setting", "疾病阶段"),
@@ -371,6 +373,15 @@ PHRASES: Mapping[str, tuple[str, str]] = {
         "The FHIR server returned more pages than the service reads for: {keys}. Results beyond the page cap "
         "were not considered.",
         "FHIR服务器返回的分页超出本服务读取上限：{keys}。超出部分未纳入核查。",
+    ),
+    "data.partial": (
+        "Part of the record could not be read ({keys}): therapy history may be incomplete",
+        "部分病历无法读取（{keys}）：治疗史可能不完整",
+    ),
+    "data.partial.why": (
+        "The FHIR server did not return: {reasons}. Lines of therapy and trastuzumab sensitivity are counted "
+        "from what could be read.",
+        "FHIR服务器未返回：{reasons}。治疗线数和曲妥珠单抗敏感性仅依据已读取的数据计算。",
     ),
     # -- biosimilars --------------------------------------------------------------------------------
     "bio.product": ("{drug}: product {product_name}; record the brand", "{drug}：产品{product_name}；请记录商品名"),

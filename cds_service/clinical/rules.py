@@ -73,8 +73,14 @@ def _specimen_line(status: SpecimenStatus) -> FactLine:
 
 
 def context_lines(facts: PatientFacts) -> tuple[FactLine, ...]:
-    """The short patient summary every HER2 card repeats: HR status, setting, stage, line."""
-    lines = [FactLine("fact.hr", f"hr.{facts.hr}" if facts.hr else "value.unknown", facts.hr_basis)]
+    """The short patient summary every HER2 card repeats: diagnosis, HR status, setting, stage, line."""
+    # The consensus is about breast cancer: a chart without the diagnosis says so rather than assume it.
+    lines = [
+        FactLine(
+            "fact.diagnosis", "value.breast_cancer" if facts.breast_cancer else "value.unknown", facts.breast_cancer[:2]
+        )
+    ]
+    lines.append(FactLine("fact.hr", f"hr.{facts.hr}" if facts.hr else "value.unknown", facts.hr_basis))
     stage = facts.staging.stage
     lines.append(
         FactLine(

@@ -71,8 +71,12 @@ async def gather_patient_data(
     fhir: Callable[[], FhirClient],
     deadline_seconds: float,
     extra_reads: Mapping[str, str] | None = None,
+    optional: frozenset[str] = frozenset(),
 ) -> PatientData:
-    """`fhir` builds the client lazily and raises FhirError when the server cannot be used."""
+    """`fhir` builds the client lazily and raises FhirError when the server cannot be used.
+
+    A key in `optional` that cannot be had is recorded in `unavailable` (cards then say the record
+    was read in part) instead of failing the call with 412."""
     given = prefetch or {}
     resources: dict[str, tuple[dict[str, Any], ...]] = {}
     origin: dict[str, Origin] = {}
@@ -106,7 +110,7 @@ async def gather_patient_data(
             results: dict[str, SearchResult] = {}
         else:
             results, problems = await _run_all({key: job(client) for key, job in work.items()}, deadline_seconds)
-        required = {key: reason for key, reason in problems.items() if key in templates}
+        required = {key: reason for key, reason in problems.items() if key in templates and key not in optional}
         if required:
             raise DataUnavailable(required)
         unavailable = problems

@@ -309,3 +309,18 @@ def test_settings_read_lists_and_aliases_from_the_environment(monkeypatch: pytes
     assert loaded.fhir_server_allowlist == ["https://a.example.org/fhir", "https://b.example.org"]
     assert loaded.fhir_server_aliases == {"http://localhost:8090/fhir": "http://hapi:8080/fhir"}
     assert loaded.port == 9090
+
+
+def test_medication_statements_refused_by_the_server_cost_a_warning_not_the_hook(
+    client: TestClient, complete: dict[str, Any], respx_mock: respx.MockRouter
+) -> None:
+    """Many servers do not offer MedicationStatement search: the cards say the history may be incomplete."""
+    del complete["medicationStatements"]
+    respx_mock.get(f"{FHIR}/MedicationStatement").respond(403, json={"resourceType": "OperationOutcome", "issue": []})
+
+    response = post(client, f.hook_request("patient-view", prefetch=complete, fhir_server=FHIR, token=TOKEN))
+
+    assert response.status_code == 200
+    card = by_topic(response.json()["cards"], "data-complete")
+    assert card["indicator"] == "warning"
+    assert "(medicationStatements)" in card["summary"] and "HTTP 403" in card["detail"]
