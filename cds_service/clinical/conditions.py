@@ -131,6 +131,16 @@ def _checks() -> list[Check]:
         evidence = tuple(e.evidence for e in f.therapy.exposures if e.contains & set(w.received_any))
         return bool(given), FactLine("fact.received", ", ".join(given) or "value.none", evidence)
 
+    def received_metastatic(w: When, f: PatientFacts) -> tuple[bool, FactLine] | None:
+        if w.received_metastatic_any is None:
+            return None
+        since = f.staging.metastatic_since
+        wanted = set(w.received_metastatic_any)
+        given = [e for e in f.therapy.exposures if since and e.start and e.start >= since and e.contains & wanted]
+        names = sorted({d for e in given for d in e.contains & wanted})
+        line = FactLine("fact.received_metastatic", ", ".join(names) or "value.none", tuple(e.evidence for e in given))
+        return bool(given), line
+
     def chemo(w: When, f: PatientFacts) -> tuple[bool, FactLine] | None:
         if w.chemo_lines_metastatic_min is None and w.chemo_lines_metastatic_max is None:
             return None
@@ -169,6 +179,7 @@ def _checks() -> list[Check]:
         trastuzumab,
         brain,
         received,
+        received_metastatic,
         chemo,
         endocrine,
         age,
@@ -200,7 +211,7 @@ def matches(when: When, facts: PatientFacts) -> tuple[bool, tuple[FactLine, ...]
         for option in when.any_of:
             ok, lines = matches(option, facts)
             if ok:
-                return True, (*used, *lines)
+                return True, tuple(dict.fromkeys((*used, *lines)))
         return False, tuple(used)
     return True, tuple(used)
 

@@ -7,11 +7,20 @@ from typing import Any
 
 from ..fhir import PatientData
 from ..knowledge import Knowledge
-from ..terminology import Terminology, codings, text
+from ..terminology import CHEMOTHERAPY_CLASSES, Terminology, codings, text
 from .her2 import Her2Status, Thresholds, classify_her2
 from .readings import Evidence, Reading, read_observations
-from .record import as_list, as_map, condition_date, first_display, is_current_condition, is_usable, reference_of
-from .staging import Categorised, StagingFacts, parse_staging_text, staging_facts
+from .record import (
+    as_list,
+    as_map,
+    condition_date,
+    fhir_day,
+    first_display,
+    is_current_condition,
+    is_usable,
+    reference_of,
+)
+from .staging import Categorised, StagingFacts, after_systemic_therapy, parse_staging_text, staging_facts
 from .therapy import TherapyFacts, exposures_of, therapy_facts
 
 __all__ = ["Lvef", "PatientFacts", "build_facts", "resources_of"]
@@ -77,11 +86,10 @@ def resources_of(data: PatientData) -> Iterator[Mapping[str, Any]]:
 
 
 def _age(patient: Mapping[str, Any] | None, today: date) -> int | None:
-    born = text(as_map(patient).get("birthDate"))
-    try:
-        birth = date.fromisoformat(born[:10]) if len(born) >= 10 else date(int(born[:4]), 7, 1)
-    except ValueError:
+    born = fhir_day(as_map(patient).get("birthDate"))
+    if born is None:
         return None
+    birth = date.fromisoformat(born)
     return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
 
 
@@ -103,21 +111,32 @@ def _hr(readings: list[Reading], positive_percent: float) -> tuple[str | None, t
 
 
 def _pregnancy(
-    readings: list[Reading], conditions: list[tuple[str, Mapping[str, Any], Evidence]], today: date, valid_days: float
+    readings: list[Reading],
+    conditions: list[tuple[str, Mapping[str, Any], Evidence]],
+    today: date,
+    pregnant_days: float,
+    not_pregnant_days: float,
 ) -> tuple[str | None, tuple[Evidence, ...]]:
-    def recent(evidence: Evidence) -> bool:
-        try:
-            return evidence.date is None or (today - date.fromisoformat(evidence.date)).days <= valid_days
-        except ValueError:
-            return True
+    """An active pregnancy Condition wins; otherwise the newest pregnancy status or hCG test still valid.
 
-    for r in readings:
-        if r.concept == "pregnancy-status" and r.value in ("pregnant", "not-pregnant") and recent(r.evidence):
-            return r.value, (r.evidence,)
-        if r.concept == "pregnancy-test" and r.value == "positive" and recent(r.evidence):
-            return "pregnant", (r.evidence,)
-    pregnant = [e for concept, c, e in conditions if concept == "pregnancy" and is_current_condition(c) and recent(e)]
-    return ("pregnant", tuple(pregnant)) if pregnant else (None, ())
+    "Not pregnant" goes stale much sooner than "pregnant": it cannot hide a pregnancy for months."""
+    current = [e for concept, c, e in conditions if concept == "pregnancy" and is_current_condition(c)]
+    if current:
+        return "pregnant", tuple(current)
+    for r in readings:  # newest first
+        if r.concept == "pregnancy-status" and r.value in ("pregnant", "not-pregnant"):
+            value = r.value
+        elif r.concept == "pregnancy-test" and r.value in ("positive", "negative"):
+            value = "pregnant" if r.value == "positive" else "not-pregnant"
+        else:
+            continue
+        day = fhir_day(r.evidence.date)
+        age = (today - date.fromisoformat(day)).days if day else None
+        limit = pregnant_days if value == "pregnant" else not_pregnant_days
+        if age is not None and age <= limit:
+            return value, (r.evidence,)
+        return None, ()  # the newest result is stale or undated: the status is not known today
+    return None, ()
 
 
 def build_facts(
@@ -163,6 +182,12 @@ def build_facts(
         gap_days=int(knowledge.definition("new_line_gap_days")),
         sensitive_months=knowledge.definition("trastuzumab_sensitive_months"),
     )
+    systemic = [
+        e.start
+        for e in exposures
+        if e.start and (e.drug_class.startswith("anti-her2") or e.drug_class in CHEMOTHERAPY_CLASSES)
+    ]
+    staging = after_systemic_therapy(staging, systemic)
     her2 = classify_her2(
         readings,
         Thresholds(
@@ -184,7 +209,11 @@ def build_facts(
         if r.concept == "lvef" and r.number is not None and r.number > 0
     )
     pregnancy, pregnancy_basis = _pregnancy(
-        readings, conditions, today, knowledge.definition("pregnancy_status_valid_days")
+        readings,
+        conditions,
+        today,
+        knowledge.definition("pregnancy_status_valid_days"),
+        knowledge.definition("not_pregnant_status_valid_days"),
     )
     patient = next((r for r in resources if r.get("resourceType") == "Patient"), None)
     gender = text(as_map(patient).get("gender"))

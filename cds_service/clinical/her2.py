@@ -12,17 +12,33 @@ from datetime import date
 
 from .readings import Evidence, Reading
 
-__all__ = ["HER2_CONCEPTS", "Her2Status", "SpecimenStatus", "classify_her2"]
+__all__ = ["HER2_CONCEPTS", "Her2Status", "SpecimenStatus", "classify_her2", "disagree"]
 
 HER2_CONCEPTS = frozenset({"her2-interpretation", "her2-ihc", "her2-ish", "her2-ish-ratio", "her2-ish-copy-number"})
 IHC_VALUES = ("ihc-0", "ihc-null", "ihc-ultralow", "ihc-1", "ihc-2", "ihc-3")
 # Categories that change what can be given: positive (anti-HER2), low/ultralow (T-DXd), zero (none).
-_ACTIONABLE = {"positive": "positive", "low": "low", "ultralow": "ultralow", "zero": "zero"}
+_SCORED = frozenset({"low", "ultralow", "zero"})  # scores that decide T-DXd eligibility (L1, L2, L5)
+
+
+def disagree(a: str, b: str) -> bool:
+    """Two specimens' categories that lead to different treatment: positive against anything scored
+    or negative, and HER2-low / ultralow / 0 (no staining) against each other. A plain IHC 0 may be
+    ultralow or no staining, so only HER2-low contradicts it."""
+    known = {"positive", "negative", "zero-unspecified", *_SCORED}
+    if a not in known or b not in known or a == b:
+        return False
+    if "positive" in (a, b):
+        return True
+    if a in _SCORED and b in _SCORED:
+        return True
+    return {a, b} == {"low", "zero-unspecified"}
 
 
 @dataclass(frozen=True)
 class SpecimenStatus:
-    category: str  # positive | low | ultralow | zero | negative | equivocal | unknown | conflicting
+    # positive | low | ultralow | zero (no staining) | zero-unspecified (IHC 0, ultralow not stated) | negative |
+    # equivocal | unknown | conflicting
+    category: str
     rules: tuple[str, ...]  # knowledge rows that decided it (T1 ... T10)
     date: str | None
     evidence: tuple[Evidence, ...]
@@ -42,13 +58,14 @@ class Her2Status:
 
     @property
     def category(self) -> str:
-        return self.current.category
+        """The current specimen's category, unless an earlier specimen contradicts it (T11): then the
+        status is conflicting until the MDT decides, never silently the newest nor the most actionable."""
+        return "conflicting" if self.discordant else self.current.category
 
     @property
     def discordant(self) -> tuple[SpecimenStatus, ...]:
-        """Earlier specimens whose actionable status differs from the current one (T11)."""
-        now = _ACTIONABLE.get(self.current.category)
-        return tuple(s for s in self.earlier if s.category in _ACTIONABLE and now and _ACTIONABLE[s.category] != now)
+        """Earlier specimens whose category leads to other treatment than the current one (T11)."""
+        return tuple(s for s in self.earlier if disagree(s.category, self.current.category))
 
 
 @dataclass(frozen=True)
@@ -159,14 +176,14 @@ def _classify_specimen(group: list[Reading], t: Thresholds) -> SpecimenStatus:
         problems.append("ish-missing")
     if category == "negative":
         problems.append("ihc-score-missing")
-    if category == "zero" and ihc == "ihc-0":
+    if category == "zero-unspecified":
         problems.append("ultralow-not-stated")
     if category == "unknown" and ihc == "indeterminate":
         problems.append("ihc-indeterminate")
 
     # A reported interpretation that contradicts the scored results is a conflict, not a choice.
     summary = next(iter(interpretation), None)
-    scored = category in ("positive", "low", "ultralow", "zero")
+    scored = category in ("positive", "low", "ultralow", "zero", "zero-unspecified")
     if summary in ("positive", "negative") and scored and (summary == "positive") != (category == "positive"):
         return SpecimenStatus(
             "conflicting", ("T11",), newest, evidence, ihc, ish, group_number, ("interpretation-disagrees",)
@@ -189,8 +206,10 @@ def _combine(
         return "low", ("T8",)
     if ihc == "ihc-ultralow":
         return "ultralow", ("T9",)
-    if ihc in ("ihc-0", "ihc-null"):
+    if ihc == "ihc-null":
         return "zero", ("T10",)
+    if ihc == "ihc-0":
+        return "zero-unspecified", ("T10",)  # IHC 0 silent on faint staining: ultralow or no staining
     if ish == "negative":
         return "negative", ()
     summary = next(iter(presence | interpretation), None) if len(presence | interpretation) == 1 else None

@@ -14,7 +14,8 @@ PHRASES: Mapping[str, tuple[str, str]] = {
     "her2.positive": ("HER2-positive", "HER2阳性"),
     "her2.low": ("HER2-low", "HER2低表达"),
     "her2.ultralow": ("HER2-ultralow", "HER2超低表达"),
-    "her2.zero": ("HER2 0 (IHC 0)", "HER2零表达（IHC 0）"),
+    "her2.zero": ("HER2 0 (no staining)", "HER2零表达（完全无着色）"),
+    "her2.zero-unspecified": ("HER2 IHC 0 (ultralow not stated)", "HER2 IHC 0（未注明是否超低表达）"),
     "her2.negative": ("HER2-negative, IHC score not recorded", "HER2阴性（未记录IHC评分）"),
     "her2.equivocal": ("HER2 equivocal", "HER2结果不确定"),
     "her2.unknown": ("HER2 status unknown", "HER2状态未知"),
@@ -45,6 +46,7 @@ PHRASES: Mapping[str, tuple[str, str]] = {
     "fact.diagnosis": ("Breast cancer diagnosis", "乳腺癌诊断"),
     "value.breast_cancer": ("on record", "已记录"),
     "fact.her2_earlier": ("Earlier specimen", "既往标本"),
+    "fact.her2_latest": ("Latest specimen", "最近标本"),
     "fact.hr": ("Hormone receptors (ER/PR)", "激素受体（ER/PR）"),
     "fact.setting": ("Disease setting", "疾病阶段"),
     "fact.stage": ("Stage group", "分期"),
@@ -60,6 +62,7 @@ PHRASES: Mapping[str, tuple[str, str]] = {
     "fact.trastuzumab": ("Trastuzumab sensitivity", "曲妥珠单抗敏感性"),
     "fact.brain": ("Brain metastases", "脑转移"),
     "fact.received": ("Drugs received", "既往用药"),
+    "fact.received_metastatic": ("Given for metastatic disease", "晚期阶段已用药物"),
     "fact.chemo_lines": ("Chemotherapy lines for metastatic disease", "晚期化疗线数"),
     "fact.endocrine_lines": ("Endocrine lines for metastatic disease", "晚期内分泌治疗线数"),
     "fact.age": ("Age", "年龄"),
@@ -83,6 +86,11 @@ PHRASES: Mapping[str, tuple[str, str]] = {
         "ISH reported equivocal without ratio and copy number on file.",
         "ISH报告为不确定，但未见比值和拷贝数。",
     ),
+    "problem.specimens-disagree": (
+        "The latest specimen and an earlier one lead to different treatment. No status is chosen for you: "
+        "use the most recent tissue and consider the most actionable status, as an MDT decision (T11).",
+        "最近标本与既往标本的结果对应不同的治疗。系统不代为选择：以最近组织为准并考虑最具治疗价值的状态，由MDT决定（T11）。",
+    ),
     "problem.results-disagree": (
         "Results of the same specimen disagree; no status is assigned.",
         "同一标本的结果相互矛盾，无法判定状态。",
@@ -100,8 +108,8 @@ PHRASES: Mapping[str, tuple[str, str]] = {
         "HER2阴性，但未记录IHC评分：无法区分HER2低表达、超低表达和0。",
     ),
     "problem.ultralow-not-stated": (
-        "IHC 0: the report does not state whether faint staining in ≤10% of cells (ultralow) was seen (C5).",
-        "IHC 0：报告未说明是否存在≤10%细胞的微弱着色（超低表达，C5）。",
+        "IHC 0: the report does not state whether faint staining in ≤10% of cells (ultralow) was seen (C5); HER2-ultralow and HER2-null are treated differently (L2, L5).",
+        "IHC 0：报告未说明是否存在≤10%细胞的微弱着色（超低表达，C5）；超低表达与完全无着色的处理不同（L2、L5）。",
     ),
     "problem.ihc-indeterminate": (
         "IHC was indeterminate and no ISH result is on file.",
@@ -255,6 +263,8 @@ PHRASES: Mapping[str, tuple[str, str]] = {
         "{level}级（推断，待临床审核；非共识原文分级）",
     ),
     "level.unknown": ("Level not known", "推荐级别未知"),
+    "level.short_stated": ("Level {level} ({source})", "{level}级（{source}）"),
+    "level.short_inferred": ("Level {level}, inferred{source}", "{level}级（推断）{source}"),
     "category.stated": ("Evidence category {category} (stated)", "证据类别{category}（原文）"),
     "category.inferred": ("Evidence category {category} (inferred)", "证据类别{category}（推断）"),
     "category.unknown": ("Evidence category not known", "证据类别未知"),
@@ -293,6 +303,10 @@ PHRASES: Mapping[str, tuple[str, str]] = {
         "LVEF {lvef} % below {min} %: anti-HER2 start not advised",
         "LVEF {lvef}%低于{min}%：不建议开始抗HER2治疗",
     ),
+    "safety.lvef_low_on_therapy": (
+        "LVEF {lvef} % on anti-HER2 therapy, below {min} %: review with cardiology",
+        "抗HER2治疗中LVEF {lvef}%，低于{min}%：请与心内科评估",
+    ),
     "safety.s3": (
         "LVEF recovered to {lvef} %: anti-HER2 antibody may resume",
         "LVEF恢复至{lvef}%：可恢复抗HER2抗体治疗",
@@ -310,7 +324,7 @@ PHRASES: Mapping[str, tuple[str, str]] = {
     "safety.diarrhoea": ("{drug}: plan diarrhoea prophylaxis", "{drug}：请安排腹泻预防"),
     # -- orders -------------------------------------------------------------------------------------
     "order.caution": ("{drug} for {her2}: {caution}", "{her2}使用{drug}：{caution}"),
-    "order.fits": ("{drug} fits consensus option {ids} for this patient", "{drug}符合该患者的共识推荐{ids}"),
+    "order.fits": ("{drug} matches knowledge row {ids} for this patient", "{drug}符合该患者的知识库条目{ids}"),
     "order.her2_unsettled": (
         "{drug} ordered, but {her2}: confirm HER2 first",
         "已开{drug}，但{her2}：请先明确HER2状态",

@@ -4,7 +4,9 @@ Selection by code happens on raw dicts (cheap look-ups); only the selected resou
 validated with fhir.resources, so a large record costs little. Every reader accepts malformed
 input (a string where an object belongs, a list where a code belongs) without raising."""
 
+import re
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 from ..terminology import codings, text
@@ -14,6 +16,7 @@ __all__ = [
     "describe_medication",
     "describe_value",
     "effective_date",
+    "fhir_day",
     "external_medication",
     "condition_date",
     "first_display",
@@ -36,6 +39,23 @@ def as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
+_DAY = re.compile(r"([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?")
+
+
+def fhir_day(value: Any) -> str | None:
+    """A FHIR date, dateTime or instant as YYYY-MM-DD; a partial date (2024, 2024-06) as its first day.
+
+    Anything else (2024-02-30, "unknown", a number) is no date at all, so date arithmetic never fails."""
+    match = _DAY.match(value) if isinstance(value, str) else None
+    if not match:
+        return None
+    year, month, day = int(match.group(1)), int(match.group(2) or 1), int(match.group(3) or 1)
+    try:
+        return date(year, month, day).isoformat()
+    except ValueError:
+        return None
+
+
 def reference_of(resource: Mapping[str, Any]) -> str:
     return f"{text(resource.get('resourceType')) or '?'}/{text(resource.get('id')) or '?'}"
 
@@ -56,8 +76,8 @@ def effective_date(observation: Mapping[str, Any]) -> str | None:
         as_map(observation.get("effectivePeriod")).get("start"),
         observation.get("issued"),
     ):
-        if text(value):
-            return str(value)[:10]
+        if fhir_day(value):
+            return fhir_day(value)
     return None
 
 
@@ -145,8 +165,8 @@ def condition_date(condition: Mapping[str, Any]) -> str | None:
         as_map(condition.get("onsetPeriod")).get("start"),
         condition.get("recordedDate"),
     ):
-        if text(value):
-            return str(value)[:10]
+        if fhir_day(value):
+            return fhir_day(value)
     return None
 
 

@@ -20,6 +20,7 @@ CONSENSUS_LABEL = {
     "en": "Chinese expert consensus on breast cancer targeting HER2 (Li J et al., Transl Breast Cancer Res 2025;6:21)",
     "zh-CN": "靶向HER2乳腺癌诊疗专家共识（Li J等，Transl Breast Cancer Res 2025;6:21）",
 }
+LINK_LABEL = {"en": "The 2025 consensus (doi:10.21037/tbcr-25-34)", "zh-CN": "2025共识原文（doi:10.21037/tbcr-25-34）"}
 SERVICE_LABEL = {"en": "HER2 CDS service: data check", "zh-CN": "HER2临床决策支持服务：数据核查"}
 _DATA_CHECKS = {"her2-not-understood", "her2-unreadable", "data-complete", "order-readable"}
 ORDERABLES = {
@@ -67,8 +68,8 @@ class Renderer:
         if entry.level is None:
             return self.say("level.unknown")
         if short:
-            mark = "" if entry.level_provenance == "stated" else ("*" if self.language == "zh-CN" else ", inferred")
-            return f"{entry.level}级{mark}" if self.language == "zh-CN" else f"Level {entry.level}{mark}"
+            by = self.knowledge.sources[entry.level_source].short if entry.level_source else None
+            return self.say("level.short_stated" if by else "level.short_inferred", level=entry.level, source=by or "")
         if entry.level_provenance == "stated":
             source = self.knowledge.sources[entry.level_source or ""].citation
             return self.say("level.stated", level=entry.level, source=source)
@@ -121,6 +122,20 @@ class Renderer:
         cited = sorted({s for i in ids if i in self.knowledge.entries for s in self.knowledge.entries[i].sources})
         labels = [self.knowledge.sources[s].citation for s in cited][:4]
         return f"**{self.say('label.sources')}**: " + "; ".join(labels) if labels else ""
+
+    def attribution(self, cited: list[Recommendation], data_check: bool) -> tuple[str, str | None]:
+        """Whose statement the card is: the consensus only when the row rests on it (or on a summary
+        of it); otherwise the row's own first source (a guideline, a drug label, domain knowledge)."""
+        if data_check:
+            return SERVICE_LABEL[self.language], None
+        if not cited:
+            return CONSENSUS_LABEL[self.language], CONSENSUS_URL
+        sources = [self.knowledge.sources[s] for s in cited[0].sources]
+        if any(s.kind == "consensus" or s.reports_consensus for s in sources):
+            return CONSENSUS_LABEL[self.language], CONSENSUS_URL
+        rank = ("guideline", "label", "regulatory", "trial", "web", "domain-knowledge")
+        first = min(sources, key=lambda s: rank.index(s.kind) if s.kind in rank else len(rank))
+        return _clip(first.citation, 200), first.url
 
     def suggestion(self, kind: str) -> Suggestion:
         system, code, display = ORDERABLES[kind]
@@ -200,9 +215,10 @@ class Renderer:
             detail.append(sources)
         topic_title = self.title(cited[0]) if cited and cited[0].id == finding.rule else summary
         data_check = finding.rule in _DATA_CHECKS
+        label, url = self.attribution(cited, data_check)
         source = Source(
-            label=(SERVICE_LABEL if data_check else CONSENSUS_LABEL)[self.language],
-            url=None if data_check else CONSENSUS_URL,  # type: ignore[arg-type]
+            label=label,
+            url=url,  # type: ignore[arg-type]
             topic=Coding(system=RULE_SYSTEM, code=finding.rule, display=_clip(topic_title, 200)),
         )
         suggestions = [self.suggestion(finding.suggestion)] if finding.suggestion else None
@@ -214,7 +230,7 @@ class Renderer:
             None
             if data_check
             else [
-                Link(label="doi:10.21037/tbcr-25-34", url=CONSENSUS_URL, type="absolute")  # type: ignore[arg-type]
+                Link(label=LINK_LABEL[self.language], url=CONSENSUS_URL, type="absolute")  # type: ignore[arg-type]
             ]
         )
         return Card(

@@ -13,6 +13,7 @@ from ..terminology import Terminology
 from .conditions import FactLine, matches
 from .facts import Lvef, PatientFacts
 from .her2 import SpecimenStatus
+from .record import fhir_day
 
 __all__ = ["ENGINE_PARAMETERS", "Finding", "patient_view_findings", "ranked_recommendations"]
 
@@ -42,8 +43,10 @@ ENGINE_DEFINITIONS = (
     "her2_specimen_window_days",
     "new_line_gap_days",
     "pregnancy_status_valid_days",
+    "not_pregnant_status_valid_days",
 )
 MAX_RECOMMENDATION_CARDS = 3
+_SETTLED = ("positive", "low", "ultralow", "zero", "zero-unspecified", "negative")
 _LEVEL_RANK = {"I": 0, "I–II": 1, "II": 2, "II–III": 3, "III": 4, None: 5}
 _PROVENANCE_RANK = {"stated": 0, "inferred": 1, "unknown": 2}
 
@@ -117,7 +120,9 @@ def _offers_nothing_new(entry: Recommendation, given: frozenset[str], terminolog
 
     Rows about continuing what was given (their `when` names received drugs: M5, R2 ...) stay, and so
     does a regimen that keeps an anti-HER2 drug with new partners (HER2 blockade across lines, M16)."""
-    if not given or entry.when is None or entry.when.received_any or not entry.regimens:
+    if not given or entry.when is None or not entry.regimens:
+        return False
+    if entry.when.received_any or entry.when.received_metastatic_any:
         return False
     return all(set(r.drugs) <= given and any(terminology.is_anti_her2(d) for d in r.drugs) for r in entry.regimens)
 
@@ -146,9 +151,9 @@ def ranked_recommendations(
 def _status_finding(facts: PatientFacts) -> Finding:
     her2 = facts.her2
     category = her2.category
-    indicator = "info" if category in ("positive", "low", "ultralow", "zero", "negative") else "warning"
+    indicator = "info" if category in _SETTLED else "warning"
     # A settled category takes its deciding row as topic (T1, T3 ... T10); T2 and T11 belong to the gap cards.
-    settled = category in ("positive", "low", "ultralow", "zero", "negative")
+    settled = category in _SETTLED
     decided = her2.current.rules[-1] if her2.current.rules and settled else "her2-status"
     return Finding(
         rule=decided,
@@ -161,8 +166,19 @@ def _status_finding(facts: PatientFacts) -> Finding:
             "setting": f"setting.{facts.setting}" if facts.setting else "setting.unknown",
             "date": her2.current.date or "value.undated",
         },
-        details=tuple(f"problem.{p}" for p in her2.current.problems),
-        basis=(her2_line(facts), *(_specimen_line(s) for s in her2.earlier)),
+        details=(
+            *(("problem.specimens-disagree",) if her2.discordant else ()),
+            *(f"problem.{p}" for p in her2.current.problems),
+        ),
+        basis=(
+            her2_line(facts),
+            *(
+                (FactLine("fact.her2_latest", f"her2.{her2.current.category}", her2.current.evidence),)
+                if her2.discordant
+                else ()
+            ),
+            *(_specimen_line(s) for s in her2.earlier),
+        ),
         basis_facts=context_lines(facts),
         cites=tuple(r for r in her2.current.rules if r.startswith("T")),
     )
@@ -377,11 +393,14 @@ def _recommendation_findings(knowledge: Knowledge, terminology: Terminology, fac
 # -- safety -------------------------------------------------------------------------------------
 
 
-def _days_since(day: str | None, today: date) -> int | None:
-    try:
-        return (today - date.fromisoformat(day[:10])).days if day else None
-    except ValueError:
-        return None
+def day_of(value: str | None) -> date | None:
+    normalised = fhir_day(value)
+    return date.fromisoformat(normalised) if normalised else None
+
+
+def _days_since(value: str | None, today: date) -> int | None:
+    day = day_of(value)
+    return (today - day).days if day else None
 
 
 def lvef_findings(knowledge: Knowledge, facts: PatientFacts, drugs: set[str], *, ordering: bool) -> list[Finding]:
@@ -452,12 +471,12 @@ def lvef_findings(knowledge: Knowledge, facts: PatientFacts, drugs: set[str], *,
                 overrides=("cardiology-reviewed",),
             )
         )
-    elif latest.percent < lvef_min and ordering:
+    elif latest.percent < lvef_min:
         found.append(
             Finding(
                 "S1",
                 "warning",
-                "safety.lvef_low",
+                "safety.lvef_low" if ordering else "safety.lvef_low_on_therapy",
                 args=args | {"min": f"{lvef_min:g}"},
                 cites=("S1",),
                 basis=lines,
@@ -477,19 +496,22 @@ def _s2(knowledge: Knowledge, lvef: float, drop: float) -> bool:
 
 
 def _s4(knowledge: Knowledge, facts: PatientFacts) -> bool:
-    """Two or more readings meeting S2, the first at least `persist_days` before the latest."""
+    """The latest readings, back to the last one that did not meet S2, all meet S2 and span `persist_days`:
+    a decline that persisted, with no recovery in between."""
     baseline = facts.lvef_baseline()
     if not baseline:
         return False
-    failing = [v for v in facts.lvef if v is not baseline and _s2(knowledge, v.percent, baseline.percent - v.percent)]
-    if len(failing) < 2 or failing[0] is not facts.lvef[0]:
+    run = []
+    for reading in facts.lvef:  # newest first
+        if reading is baseline or not _s2(knowledge, reading.percent, baseline.percent - reading.percent):
+            break
+        run.append(reading)
+    if len(run) < 2:
         return False
-    first, last = failing[-1].evidence.date, failing[0].evidence.date
-    try:
-        span = (date.fromisoformat(last or "") - date.fromisoformat(first or "")).days
-    except ValueError:
+    first, last = day_of(run[-1].evidence.date), day_of(run[0].evidence.date)
+    if first is None or last is None:
         return False
-    return span >= knowledge.parameter("S4", "persist_days")
+    return (last - first).days >= knowledge.parameter("S4", "persist_days")
 
 
 def _recovered(knowledge: Knowledge, facts: PatientFacts, drop: float) -> bool:
@@ -571,7 +593,30 @@ def patient_view_findings(knowledge: Knowledge, terminology: Terminology, facts:
         *_recommendation_findings(knowledge, terminology, facts),
     ]
     current = {d for e in facts.therapy.current_anti_her2 for d in e.contains | {e.drug}}
-    found += pregnancy_findings(knowledge, facts, current, ordering=False)
-    found += ild_findings(facts, current, ordering=False)
-    found += lvef_findings(knowledge, facts, current, ordering=False)
+    safety = [
+        *pregnancy_findings(knowledge, facts, current, ordering=False),
+        *ild_findings(facts, current, ordering=False),
+        *lvef_findings(knowledge, facts, current, ordering=False),
+    ]
+    # The anti-HER2 drugs the recommendation cards propose: a contraindication on record must show
+    # next to them (pregnancy, ILD before T-DXd, LVEF below the start threshold), not only once ordered.
+    proposed = {
+        d
+        for f in found
+        if f.summary == "rec.summary"
+        for r in knowledge.entries[f.cites[0]].regimens
+        for d in r.drugs
+        if terminology.is_anti_her2(d)
+    } - current
+    if proposed:
+        safety += pregnancy_findings(knowledge, facts, proposed, ordering=False)
+        safety += ild_findings(facts, proposed, ordering=False)
+        safety += [
+            f for f in lvef_findings(knowledge, facts, proposed, ordering=True) if f.summary == "safety.lvef_low"
+        ]
+    seen: set[tuple[str, str]] = set()
+    for finding in safety:
+        if (finding.rule, finding.summary) not in seen:
+            seen.add((finding.rule, finding.summary))
+            found.append(finding)
     return found

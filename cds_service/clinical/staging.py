@@ -5,7 +5,7 @@ AJCC codes come through mappings/staging-values.yaml; plain texts ("IIB", "Stage
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from ..terminology import Staging
@@ -14,11 +14,13 @@ from .evidence import Evidence
 if TYPE_CHECKING:
     from .readings import Reading
 
-__all__ = ["StagingFacts", "parse_staging_text", "staging_facts"]
+__all__ = ["StagingFacts", "after_systemic_therapy", "parse_staging_text", "staging_facts"]
 
 _ARABIC = {"0": "0", "1": "I", "2": "II", "3": "III", "4": "IV"}
 _STAGE = re.compile(r"(?:ajcc\s*)?(?:stage\s*)?(0is|is|iv|iii[abc]?|ii[ab]?|i[ab]?|[0-4][abc]?)\s*期?", re.IGNORECASE)
-_TNM = re.compile(r"(yp|c|p)?\s*(t(?:is|mi|x|[0-4][a-d]?)|n(?:x|[0-3][a-c]?)(?:\s*\(.*\))?|m(?:x|[01]))", re.IGNORECASE)
+_TNM = re.compile(
+    r"(yp|c|p)?\s*(t(?:is|mi|x|[0-4][a-d]?)|n(?:x|[0-3](?:mi|[a-c])?)(?:\s*\(.*\))?|m(?:x|[01]))", re.IGNORECASE
+)
 _KIND = {"t-category": "T", "n-category": "N", "m-category": "M"}
 _LOCALLY_ADVANCED_T = {"T4", "T4a", "T4b", "T4c", "T4d"}
 _LOCALLY_ADVANCED_N = ("N2", "N3")
@@ -35,8 +37,11 @@ def _stage_value(raw: str) -> str:
 
 def _category_value(raw: str) -> str:
     head, rest = raw[0].upper(), raw[1:]
+    # Isolated tumour cells stay visible: ypN0(i+) is not a pathologic complete response (AJCC 8).
+    cells = re.search(r"\s*\(\s*(i|mol)\s*([+-])\s*\)$", rest, re.IGNORECASE)
+    suffix = f"({cells.group(1).lower()}{cells.group(2)})" if cells else ""
     rest = re.sub(r"\s*\(.*\)$", "", rest)
-    return head + (rest if rest in ("is", "mi") else rest.lower() if len(rest) > 1 else rest.upper())
+    return head + (rest if rest in ("is", "mi") else rest.lower() if len(rest) > 1 else rest.upper()) + suffix
 
 
 def parse_staging_text(raw: str, concept: str) -> Staging | None:
@@ -49,6 +54,22 @@ def parse_staging_text(raw: str, concept: str) -> Staging | None:
         return None
     prefix = match.group(1).lower() if match.group(1) else None
     return Staging(_KIND[concept], _category_value(match.group(2)), prefix)
+
+
+def pathologic_response(t: "Categorised | None", n: "Categorised | None") -> tuple[bool | None, tuple[Evidence, ...]]:
+    """pCR = ypT0/Tis and ypN0 (without isolated tumour cells). TX or NX, or a missing half, is unknown
+    unless the other half already shows residual disease."""
+    basis = tuple(c.evidence for c in (t, n) if c)
+    t_value = t.staging.value if t else None
+    n_value = n.staging.value if n else None
+    # TX, NX and N0(mol+) cannot show a complete response; they do not hide residual disease elsewhere.
+    residual_t = None if t_value in (None, "TX", "Tx") else t_value not in ("T0", "Tis")
+    residual_n = None if n_value in (None, "NX", "Nx", "N0(mol+)") else n_value not in ("N0", "N0(i-)", "N0(mol-)")
+    if residual_t or residual_n:
+        return False, basis
+    if residual_t is None or residual_n is None:
+        return None, basis
+    return True, basis
 
 
 def n_positive(value: str) -> bool | None:
@@ -125,15 +146,7 @@ def staging_facts(
     elif "c" in t or "c" in n or stage:
         phase = "before-surgery"
 
-    pcr: bool | None = None
-    pcr_basis: tuple[Evidence, ...] = ()
-    if "yp" in t and "yp" in n:
-        pcr_basis = (t["yp"].evidence, n["yp"].evidence)
-        pcr = t["yp"].staging.value in ("T0", "Tis") and n["yp"].staging.value.startswith("N0")
-    elif "yp" in t and t["yp"].staging.value not in ("T0", "Tis"):
-        pcr, pcr_basis = False, (t["yp"].evidence,)
-    elif "yp" in n and n_positive(n["yp"].staging.value):
-        pcr, pcr_basis = False, (n["yp"].evidence,)
+    pcr, pcr_basis = pathologic_response(t.get("yp"), n.get("yp"))
 
     return StagingFacts(
         stage=stage,
@@ -148,3 +161,21 @@ def staging_facts(
         pcr=pcr,
         pcr_basis=pcr_basis,
     )
+
+
+def after_systemic_therapy(staging: StagingFacts, therapy_starts: Sequence[str]) -> StagingFacts:
+    """Pathological staging written pT/pN (LOINC has no yp code) after systemic therapy began is post-neoadjuvant.
+
+    Adjuvant therapy starts after surgery, so chemotherapy or anti-HER2 therapy started before the
+    pathology date means the tumour was treated first. Undated pathology with therapy on file is ambiguous:
+    the phase becomes unknown rather than a guess."""
+    if staging.early_phase != "after-upfront-surgery" or not therapy_starts:
+        return staging
+    found = [c for c in (staging.t.get("p"), staging.n.get("p")) if c]
+    dates = [c.evidence.date for c in found if c.evidence.date]
+    if not dates:
+        return replace(staging, early_phase=None)
+    if min(therapy_starts) >= min(dates):
+        return staging
+    pcr, basis = pathologic_response(staging.t.get("p"), staging.n.get("p"))
+    return replace(staging, early_phase="after-neoadjuvant", pcr=pcr, pcr_basis=basis)

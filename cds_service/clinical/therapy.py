@@ -10,7 +10,7 @@ from typing import Any
 
 from ..terminology import ANTI_HER2_CLASSES, CHEMOTHERAPY_CLASSES, Terminology, text
 from .readings import Evidence
-from .record import as_list, as_map, describe_medication, is_usable, medication_concept, reference_of
+from .record import as_list, as_map, describe_medication, fhir_day, is_usable, medication_concept, reference_of
 
 __all__ = ["Exposure", "TherapyFacts", "exposures_of", "therapy_facts"]
 
@@ -20,6 +20,11 @@ _GIVEN = {
     "MedicationAdministration": {"completed", "in-progress", "stopped", "on-hold"},
 }
 _CURRENT = {"active", "on-hold", "in-progress"}
+# Trastuzumab itself and the ADCs built on it: relapse on or soon after any of them is trastuzumab
+# resistance (KATHERINE patients relapse after adjuvant T-DM1). Only for sensitivity, not regimen matching.
+TRASTUZUMAB_BASED = frozenset(
+    {"trastuzumab", "trastuzumab-emtansine", "trastuzumab-deruxtecan", "trastuzumab-rezetecan"}
+)
 
 
 @dataclass(frozen=True)
@@ -65,8 +70,8 @@ def _start(resource: Mapping[str, Any]) -> str | None:
         resource.get("authoredOn"),
         resource.get("dateAsserted"),
     ):
-        if text(value):
-            return str(value)[:10]
+        if fhir_day(value):
+            return fhir_day(value)
     return None
 
 
@@ -76,8 +81,8 @@ def _end(resource: Mapping[str, Any]) -> str | None:
         _bounds(resource).get("end"),
         as_map(as_map(resource.get("dispenseRequest")).get("validityPeriod")).get("end"),
     ):
-        if text(value):
-            return str(value)[:10]
+        if fhir_day(value):
+            return fhir_day(value)
     return None
 
 
@@ -131,10 +136,7 @@ def _regimens(exposures: Sequence[Exposure], gap_days: int) -> list[list[Exposur
 
 
 def _valid(day: str | None) -> bool:
-    try:
-        return day is not None and bool(date.fromisoformat(day))
-    except ValueError:
-        return False
+    return day is not None and fhir_day(day) == day
 
 
 def therapy_facts(
@@ -183,7 +185,7 @@ def therapy_facts(
 def _sensitivity(
     anti_her2: Sequence[Exposure], metastatic_since: str, sensitive_months: float
 ) -> tuple[str | None, tuple[Evidence, ...]]:
-    given = [e for e in anti_her2 if "trastuzumab" in e.contains]
+    given = [e for e in anti_her2 if e.contains & TRASTUZUMAB_BASED]
     if not given:
         return "sensitive", ()
     metastatic = [e for e in given if (e.start or "") >= metastatic_since]

@@ -68,6 +68,12 @@ def load_knowledge(
             if unknown:
                 raise DataFileError(path, f"{field} ({entry.id})", f"unknown drug id(s): {', '.join(unknown)}")
             entries[entry.id], chapters[entry.id], where[entry.id] = entry, chapter.chapter, path
+    for entry_id, entry in entries.items():
+        unread = sorted(set(entry.parameters) - set(required.get(entry_id, ())))
+        if unread:
+            raise DataFileError(
+                where[entry_id], f"{entry_id}.parameters", f"not read by the engine: {', '.join(unread)}"
+            )
     for entry_id, parameters in required.items():
         if entry_id not in entries:
             raise DataFileError(cards_dir, entry_id, "entry required by the engine is missing")
@@ -94,6 +100,6 @@ def _when_drugs(entry: Recommendation) -> list[str]:
         when = pending.pop()
         if when is None:
             continue
-        found += when.received_any or []
+        found += [*(when.received_any or []), *(when.received_metastatic_any or [])]
         pending += when.any_of or []
     return found

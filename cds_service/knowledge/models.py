@@ -21,7 +21,8 @@ __all__ = [
     "When",
 ]
 
-Her2Category = Literal["positive", "low", "ultralow", "zero", "negative", "equivocal", "unknown", "conflicting"]
+# zero: IHC 0 with the report silent on faint staining (ultralow or null); null: IHC 0, no staining at all.
+Her2Category = Literal["positive", "low", "ultralow", "zero", "null", "negative", "equivocal", "unknown", "conflicting"]
 Setting = Literal["early", "locally-advanced", "metastatic"]
 EarlyPhase = Literal["before-surgery", "after-neoadjuvant", "after-upfront-surgery"]
 Level = Literal["I", "II", "III", "I–II", "II–III"]
@@ -63,6 +64,7 @@ class When(_Data):
     trastuzumab: list[Literal["sensitive", "resistant"]] | None = None
     brain_metastases: bool | None = None
     received_any: list[str] | None = None  # drug ids (mappings/) ever given, current included
+    received_metastatic_any: list[str] | None = None  # drug ids given for metastatic disease
     chemo_lines_metastatic_min: int | None = Field(default=None, ge=0)
     chemo_lines_metastatic_max: int | None = Field(default=None, ge=0)
     endocrine_lines_metastatic_min: int | None = Field(default=None, ge=0)
@@ -123,8 +125,10 @@ class KnowledgeFile(_Data):
 
 class Source(_Data):
     citation: str = Field(min_length=1)
+    short: str | None = None  # how a card summary names it, e.g. "CSCO 2024"
     url: str | None = None
     kind: Literal["consensus", "guideline", "label", "trial", "web", "domain-knowledge", "regulatory"]
+    reports_consensus: bool = False  # a summary of the 2025 consensus itself (its text was not available)
 
 
 class SourceFile(_Data):

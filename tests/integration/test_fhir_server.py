@@ -100,8 +100,7 @@ def test_unreachable_fhir_server_is_412(client: TestClient, fhir_base: str) -> N
         "prefetch.safety",
         "prefetch.conditions",
         "prefetch.medicationRequests",
-        "prefetch.medicationStatements",
-    }
+    }  # medicationStatements is optional: it alone would cost a warning card, not the call
 
 
 @pytest.mark.anyio

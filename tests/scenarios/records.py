@@ -151,15 +151,16 @@ def her2_low_early() -> list[Resource]:
     return [c.breast_cancer(), c.her2_ihc("1+"), c.stage("IIA"), c.tnm("cT2"), c.tnm("cN0"), *c.hormone_receptors(True)]
 
 
-def her2_zero(*, metastatic: bool = False, hr: bool = False) -> list[Resource]:
+def her2_zero(*, metastatic: bool = False, hr: bool = False, score: str = "null") -> list[Resource]:
+    """HER2-0 reported as no staining ("0 (null)"); score="0" gives a plain IHC 0, silent on ultralow."""
     if metastatic:
         return [
             c.breast_cancer(onset=ago(months=4)),
             c.metastasis("liver", onset=ago(months=3)),
-            c.her2_ihc("0", when=ago(months=2)),
+            c.her2_ihc(score, when=ago(months=2)),
             *c.hormone_receptors(hr),
         ]
-    return [c.breast_cancer(), c.her2_ihc("0"), c.stage("IIA"), c.tnm("cT2"), c.tnm("cN0"), *c.hormone_receptors(hr)]
+    return [c.breast_cancer(), c.her2_ihc(score), c.stage("IIA"), c.tnm("cT2"), c.tnm("cN0"), *c.hormone_receptors(hr)]
 
 
 # -- on anti-HER2 therapy, for the safety rows -----------------------------------------------------

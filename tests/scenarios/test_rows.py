@@ -140,7 +140,7 @@ SCENARIOS: list[Scenario] = [
     Scenario("T7", "ISH ratio 1.5 and 3 copies (group 5): not amplified", _her2(ish(1.5, 3.0)), "topic"),
     Scenario("T8", "IHC 1+ is HER2-low", _her2(c.her2_ihc("1+")), "topic"),
     Scenario("T9", "IHC 0 with faint staining is HER2-ultralow", _her2(c.her2_ihc_text("HER2-ultralow")), "topic"),
-    Scenario("T10", "IHC 0 with no staining is HER2-0", _her2(c.her2_ihc("0")), "topic"),
+    Scenario("T10", "IHC 0 with no staining is HER2-0", _her2(c.her2_ihc("null")), "topic"),
     Scenario("T11", "IHC 3+ and IHC 0 on one specimen conflict", _her2(c.her2_ihc("3+"), c.her2_ihc("0")),
              "topic", "warning"),
     Scenario("T12", "serum HER2 on file next to tissue IHC 3+", _her2(c.her2_ihc("3+"), serum_her2()), "topic"),

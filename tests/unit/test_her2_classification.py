@@ -68,7 +68,7 @@ def specimen(
         ("1+", "negative", "low", "T8"),
         ("1+", "positive", "positive", "T3"),  # amplified wins over a low IHC score (ISH group 1)
         ("ultralow", None, "ultralow", "T9"),
-        ("0", None, "zero", "T10"),
+        ("0", None, "zero-unspecified", "T10"),  # ultralow or no staining: the report does not say
         ("null", None, "zero", "T10"),
         ("0", "positive", "positive", "T3"),
         ("indeterminate", "positive", "positive", "T3"),
@@ -93,15 +93,15 @@ def test_ihc_and_ish_results(ihc: str | None, ish: str | None, category: str, ru
         ("3+", 2.1, 3.0, "positive", 2, "T1"),
         ("2+", 2.1, 3.0, "low", 2, "T8"),  # group 2 with IHC 2+: negative, then HER2-low
         ("1+", 2.1, 3.0, "low", 2, "T8"),
-        ("0", 2.1, 3.0, "zero", 2, "T10"),
+        ("0", 2.1, 3.0, "zero-unspecified", 2, "T10"),
         ("2+", 1.5, 6.5, "positive", 3, "T5"),
         ("3+", 1.5, 6.5, "positive", 3, "T1"),
         ("1+", 1.5, 6.5, "low", 3, "T8"),
-        ("0", 1.5, 6.5, "zero", 3, "T10"),
+        ("0", 1.5, 6.5, "zero-unspecified", 3, "T10"),
         ("3+", 1.5, 4.5, "positive", 4, "T1"),
         ("2+", 1.5, 4.5, "low", 4, "T8"),
         ("2+", 1.2, 2.0, "low", 5, "T8"),
-        ("0", 1.2, 2.0, "zero", 5, "T10"),
+        ("null", 1.2, 2.0, "zero", 5, "T10"),
         (None, 2.1, 3.0, "equivocal", 2, "T4"),  # group 2 needs concurrent IHC
         (None, 1.5, 6.5, "equivocal", 3, "T5"),
         (None, 1.5, 4.5, "equivocal", 4, "T6"),
@@ -156,12 +156,37 @@ def test_conflicts_within_a_specimen_are_never_resolved_by_guessing(readings: li
     assert status.rules == ("T11",)
 
 
-def test_newest_specimen_decides_and_earlier_discordance_is_reported() -> None:
+def test_specimens_that_lead_to_other_treatment_make_the_status_conflicting() -> None:
+    """T11: newest tissue and most actionable status are an MDT decision; the service picks neither."""
     readings = specimen("3+", when="2026-05-01") + specimen("1+", when="2024-01-10")
     status = classify_her2(readings, T)
-    assert status.category == "positive"
-    assert [s.category for s in status.earlier] == ["low"]
+    assert status.current.category == "positive"
     assert [s.category for s in status.discordant] == ["low"]
+    assert status.category == "conflicting"
+
+
+@pytest.mark.parametrize(
+    ("earlier", "latest", "conflicting"),
+    [
+        ("3+", "1+", True),  # residual disease after neoadjuvant therapy retested HER2-low
+        ("3+", "null", True),
+        ("1+", "null", True),  # HER2-low then HER2-0: T-DXd eligibility differs
+        ("1+", "0", True),
+        ("ultralow", "null", True),
+        ("ultralow", "0", False),  # a plain IHC 0 may be ultralow
+        ("null", "0", False),
+        ("3+", "3+", False),
+        ("1+", "2+", False),  # IHC 2+ awaiting ISH is not a contradiction yet
+    ],
+)
+def test_which_earlier_specimens_contradict_the_latest(earlier: str, latest: str, conflicting: bool) -> None:
+    readings = specimen(latest, when="2026-05-01") + specimen(earlier, when="2024-01-10")
+    assert (classify_her2(readings, T).category == "conflicting") is conflicting
+
+
+def test_positive_then_negative_without_score_is_a_contradiction() -> None:
+    readings = specimen(interpretation="negative", when="2026-05-01") + specimen("3+", when="2023-01-10")
+    assert classify_her2(readings, T).category == "conflicting"
 
 
 def test_ihc_and_ish_weeks_apart_pair_as_one_specimen() -> None:
@@ -174,7 +199,7 @@ def test_specimen_reference_keeps_two_same_day_biopsies_apart() -> None:
     a = _reading("her2-ihc", value="ihc-3", specimen="Specimen/breast")
     b = _reading("her2-ihc", value="ihc-1", specimen="Specimen/liver")
     status = classify_her2([a, b], T)
-    assert status.category == "positive"
+    assert status.current.category == "positive"
     assert [s.category for s in status.earlier] == ["low"]
 
 

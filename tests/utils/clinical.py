@@ -109,6 +109,10 @@ def coded(system: str, code: str, display: str) -> dict[str, Any]:
 
 
 def her2_ihc(score: str, *, when: str | None = None, **extra: Any) -> dict[str, Any]:
+    """LOINC answers for 0 / 1+ / 2+ / 3+; the report texts pathologists write for null and ultralow."""
+    if score in ("null", "ultralow"):
+        value = {"valueString": "0 (null)" if score == "null" else "0 (ultralow)"}
+        return observation("85319-2", value, when=when or ago(months=2), **extra)
     code, display = IHC_ANSWERS[score]
     return observation("85319-2", coded(LOINC, code, display), when=when or ago(months=2), **extra)
 
