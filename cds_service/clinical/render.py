@@ -47,6 +47,8 @@ class Renderer:
         return phrase(key, self.language, **args)
 
     def value(self, raw: str) -> str:
+        if raw.startswith("drug:") and ", " in raw:
+            return ", ".join(self.value(part) for part in raw.split(", "))
         if raw.startswith("drug:"):
             drug = self.terminology.drugs.get(raw[5:])
             return (drug.label.zh_CN if self.language == "zh-CN" else drug.label.en) if drug else raw[5:]

@@ -4,7 +4,7 @@ Findings carry phrase keys and the facts they used; render.py turns them into ca
 reader's language. Recommendation rows are matched declaratively (their `when`); testing (T*) and
 safety (S*) rows are applied here with the thresholds written in their entries."""
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -14,6 +14,7 @@ from .conditions import FactLine, matches
 from .facts import Lvef, PatientFacts
 from .her2 import SpecimenStatus
 from .record import fhir_day
+from .therapy import Exposure
 
 __all__ = ["ENGINE_PARAMETERS", "Finding", "patient_view_findings", "ranked_recommendations"]
 
@@ -101,9 +102,7 @@ def context_lines(facts: PatientFacts) -> tuple[FactLine, ...]:
         lines.append(FactLine("fact.line", str(line) if line else "value.unknown"))
     current = facts.therapy.current_anti_her2
     if current:
-        lines.append(
-            FactLine("fact.current", ", ".join(e.evidence.label for e in current), tuple(e.evidence for e in current))
-        )
+        lines.append(FactLine("fact.current", _drug_list(current), tuple(e.evidence for e in current)))
     return tuple(lines)
 
 
@@ -125,6 +124,12 @@ def _offers_nothing_new(entry: Recommendation, given: frozenset[str], terminolog
     if entry.when.received_any or entry.when.received_metastatic_any:
         return False
     return all(set(r.drugs) <= given and any(terminology.is_anti_her2(d) for d in r.drugs) for r in entry.regimens)
+
+
+def _drug_list(exposures: Sequence[Exposure]) -> str:
+    """Drug ids for the renderer, which names them in the reader's language (the record's own wording
+    stays in the evidence)."""
+    return ", ".join(dict.fromkeys(f"drug:{e.drug}" for e in exposures))
 
 
 def ranked_recommendations(
@@ -352,7 +357,7 @@ def _recommendation_findings(knowledge: Knowledge, terminology: Terminology, fac
     # On a running metastatic regimen the options shown are for the next line, at progression: say so.
     note = ("rec.next_line",) if running else ()
     line = facts.therapy.next_metastatic_line
-    args = {"line": str(line) if line else "value.unknown", "current": ", ".join(e.evidence.label for e in running)}
+    args = {"line": str(line) if line else "value.unknown", "current": _drug_list(running)}
     for i, (entry, used) in enumerate(shown):
         found.append(
             Finding(
