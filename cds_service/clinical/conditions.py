@@ -141,6 +141,14 @@ def _checks() -> list[Check]:
         line = FactLine("fact.received_metastatic", ", ".join(names) or "value.none", tuple(e.evidence for e in given))
         return bool(given), line
 
+    def on(w: When, f: PatientFacts) -> tuple[bool, FactLine] | None:
+        if w.on_any is None:
+            return None
+        wanted = set(w.on_any)
+        running = [e for e in f.therapy.exposures if e.current and e.contains & wanted]
+        names = sorted({d for e in running for d in e.contains & wanted})
+        return bool(running), FactLine("fact.on", ", ".join(names) or "value.none", tuple(e.evidence for e in running))
+
     def chemo(w: When, f: PatientFacts) -> tuple[bool, FactLine] | None:
         if w.chemo_lines_metastatic_min is None and w.chemo_lines_metastatic_max is None:
             return None
@@ -180,6 +188,7 @@ def _checks() -> list[Check]:
         brain,
         received,
         received_metastatic,
+        on,
         chemo,
         endocrine,
         age,

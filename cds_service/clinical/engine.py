@@ -2,10 +2,12 @@
 
 Knowledge and terminology are loaded once (load_engine); evaluation is pure and fast."""
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from string import Formatter
 from typing import Any
 
 from fhir.resources.R4B.medicationrequest import MedicationRequest
@@ -15,10 +17,11 @@ from ..fhir import PatientData
 from ..hooks.request import HookContext, OrderSignContext
 from ..hooks.response import Card
 from ..knowledge import Knowledge, load_knowledge
-from ..terminology import Terminology, load_terminology
+from ..terminology import DrugMatch, Terminology, load_terminology, text
 from .facts import PatientFacts, build_facts
-from .orders import order_findings
-from .record import external_medication, medication_concept, reference_of
+from .orders import combination_findings, order_findings
+from .phrases import PHRASES
+from .record import as_map, external_medication, medication_concept, reference_of
 from .render import Renderer
 from .rules import ENGINE_DEFINITIONS, ENGINE_PARAMETERS, Finding, patient_view_findings
 
@@ -46,8 +49,13 @@ class Engine:
         fetched = {k: v[0] for k, v in data.resources.items() if k.startswith("Medication/") and v}
         findings: list[Finding] = []
         facts: PatientFacts | None = None
+        anti_her2: list[tuple[DrugMatch, str]] = []
         for order in context.orders_to_check():
             if order.get("resourceType") != "MedicationRequest":
+                continue
+            subject = text(as_map(order.get("subject")).get("reference"))
+            if subject and subject != f"Patient/{context.patientId}":
+                findings.append(_other_patient(order, subject))
                 continue
             concept = medication_concept(order, context.draftOrders, fetched)
             reference = external_medication(order)
@@ -64,6 +72,10 @@ class Engine:
                 continue
             facts = facts or self.facts(context, data, today)
             findings += order_findings(self.knowledge, self.terminology, facts, order, match)
+            anti_her2.append((match, reference_of(order)))
+        if len(anti_her2) > 1:
+            matched, orders = [m for m, _ in anti_her2], [r for _, r in anti_her2]
+            findings += combination_findings(self.knowledge, self.terminology, matched, orders)
         if not findings:
             return []
         return self._cards(findings, facts or self.facts(context, data, today), data, language)
@@ -92,8 +104,35 @@ class Engine:
                 )
             )
         renderer = Renderer(self.knowledge, self.terminology, language, facts.patient_id)
+        findings = _merged(findings)
         ranked = sorted(findings, key=lambda f: (f.indicator != "critical", not f.lead, _SEVERITY[f.indicator]))
         return [renderer.card(f) for f in ranked]
+
+
+def _merged(findings: list[Finding]) -> list[Finding]:
+    """One card per finding about the patient, however many orders raised it (order-sign checks every
+    draft order: a pregnancy must show once, listing the orders, not once per order)."""
+    merged: dict[tuple[object, ...], Finding] = {}
+    for finding in findings:
+        shown = {name for _, name, _, _ in Formatter().parse(PHRASES[finding.summary][0]) if name}
+        key = (finding.rule, finding.summary, tuple(sorted((k, v) for k, v in finding.args.items() if k in shown)))
+        first = merged.get(key)
+        if first is None:
+            merged[key] = finding
+        elif "order" in finding.args and finding.args["order"] not in first.args.get("order", "").split(", "):
+            orders = ", ".join(filter(None, [first.args.get("order"), finding.args["order"]]))
+            merged[key] = dataclasses.replace(first, args={**first.args, "order": orders})
+    return list(merged.values())
+
+
+def _other_patient(order: Mapping[str, Any], subject: str) -> Finding:
+    return Finding(
+        "order-readable",
+        "warning",
+        "order.other_patient",
+        details=("order.other_patient.why",),
+        args={"order": reference_of(order), "subject": subject},
+    )
 
 
 def _unidentified(order: Mapping[str, Any], reference: str, reason: str) -> Finding:

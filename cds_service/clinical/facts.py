@@ -39,6 +39,7 @@ class PatientFacts:
     age: int | None
     female: bool | None
     breast_cancer: tuple[Evidence, ...]
+    her2_diagnosis: tuple[tuple[str, Evidence], ...]  # (positive | negative, Condition) from diagnosis codes
     her2: Her2Status
     hr: str | None  # positive | negative
     hr_basis: tuple[Evidence, ...]
@@ -160,7 +161,7 @@ def build_facts(
 
     stage_records = []
     for concept, condition, evidence in conditions:
-        if concept != "breast-cancer":
+        if not concept.startswith("breast-cancer"):
             continue
         for stage in as_list(condition.get("stage")):
             summary = as_map(as_map(stage).get("summary"))
@@ -222,7 +223,10 @@ def build_facts(
         today=today,
         age=_age(patient, today),
         female=None if not gender or gender == "unknown" else gender == "female",
-        breast_cancer=of("breast-cancer"),
+        breast_cancer=(*of("breast-cancer"), *of("breast-cancer-her2-positive"), *of("breast-cancer-her2-negative")),
+        her2_diagnosis=tuple(
+            (concept.removeprefix("breast-cancer-her2-"), e) for concept, _, e in conditions if "-her2-" in concept
+        ),
         her2=her2,
         hr=hr,
         hr_basis=hr_basis,

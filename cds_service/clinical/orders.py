@@ -22,8 +22,37 @@ def _drugs_of(match: DrugMatch, terminology: Terminology) -> set[str]:
     return {match.drug, *terminology.drugs[match.drug].components}
 
 
-def _contains(entry: Recommendation, drugs: set[str]) -> bool:
-    return any(drugs & set(regimen.drugs) for regimen in entry.regimens)
+def ingredients(match: DrugMatch, terminology: Terminology) -> frozenset[str]:
+    """What a regimen must contain for the order to be part of it: a fixed combination's ingredients
+    (Phesgo: trastuzumab and pertuzumab), else the drug itself."""
+    components = terminology.drugs[match.drug].components
+    return frozenset(components) if components else frozenset({match.drug})
+
+
+def _contains(entry: Recommendation, wanted: frozenset[str]) -> bool:
+    return any(wanted <= set(regimen.drugs) for regimen in entry.regimens)
+
+
+def combination_findings(
+    knowledge: Knowledge, terminology: Terminology, matches_: list[DrugMatch], orders: list[str]
+) -> list[Finding]:
+    """order-sign: anti-HER2 drugs ordered together that no consensus regimen combines (e.g. T-DXd + H)."""
+    together = frozenset(d for m in matches_ for d in ingredients(m, terminology))
+    if len({m.drug for m in matches_}) < 2 or len(together) < 2:
+        return []
+    if any(_contains(e, together) for e in knowledge.of_kind("recommendation")):
+        return []
+    names = ", ".join(f"drug:{d}" for d in sorted(together))
+    return [
+        Finding(
+            "order-combination",
+            "warning",
+            "order.combination",
+            args={"drugs": names, "order": ", ".join(orders)},
+            details=("order.combination.why",),
+            overrides=("trial-protocol", "mdt-decision", "patient-specific"),
+        )
+    ]
 
 
 def _facts_for_order(facts: PatientFacts, drugs: set[str]) -> PatientFacts:
@@ -38,10 +67,12 @@ def _facts_for_order(facts: PatientFacts, drugs: set[str]) -> PatientFacts:
     return facts
 
 
-def _fit(knowledge: Knowledge, facts: PatientFacts, drugs: set[str], args: dict[str, str]) -> list[Finding]:
+def _fit(
+    knowledge: Knowledge, facts: PatientFacts, drugs: set[str], wanted: frozenset[str], args: dict[str, str]
+) -> list[Finding]:
     """Where the ordered drug sits in the consensus for this patient: fits, another line, or nowhere."""
     order_facts = _facts_for_order(facts, drugs)
-    rows = [e for e in knowledge.of_kind("recommendation", "caution") if _contains(e, drugs)]
+    rows = [e for e in knowledge.of_kind("recommendation", "caution") if _contains(e, wanted)]
     fitting: list[tuple[Recommendation, tuple[FactLine, ...]]] = []
     cautions: list[tuple[Recommendation, tuple[FactLine, ...]]] = []
     for entry in rows:
@@ -78,7 +109,7 @@ def _fit(knowledge: Knowledge, facts: PatientFacts, drugs: set[str], args: dict[
                 ids[0],
                 "info",
                 "order.fits",
-                args=args | {"ids": ", ".join(ids[:3])},
+                args=args | {"ids": ", ".join(ids[:3]), "title": f"title:{ids[0]}"},
                 cites=ids[:3],
                 basis=(*fitting[0][1], *basis),
                 more=ids[3:],
@@ -126,6 +157,9 @@ def _fit(knowledge: Knowledge, facts: PatientFacts, drugs: set[str], args: dict[
             )
         ]
     if rows:
+        # Rows written for this HER2 category explain the order best (the L rows for HER2-low T-DXd).
+        same_her2 = [e for e in rows if e.when is not None and e.when.her2 and her2 in e.when.her2]
+        rows = same_her2 or rows
         ids = tuple(e.id for e in rows)
         missing = _missing_facts(rows, order_facts)
         if missing:
@@ -210,7 +244,7 @@ def order_findings(
     found = [
         *pregnancy_findings(knowledge, facts, drugs, ordering=True),
         *ild_findings(facts, drugs, ordering=True),
-        *_fit(knowledge, facts, drugs, args),
+        *_fit(knowledge, facts, drugs, ingredients(match, terminology), args),
         *lvef_findings(knowledge, facts, drugs, ordering=True),
     ]
     if drugs & set(knowledge.entries["S8"].drugs):

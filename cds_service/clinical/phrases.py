@@ -47,6 +47,7 @@ PHRASES: Mapping[str, tuple[str, str]] = {
     "value.breast_cancer": ("on record", "已记录"),
     "fact.her2_earlier": ("Earlier specimen", "既往标本"),
     "fact.her2_latest": ("Latest specimen", "最近标本"),
+    "fact.her2_diagnosis": ("HER2 status in the diagnosis code (not a result)", "诊断编码中的HER2状态（非检测结果）"),
     "fact.hr": ("Hormone receptors (ER/PR)", "激素受体（ER/PR）"),
     "fact.setting": ("Disease setting", "疾病阶段"),
     "fact.stage": ("Stage group", "分期"),
@@ -63,6 +64,7 @@ PHRASES: Mapping[str, tuple[str, str]] = {
     "fact.brain": ("Brain metastases", "脑转移"),
     "fact.received": ("Drugs received", "既往用药"),
     "fact.received_metastatic": ("Given for metastatic disease", "晚期阶段已用药物"),
+    "fact.on": ("Receiving now", "正在使用"),
     "fact.chemo_lines": ("Chemotherapy lines for metastatic disease", "晚期化疗线数"),
     "fact.endocrine_lines": ("Endocrine lines for metastatic disease", "晚期内分泌治疗线数"),
     "fact.age": ("Age", "年龄"),
@@ -126,6 +128,7 @@ PHRASES: Mapping[str, tuple[str, str]] = {
     "problem.no-result": ("No HER2 result is on file.", "未见HER2检测结果。"),
     # -- HER2 status card ------------------------------------------------------------------------
     "status.summary": ("{her2} ({date}) · {hr} · {setting}", "{her2}（{date}）· {hr} · {setting}"),
+    "status.summary_undated": ("{her2} · {hr} · {setting}", "{her2} · {hr} · {setting}"),
     "status.interpretation_only": (
         "Decided by the reported HER2 interpretation (no IHC score or ISH numbers on file).",
         "依据报告的HER2判读结论（未见IHC评分或ISH数值）。",
@@ -141,6 +144,11 @@ PHRASES: Mapping[str, tuple[str, str]] = {
         "under a local code the service does not know is not seen: add the code with a ConceptMap (README).",
         "共识要求所有原发浸润性乳腺癌均应检测HER2，在质控认证的实验室采用标准化IHC（IHC 2+者加做ISH）"
         "（共识C1、C2，原文）。以本服务未知的本地编码记录的结果无法识别，请通过ConceptMap添加该编码（见README）。",
+    ),
+    "gap.coded_diagnosis.why": (
+        "The diagnosis is coded with a HER2 status, but no HER2 test result is on file. A problem-list code "
+        "is not a pathology report: find the report, or retest, before any HER2-directed decision.",
+        "诊断编码中包含HER2状态，但未见HER2检测结果。问题列表编码不等同于病理报告：在做出HER2相关决策前，请查找报告或重新检测。",
     ),
     "gap.not_understood": (
         "{count} HER2 result(s) not understood: HER2 status not assessed from them",
@@ -324,7 +332,16 @@ PHRASES: Mapping[str, tuple[str, str]] = {
     "safety.diarrhoea": ("{drug}: plan diarrhoea prophylaxis", "{drug}：请安排腹泻预防"),
     # -- orders -------------------------------------------------------------------------------------
     "order.caution": ("{drug} for {her2}: {caution}", "{her2}使用{drug}：{caution}"),
-    "order.fits": ("{drug} matches knowledge row {ids} for this patient", "{drug}符合该患者的知识库条目{ids}"),
+    "order.fits": ("{drug} matches {ids} for this patient: {title}", "{drug}符合该患者的知识库条目{ids}：{title}"),
+    "order.combination": (
+        "{drugs} ordered together: no consensus regimen combines them",
+        "同时开具{drugs}：共识中无此联合方案",
+    ),
+    "order.combination.why": (
+        "No recommendation row of the knowledge base has a regimen with all of these anti-HER2 drugs. "
+        "Check that both are intended (a switch can leave the old drug's order open).",
+        "知识库中没有同时包含这些抗HER2药物的推荐方案。请确认两者均为本意（换药时旧药医嘱可能未停止）。",
+    ),
     "order.her2_unsettled": (
         "{drug} ordered, but {her2}: confirm HER2 first",
         "已开{drug}，但{her2}：请先明确HER2状态",
@@ -373,6 +390,12 @@ PHRASES: Mapping[str, tuple[str, str]] = {
         "The order names its drug only as `{reference}`, which could not be read ({reason}). If it is an "
         "anti-HER2 drug, check HER2 status yourself.",
         "医嘱仅以`{reference}`指代药物，且无法读取（{reason}）。如为抗HER2药物，请自行核对HER2状态。",
+    ),
+    "order.other_patient": ("Order for another patient: not checked", "该医嘱属于其他患者：未核查"),
+    "order.other_patient.why": (
+        "The order's subject is {subject}, not the patient of this hook call. Nothing was checked against "
+        "this record; make sure the order is placed for the right patient.",
+        "该医嘱的subject为{subject}，不是本次调用的患者。未按本病历核查；请确认医嘱开给了正确的患者。",
     ),
     "order.invalid": (
         "Anti-HER2 order could not be checked: not a valid MedicationRequest",

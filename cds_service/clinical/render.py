@@ -47,6 +47,8 @@ class Renderer:
         return phrase(key, self.language, **args)
 
     def value(self, raw: str) -> str:
+        if raw.startswith("title:") and raw[6:] in self.knowledge.entries:
+            return self.title(self.knowledge.entries[raw[6:]])
         if raw.startswith("drug:") and ", " in raw:
             return ", ".join(self.value(part) for part in raw.split(", "))
         if raw.startswith("drug:"):
@@ -195,7 +197,8 @@ class Renderer:
             summary = self.say(finding.summary, **args)
         detail: list[str] = []
         if "order" in finding.args:
-            detail.append(f"{self.say('label.order')} `{finding.args['order']}`\n")
+            orders = ", ".join(f"`{o}`" for o in finding.args["order"].split(", "))
+            detail.append(f"{self.say('label.order')} {orders}\n")
         detail += [self.say(key, **args) + "\n" for key in finding.details]
         detail += self.biosimilar_block(finding)
         if finding.rule == "BIO6":
@@ -208,7 +211,7 @@ class Renderer:
                 entry = self.knowledge.entries[entry_id]
                 detail.append(f"- {entry.id} · {self.title(entry)} · {self.level(entry, short=True)}")
             detail.append("")
-        facts = [*finding.basis, *(f for f in finding.basis_facts if f not in finding.basis)]
+        facts = list(dict.fromkeys([*finding.basis, *finding.basis_facts]))
         if facts:
             detail += [f"**{self.say('label.facts')}**", *(self.fact(f) for f in facts), ""]
         detail.append(f"**{self.say('label.rule')}** `{finding.rule}`")

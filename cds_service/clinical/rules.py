@@ -72,6 +72,11 @@ def her2_line(facts: PatientFacts) -> FactLine:
     return FactLine("fact.her2", f"her2.{facts.her2.category}", facts.her2.current.evidence)
 
 
+def coded_diagnosis_lines(facts: PatientFacts) -> tuple[FactLine, ...]:
+    """A diagnosis coded HER2-positive/-negative: shown, never used as a result."""
+    return tuple(FactLine("fact.her2_diagnosis", f"her2.{status}", (e,)) for status, e in facts.her2_diagnosis)
+
+
 def _specimen_line(status: SpecimenStatus) -> FactLine:
     return FactLine("fact.her2_earlier", f"her2.{status.category}", status.evidence)
 
@@ -121,7 +126,7 @@ def _offers_nothing_new(entry: Recommendation, given: frozenset[str], terminolog
     does a regimen that keeps an anti-HER2 drug with new partners (HER2 blockade across lines, M16)."""
     if not given or entry.when is None or not entry.regimens:
         return False
-    if entry.when.received_any or entry.when.received_metastatic_any:
+    if entry.when.received_any or entry.when.received_metastatic_any or entry.when.on_any:
         return False
     return all(set(r.drugs) <= given and any(terminology.is_anti_her2(d) for d in r.drugs) for r in entry.regimens)
 
@@ -164,7 +169,7 @@ def _status_finding(facts: PatientFacts) -> Finding:
         rule=decided,
         lead=True,
         indicator=indicator,
-        summary="status.summary",
+        summary="status.summary" if her2.current.date else "status.summary_undated",
         args={
             "her2": f"her2.{category}",
             "hr": f"hr.{facts.hr}" if facts.hr else "hr.unknown",
@@ -198,9 +203,9 @@ def _testing_findings(facts: PatientFacts) -> list[Finding]:
                 "her2-missing",
                 "warning",
                 "gap.no_result",
-                details=("gap.no_result.why",),
+                details=("gap.no_result.why", *(("gap.coded_diagnosis.why",) if facts.her2_diagnosis else ())),
                 cites=("T1", "T2"),
-                basis=(her2_line(facts),),
+                basis=(her2_line(facts), *coded_diagnosis_lines(facts)),
                 suggestion="order-ihc",
                 overrides=("result-elsewhere", "test-pending"),
             )

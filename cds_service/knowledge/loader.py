@@ -100,6 +100,6 @@ def _when_drugs(entry: Recommendation) -> list[str]:
         when = pending.pop()
         if when is None:
             continue
-        found += [*(when.received_any or []), *(when.received_metastatic_any or [])]
+        found += [*(when.received_any or []), *(when.received_metastatic_any or []), *(when.on_any or [])]
         pending += when.any_of or []
     return found

@@ -65,6 +65,7 @@ class When(_Data):
     brain_metastases: bool | None = None
     received_any: list[str] | None = None  # drug ids (mappings/) ever given, current included
     received_metastatic_any: list[str] | None = None  # drug ids given for metastatic disease
+    on_any: list[str] | None = None  # drug ids the patient is receiving now (a running regimen)
     chemo_lines_metastatic_min: int | None = Field(default=None, ge=0)
     chemo_lines_metastatic_max: int | None = Field(default=None, ge=0)
     endocrine_lines_metastatic_min: int | None = Field(default=None, ge=0)

@@ -111,10 +111,8 @@ class Terminology:
         value = self.value_texts.get(normalised)
         if value:
             return value
-        for pattern, pattern_value in self.value_patterns:
-            if pattern.fullmatch(normalised):
-                return pattern_value
-        return None
+        found = {v for pattern, v in self.value_patterns if pattern.fullmatch(normalised)}
+        return found.pop() if len(found) == 1 else None  # two readings of one text: not read at all
 
     def staging_value(self, codeable: Any) -> Staging | None:
         for system, code, _ in codings(codeable):

@@ -47,7 +47,7 @@ def test_trial_matching_patients_with_loinc_18474_7_and_snomed_values(
 
     cards = hook(client, "her2-patient-view", body)
 
-    assert cards[0]["summary"] == "HER2-negative, IHC score not recorded (undated) · HR-positive · metastatic"
+    assert cards[0]["summary"] == "HER2-negative, IHC score not recorded · HR-positive · metastatic"
     # metastatic HER2-negative: the IHC score decides T-DXd (HER2-low/ultralow) versus nothing (HER2 0)
     assert by_topic(cards, "T8")["indicator"] == "warning"
     assert not any(t.startswith(("M", "N", "A")) and t[1:].isdigit() for t in topics(cards))
