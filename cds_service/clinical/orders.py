@@ -224,7 +224,7 @@ def _biosimilar(match: DrugMatch, terminology: Terminology, args: dict[str, str]
     regions = [a.region for a in product.approvals] if product else list(_REGION_GUIDANCE)
     guidance = tuple(dict.fromkeys(g for region in regions for g in _REGION_GUIDANCE[region]))
     forms = {"trastuzumab-sc": ("SC1",), "pertuzumab-trastuzumab-sc": ("SC2",)}.get(match.drug, ())
-    key = "bio.product" if product else "bio.brand_missing"
+    key = "bio.product" if product else ("bio.sc_form" if forms else "bio.brand_missing")
     return [
         Finding(
             "BIO6", "info", key, args=args | {"product": match.product or ""}, cites=("BIO6", *forms, "BIO1", *guidance)

@@ -207,6 +207,15 @@ PHRASES: Mapping[str, tuple[str, str]] = {
         "Retest HER2 (and ER/PR) on recurrent or metastatic lesions where possible (statement C1, T11).",
         "如条件允许，应对复发或转移病灶重新检测HER2（及ER/PR）（共识C1，T11）。",
     ),
+    "gap.stage_conflict": (
+        "Stage records disagree ({stage} vs {other}): check the setting",
+        "分期记录不一致（{stage}与{other}）：请核对疾病阶段",
+    ),
+    "gap.stage_conflict.why": (
+        "The stage groups on file put the patient in different settings, and the recommendations depend on "
+        "the setting. The newest stage Observation was used; correct the record or confirm the setting.",
+        "病历中的分期对应不同的疾病阶段，而推荐取决于疾病阶段。已采用最新的分期Observation；请更正病历或确认疾病阶段。",
+    ),
     "gap.score_missing": (
         "HER2-negative without IHC score: low, ultralow or 0 unknown",
         "HER2阴性但无IHC评分：无法区分低表达、超低表达或0",
@@ -429,6 +438,12 @@ PHRASES: Mapping[str, tuple[str, str]] = {
     "bio.role.originator": ("originator (reference product)", "原研药（参照药）"),
     "bio.role.biosimilar": ("biosimilar of {reference}", "{reference}的生物类似药"),
     "bio.role.subcutaneous": ("subcutaneous form", "皮下注射剂型"),
+    "codestatus.verified": ("verified", "已核实"),
+    "codestatus.single-source": ("single source", "单一来源"),
+    "codestatus.conflict": ("sources conflict", "来源冲突"),
+    "codestatus.unverified": ("unverified", "未核实"),
+    "codestatus.local": ("local", "本地"),
+    "bio.sc_form": ("{drug}: subcutaneous form; record the product", "{drug}：皮下注射剂型；请记录产品名"),
     "bio.approvals": ("Approvals", "批准情况"),
     "bio.interchangeable.yes": (
         "FDA interchangeable designation (per source; check status)",

@@ -171,7 +171,7 @@ class Renderer:
             lines.append(f"\n{self.say('bio.approvals')}:")
             for a in product.approvals:
                 lines.append(
-                    f"- {a.region} {a.date or self.say('label.undated')} ({a.status})"
+                    f"- {a.region} {a.date or self.say('label.undated')} ({self.say(f'codestatus.{a.status}')})"
                     + (f": {a.note}" if a.note else "")
                 )
         if product.interchangeable:

@@ -68,6 +68,10 @@ class Finding:
     lead: bool = False  # the HER2 status card: shown first after any critical card
 
 
+def _stage_class(group: str) -> str:
+    return "metastatic" if group == "IV" else "locally-advanced" if group.startswith("III") else "early"
+
+
 def her2_line(facts: PatientFacts) -> FactLine:
     return FactLine("fact.her2", f"her2.{facts.her2.category}", facts.her2.current.evidence)
 
@@ -306,6 +310,32 @@ def _testing_findings(facts: PatientFacts) -> list[Finding]:
                 cites=("T11",),
                 suggestion="order-ihc",
                 overrides=("biopsy-not-feasible", "test-pending"),
+            )
+        )
+    stage = facts.staging.stage
+    differing = [
+        o
+        for o in facts.staging.disagreeing
+        if stage and _stage_class(o.staging.value) != _stage_class(stage.staging.value)
+    ]
+    if stage and differing:
+        found.append(
+            Finding(
+                "stage-conflict",
+                "warning",
+                "gap.stage_conflict",
+                args={"stage": stage.staging.value, "other": differing[0].staging.value},
+                details=("gap.stage_conflict.why",),
+                basis=(
+                    FactLine("fact.stage", stage.staging.value, (stage.evidence,)),
+                    *(FactLine("fact.stage_disagrees", o.staging.value, (o.evidence,)) for o in differing),
+                    FactLine(
+                        "fact.setting",
+                        f"setting.{facts.setting}" if facts.setting else "value.unknown",
+                        facts.staging.setting_basis,
+                    ),
+                ),
+                overrides=("mdt-reviewed",),
             )
         )
     if current.category == "negative" and facts.setting in ("metastatic", None):

@@ -51,6 +51,7 @@ def test_jenny_m_is_her2_negative_hr_positive_with_its_basis(client: TestClient,
     assert "Other stage record (disagrees): **IIIC**" in card["detail"]
     assert card["source"]["topic"]["code"] == "her2-status"
     assert not any(t[0] in "NAMBRL" and t[1:].isdigit() for t in topics(cards))  # no HER2-directed options
+    assert by_topic(cards, "stage-conflict")["summary"] == "Stage records disagree (IIB vs IIIC): check the setting"
 
 
 def test_breast_cancer_without_her2_result_asks_for_testing(client: TestClient, templates: dict[str, str]) -> None:

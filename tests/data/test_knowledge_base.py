@@ -141,7 +141,12 @@ def test_every_phrase_exists_in_both_languages_with_the_same_placeholders() -> N
     for key, (en, zh) in phrases.PHRASES.items():
         assert en and zh, key
         assert sorted(re.findall(r"{(\w+)}", en)) == sorted(re.findall(r"{(\w+)}", zh)), key
-        assert re.search(r"[\u4e00-\u9fff]", zh) or key in ("fact.lvef", "rec.summary", "status.summary", "status.summary_undated"), key
+        assert re.search(r"[\u4e00-\u9fff]", zh) or key in (
+            "fact.lvef",
+            "rec.summary",
+            "status.summary",
+            "status.summary_undated",
+        ), key
 
 
 def test_every_phrase_key_the_engine_uses_exists() -> None:

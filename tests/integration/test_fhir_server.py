@@ -33,7 +33,8 @@ def test_jenny_m_fetched_from_the_server(client: TestClient, fhir_base: str) -> 
 
     cards = hook(client, "her2-patient-view", body)
 
-    assert topics(cards) == ["her2-status"]
+    # the Condition's stage summary (IIIC) and the stage group Observations (IIB) disagree: said, not chosen silently
+    assert topics(cards) == ["her2-status", "stage-conflict"]
     assert cards[0]["summary"] == "HER2-negative, IHC score not recorded (2018-03-10) · HR-positive · early"
     assert "`Observation/tumor-marker-test-her2-jenny-m`" in cards[0]["detail"]
 
