@@ -68,6 +68,7 @@ PHRASES: Mapping[str, tuple[str, str]] = {
     "fact.chemo_lines": ("Chemotherapy lines for metastatic disease", "晚期化疗线数"),
     "fact.endocrine_lines": ("Endocrine lines for metastatic disease", "晚期内分泌治疗线数"),
     "fact.age": ("Age", "年龄"),
+    "fact.ki67": ("Ki-67", "Ki-67指数"),
     "fact.not_understood": ("HER2 results with codes the service does not know", "无法识别编码的HER2结果"),
     "fact.unreadable": ("HER2 resources that are not valid FHIR", "不符合FHIR格式的HER2资源"),
     "fact.serum": ("Serum HER2 results", "血清HER2结果"),

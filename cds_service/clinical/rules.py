@@ -68,6 +68,14 @@ class Finding:
     lead: bool = False  # the HER2 status card: shown first after any critical card
 
 
+def _profile_lines(facts: PatientFacts) -> tuple[FactLine, ...]:
+    """Age and Ki-67 for the status card: the record's profile the clinician checks at a glance."""
+    lines = [FactLine("fact.age", str(facts.age) if facts.age is not None else "value.unknown")]
+    if facts.ki67:
+        lines.append(FactLine("fact.ki67", facts.ki67.value, (facts.ki67,)))
+    return tuple(lines)
+
+
 def _stage_class(group: str) -> str:
     return "metastatic" if group == "IV" else "locally-advanced" if group.startswith("III") else "early"
 
@@ -193,7 +201,7 @@ def _status_finding(facts: PatientFacts) -> Finding:
             ),
             *(_specimen_line(s) for s in her2.earlier),
         ),
-        basis_facts=context_lines(facts),
+        basis_facts=(*context_lines(facts), *_profile_lines(facts)),
         cites=tuple(r for r in her2.current.rules if r.startswith("T")),
     )
 

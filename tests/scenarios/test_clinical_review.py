@@ -229,3 +229,12 @@ def test_partial_and_impossible_dates_never_fail_the_call(client: TestClient, te
     cards = view(client, templates, record)
 
     assert cards[0]["summary"].startswith("HER2-positive")
+
+
+def test_status_card_shows_age_and_ki67(client: TestClient, templates: dict[str, str]) -> None:
+    ki67 = c.observation("85330-9", {"valueQuantity": {"value": 30, "unit": "%"}}, when=ago(months=2))
+    record = [c.patient(age=47), *r.early_before_surgery("cT2", "cN1"), ki67]
+
+    detail = view(client, templates, record)[0]["detail"]
+
+    assert "- Age: **47**" in detail and "- Ki-67: **30 %**" in detail
