@@ -158,16 +158,18 @@ def ranked_recommendations(
         assert entry.when is not None
         ok, used = matches(entry.when, facts)
         if ok and not _offers_nothing_new(entry, given, terminology):
-            found.append((entry, used, position))
+            leads, why = matches(entry.leads_when, facts) if entry.leads_when else (False, ())
+            found.append((entry, (*used, *why) if leads else used, position, leads))
     found.sort(
         key=lambda m: (
+            not m[3],  # the patient meets the row's own selection criterion (N3: age >60)
             not m[0].preferred,
             _LEVEL_RANK[m[0].level],
             _PROVENANCE_RANK[m[0].level_provenance],
             m[2],
         )
     )
-    return [(entry, used) for entry, used, _ in found]
+    return [(entry, used) for entry, used, _, _ in found]
 
 
 def _status_finding(facts: PatientFacts) -> Finding:

@@ -95,7 +95,7 @@ def _check_sources(path: Path, field: str, ids: Iterable[str], sources: Mapping[
 
 
 def _when_drugs(entry: Recommendation) -> list[str]:
-    pending, found = [entry.when], []
+    pending, found = [entry.when, entry.leads_when], []
     while pending:
         when = pending.pop()
         if when is None:

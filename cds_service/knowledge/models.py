@@ -87,6 +87,8 @@ class Recommendation(_Data):
     text: Text  # the recommendation or rule, as a clinician reads it
     when: When | None = None  # declarative conditions (recommendation, caution); None: applied by engine logic
     qualifiers: list[Text] = []  # criteria the record cannot show; cards say "applies if ..."
+    # A checkable part of the qualifiers: when it holds, the row leads the patient's options (N3: age >60).
+    leads_when: When | None = None
     regimens: list[Regimen] = []
     trials: list[str] = []
     preferred: bool = False  # the consensus names it the preferred option (stated)

@@ -238,3 +238,13 @@ def test_status_card_shows_age_and_ki67(client: TestClient, templates: dict[str,
     detail = view(client, templates, record)[0]["detail"]
 
     assert "- Age: **47**" in detail and "- Ki-67: **30 %**" in detail
+
+
+def test_thp_leads_for_a_patient_over_60(client: TestClient, templates: dict[str, str]) -> None:
+    """C7: THP ×6 can be considered over 60; the record shows the age, so N3 comes first (then N2)."""
+    old = view(client, templates, [c.patient(age=72), *r.early_before_surgery("cT2", "cN1")])
+    young = view(client, templates, [c.patient(age=45), *r.early_before_surgery("cT2", "cN1")])
+
+    assert [t for t in topics(old) if t.startswith("N")][:2] == ["N3", "N2"]
+    assert "- Age: **72**" in card_for(old, "N3")["detail"]
+    assert [t for t in topics(young) if t.startswith("N")][0] == "N2"
