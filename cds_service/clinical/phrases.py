@@ -74,6 +74,7 @@ PHRASES: Mapping[str, tuple[str, str]] = {
     "fact.serum": ("Serum HER2 results", "血清HER2结果"),
     "fact.metastatic_since": ("Metastatic since", "转移诊断日期"),
     "fact.lvef": ("LVEF", "LVEF"),
+    "fact.lv_dysfunction": ("Heart failure / LV dysfunction on record", "病历记录心力衰竭/左心室功能不全"),
     "fact.pregnancy": ("Pregnancy status", "妊娠状态"),
     "fact.ild": ("ILD / pneumonitis on record", "间质性肺病/肺炎记录"),
     # -- HER2 status problems -------------------------------------------------------------------

@@ -462,6 +462,8 @@ def lvef_findings(knowledge: Knowledge, facts: PatientFacts, drugs: set[str], *,
     latest = facts.lvef[0] if facts.lvef else None
     baseline = facts.lvef_baseline()
     lines = tuple(FactLine("fact.lvef", f"{v.percent:g} %", (v.evidence,)) for v in facts.lvef[:4])
+    if facts.lv_dysfunction:  # heart failure / LV dysfunction on the problem list belongs beside the LVEF
+        lines += (FactLine("fact.lv_dysfunction", "value.yes", facts.lv_dysfunction),)
     lvef_min = knowledge.parameter("S1", "lvef_min")
     interval = knowledge.parameter("S1", "lvef_interval_days")
     if latest is None:

@@ -167,9 +167,6 @@ class Terminology:
     def is_anti_her2(self, drug_id: str) -> bool:
         return self.drugs[drug_id].drug_class in ANTI_HER2_CLASSES
 
-    def drug_class(self, drug_id: str) -> str:
-        return self.drugs[drug_id].drug_class
-
     # -- conditions ----------------------------------------------------------------------------
     def condition_concept(self, codeable: Any) -> str | None:
         found = codings(codeable)

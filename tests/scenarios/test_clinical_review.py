@@ -248,3 +248,11 @@ def test_thp_leads_for_a_patient_over_60(client: TestClient, templates: dict[str
     assert [t for t in topics(old) if t.startswith("N")][:2] == ["N3", "N2"]
     assert "- Age: **72**" in card_for(old, "N3")["detail"]
     assert [t for t in topics(young) if t.startswith("N")][0] == "N2"
+
+
+def test_heart_failure_on_record_shows_beside_the_lvef(client: TestClient, templates: dict[str, str]) -> None:
+    record = [*r.early_before_surgery("cT2", "cN1"), c.condition("84114007", "Heart failure", onset=ago(months=6))]
+
+    card = card_for(select(client, templates, record, c.order("trastuzumab")), "S1")
+
+    assert "Heart failure / LV dysfunction on record: **yes**" in card["detail"]
