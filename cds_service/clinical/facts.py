@@ -14,7 +14,7 @@ from .record import (
     as_list,
     as_map,
     condition_date,
-    fhir_day,
+    day_of,
     first_display,
     is_current_condition,
     is_usable,
@@ -87,10 +87,9 @@ def resources_of(data: PatientData) -> Iterator[Mapping[str, Any]]:
 
 
 def _age(patient: Mapping[str, Any] | None, today: date) -> int | None:
-    born = fhir_day(as_map(patient).get("birthDate"))
-    if born is None:
+    birth = day_of(as_map(patient).get("birthDate"))
+    if birth is None:
         return None
-    birth = date.fromisoformat(born)
     return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
 
 
@@ -131,8 +130,8 @@ def _pregnancy(
             value = "pregnant" if r.value == "positive" else "not-pregnant"
         else:
             continue
-        day = fhir_day(r.evidence.date)
-        age = (today - date.fromisoformat(day)).days if day else None
+        day = day_of(r.evidence.date)
+        age = (today - day).days if day else None
         limit = pregnant_days if value == "pregnant" else not_pregnant_days
         if age is not None and age <= limit:
             return value, (r.evidence,)

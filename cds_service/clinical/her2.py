@@ -8,9 +8,9 @@ and results of one specimen that disagree give "conflicting"."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
 
 from .readings import Evidence, Reading
+from .record import day_of
 
 __all__ = ["HER2_CONCEPTS", "Her2Status", "SpecimenStatus", "classify_her2", "disagree"]
 
@@ -77,10 +77,8 @@ class Thresholds:
 
 
 def _days(a: str | None, b: str | None) -> int | None:
-    try:
-        return abs((date.fromisoformat(a[:10]) - date.fromisoformat(b[:10])).days) if a and b else None
-    except ValueError:
-        return None
+    first, second = day_of(a), day_of(b)
+    return abs((first - second).days) if first and second else None
 
 
 def _specimens(readings: Sequence[Reading], window_days: int) -> list[list[Reading]]:

@@ -15,6 +15,7 @@ __all__ = [
     "as_map",
     "describe_medication",
     "describe_value",
+    "day_of",
     "effective_date",
     "fhir_day",
     "external_medication",
@@ -54,6 +55,12 @@ def fhir_day(value: Any) -> str | None:
         return date(year, month, day).isoformat()
     except ValueError:
         return None
+
+
+def day_of(value: Any) -> date | None:
+    """fhir_day as a date, for arithmetic."""
+    day = fhir_day(value)
+    return date.fromisoformat(day) if day else None
 
 
 def reference_of(resource: Mapping[str, Any]) -> str:

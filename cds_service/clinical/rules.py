@@ -13,7 +13,7 @@ from ..terminology import Terminology
 from .conditions import FactLine, matches
 from .facts import Lvef, PatientFacts
 from .her2 import SpecimenStatus
-from .record import fhir_day
+from .record import day_of
 from .therapy import Exposure
 
 __all__ = ["ENGINE_PARAMETERS", "Finding", "patient_view_findings", "ranked_recommendations"]
@@ -441,11 +441,6 @@ def _recommendation_findings(knowledge: Knowledge, terminology: Terminology, fac
 
 
 # -- safety -------------------------------------------------------------------------------------
-
-
-def day_of(value: str | None) -> date | None:
-    normalised = fhir_day(value)
-    return date.fromisoformat(normalised) if normalised else None
 
 
 def _days_since(value: str | None, today: date) -> int | None:
