@@ -31,7 +31,9 @@ def create_app(settings: Settings | None = None, *, transport: httpx.AsyncBaseTr
     """`transport` replaces the network for the outbound FHIR client (tests, embedding)."""
     settings = settings or Settings()
     # Data files are validated here, before the server listens: a bad file stops start-up.
-    engine = load_engine(settings.mappings_dir, settings.cards_dir, tuple(settings.concept_maps))
+    engine = load_engine(
+        settings.mappings_dir, settings.cards_dir, tuple(settings.concept_maps), jurisdiction=settings.jurisdiction
+    )
     catalog = build_catalog(engine)
     trusted = load_trusted_clients(settings.trusted_clients_file) if settings.trusted_clients_file else None
     if trusted is not None and not settings.public_base_url:

@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     concept_maps: Annotated[list[Path], NoDecode] = []
     # Card language unless a request asks for another (Accept-Language header or ?lang=).
     language: Literal["en", "zh-CN"] = "en"
+    # Whose biosimilar rules and approvals the cards speak of: China (the consensus's own), the US or the EU.
+    jurisdiction: Literal["CN", "US", "EU"] = "CN"
 
     # One deadline for everything a hook call does; FHIR fallback must fit inside it.
     hook_deadline_seconds: float = Field(default=5.0, gt=0)

@@ -2,12 +2,10 @@
 
 Knowledge and terminology are loaded once (load_engine); evaluation is pure and fast."""
 
-import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from string import Formatter
 from typing import Any
 
 from fhir.resources.R4B.medicationrequest import MedicationRequest
@@ -18,9 +16,9 @@ from ..hooks.request import HookContext, OrderSignContext
 from ..hooks.response import Card
 from ..knowledge import Knowledge, load_knowledge
 from ..terminology import DrugMatch, Terminology, load_terminology, text
+from .consolidate import consolidate
 from .facts import PatientFacts, build_facts
 from .orders import combination_findings, order_findings
-from .phrases import PHRASES
 from .record import as_map, external_medication, medication_concept, reference_of
 from .render import Renderer
 from .rules import ENGINE_DEFINITIONS, ENGINE_PARAMETERS, Finding, patient_view_findings
@@ -34,6 +32,7 @@ _SEVERITY = {"critical": 0, "warning": 1, "info": 2}
 class Engine:
     terminology: Terminology
     knowledge: Knowledge
+    jurisdiction: str = "CN"  # CN | US | EU: the biosimilar guidance and approvals cards speak of
 
     def facts(self, context: HookContext, data: PatientData, today: date) -> PatientFacts:
         return build_facts(data, self.terminology, self.knowledge, context.patientId, today)
@@ -41,7 +40,7 @@ class Engine:
     def patient_view(self, context: HookContext, data: PatientData, language: str, today: date) -> list[Card]:
         facts = self.facts(context, data, today)
         findings = patient_view_findings(self.knowledge, self.terminology, facts)
-        return self._cards(findings, facts, data, language)
+        return self._cards(findings, facts, data, language, orders=False)
 
     def order_check(self, context: HookContext, data: PatientData, language: str, today: date) -> list[Card]:
         """order-select (the selected orders) and order-sign (every draft order)."""
@@ -71,16 +70,18 @@ class Engine:
                 findings.append(problem)
                 continue
             facts = facts or self.facts(context, data, today)
-            findings += order_findings(self.knowledge, self.terminology, facts, order, match)
+            findings += order_findings(self.knowledge, self.terminology, facts, order, match, self.jurisdiction)
             anti_her2.append((match, reference_of(order)))
         if len(anti_her2) > 1:
             matched, orders = [m for m, _ in anti_her2], [r for _, r in anti_her2]
             findings += combination_findings(self.knowledge, self.terminology, matched, orders)
         if not findings:
             return []
-        return self._cards(findings, facts or self.facts(context, data, today), data, language)
+        return self._cards(findings, facts or self.facts(context, data, today), data, language, orders=True)
 
-    def _cards(self, findings: list[Finding], facts: PatientFacts, data: PatientData, language: str) -> list[Card]:
+    def _cards(
+        self, findings: list[Finding], facts: PatientFacts, data: PatientData, language: str, *, orders: bool
+    ) -> list[Card]:
         partial = sorted(k for k in data.unavailable if not k.startswith("Medication/"))
         if findings and partial:
             reasons = "; ".join(f"{k}: {data.unavailable[k]}" for k in partial)
@@ -103,26 +104,10 @@ class Engine:
                     details=("data.truncated.why",),
                 )
             )
-        renderer = Renderer(self.knowledge, self.terminology, language, facts.patient_id)
-        findings = _merged(findings)
+        renderer = Renderer(self.knowledge, self.terminology, language, facts.patient_id, self.jurisdiction)
+        findings = consolidate(findings, orders=orders)
         ranked = sorted(findings, key=lambda f: (f.indicator != "critical", not f.lead, _SEVERITY[f.indicator]))
         return [renderer.card(f) for f in ranked]
-
-
-def _merged(findings: list[Finding]) -> list[Finding]:
-    """One card per finding about the patient, however many orders raised it (order-sign checks every
-    draft order: a pregnancy must show once, listing the orders, not once per order)."""
-    merged: dict[tuple[object, ...], Finding] = {}
-    for finding in findings:
-        shown = {name for _, name, _, _ in Formatter().parse(PHRASES[finding.summary][0]) if name}
-        key = (finding.rule, finding.summary, tuple(sorted((k, v) for k, v in finding.args.items() if k in shown)))
-        first = merged.get(key)
-        if first is None:
-            merged[key] = finding
-        elif "order" in finding.args and finding.args["order"] not in first.args.get("order", "").split(", "):
-            orders = ", ".join(filter(None, [first.args.get("order"), finding.args["order"]]))
-            merged[key] = dataclasses.replace(first, args={**first.args, "order": orders})
-    return list(merged.values())
 
 
 def _other_patient(order: Mapping[str, Any], subject: str) -> Finding:
@@ -160,8 +145,10 @@ def _invalid(order: Mapping[str, Any]) -> Finding | None:
     return None
 
 
-def load_engine(mappings_dir: Path, cards_dir: Path, concept_maps: tuple[Path, ...] = ()) -> Engine:
+def load_engine(
+    mappings_dir: Path, cards_dir: Path, concept_maps: tuple[Path, ...] = (), *, jurisdiction: str = "CN"
+) -> Engine:
     """Load and cross-check every data file; a bad one raises DataFileError naming file and field."""
     terminology = load_terminology(mappings_dir, concept_maps)
     knowledge = load_knowledge(cards_dir, terminology.drugs, ENGINE_PARAMETERS, ENGINE_DEFINITIONS)
-    return Engine(terminology, knowledge)
+    return Engine(terminology, knowledge, jurisdiction)

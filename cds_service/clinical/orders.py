@@ -216,13 +216,12 @@ def _missing_facts(rows: list[Recommendation], facts: PatientFacts) -> list[str]
 _REGION_GUIDANCE = {"US": ("BIO4",), "EU": ("BIO5",), "CN": ("BIO2", "BIO3")}
 
 
-def _biosimilar(match: DrugMatch, terminology: Terminology, args: dict[str, str]) -> list[Finding]:
-    """Which product, its approvals and the switching guidance of the regions it is approved in."""
+def _biosimilar(match: DrugMatch, terminology: Terminology, args: dict[str, str], jurisdiction: str) -> list[Finding]:
+    """Which product, and the switching guidance of the jurisdiction the service is configured for."""
     if match.drug not in _BIOSIMILAR_DRUGS:
         return []
     product = terminology.products.get(match.product or "")
-    regions = [a.region for a in product.approvals] if product else list(_REGION_GUIDANCE)
-    guidance = tuple(dict.fromkeys(g for region in regions for g in _REGION_GUIDANCE[region]))
+    guidance = _REGION_GUIDANCE.get(jurisdiction, ())
     forms = {"trastuzumab-sc": ("SC1",), "pertuzumab-trastuzumab-sc": ("SC2",)}.get(match.drug, ())
     key = "bio.product" if product else ("bio.sc_form" if forms else "bio.brand_missing")
     return [
@@ -238,9 +237,12 @@ def order_findings(
     facts: PatientFacts,
     order: Mapping[str, Any],
     match: DrugMatch,
+    jurisdiction: str = "CN",
 ) -> list[Finding]:
     drugs = _drugs_of(match, terminology)
     args = {"drug": f"drug:{match.drug}", "order": reference_of(order)}
+    if match.product:
+        args["product"] = match.product
     found = [
         *pregnancy_findings(knowledge, facts, drugs, ordering=True),
         *ild_findings(facts, drugs, ordering=True),
@@ -249,5 +251,5 @@ def order_findings(
     ]
     if drugs & set(knowledge.entries["S8"].drugs):
         found.append(Finding("S8", "info", "safety.diarrhoea", args=args, cites=("S8",)))
-    found += _biosimilar(match, terminology, args)
+    found += _biosimilar(match, terminology, args, jurisdiction)
     return [dataclasses.replace(f, args=args | dict(f.args)) for f in found]

@@ -79,12 +79,12 @@ PHRASES: Mapping[str, tuple[str, str]] = {
     "fact.ild": ("ILD / pneumonitis on record", "间质性肺病/肺炎记录"),
     # -- HER2 status problems -------------------------------------------------------------------
     "problem.ish-missing": (
-        "IHC 2+ without an ISH result: the status stays equivocal until ISH is done (T2).",
-        "IHC 2+且无ISH结果：在完成ISH前状态为不确定（T2）。",
+        "IHC 2+ without an ISH result: the status stays equivocal until ISH is done.",
+        "IHC 2+且无ISH结果：在完成ISH前状态为不确定。",
     ),
     "problem.ish-group-needs-ihc": (
-        "ISH group 2–4 needs a concurrent IHC result to be resolved (T4–T6); none is on file.",
-        "ISH第2–4组需结合同期IHC结果判定（T4–T6），但未见IHC结果。",
+        "ISH group 2–4 needs a concurrent IHC result to be resolved; none is on file.",
+        "ISH第2–4组需结合同期IHC结果判定，但未见IHC结果。",
     ),
     "problem.ish-numbers-missing": (
         "ISH reported equivocal without ratio and copy number on file.",
@@ -92,8 +92,8 @@ PHRASES: Mapping[str, tuple[str, str]] = {
     ),
     "problem.specimens-disagree": (
         "The latest specimen and an earlier one lead to different treatment. No status is chosen for you: "
-        "use the most recent tissue and consider the most actionable status, as an MDT decision (T11).",
-        "最近标本与既往标本的结果对应不同的治疗。系统不代为选择：以最近组织为准并考虑最具治疗价值的状态，由MDT决定（T11）。",
+        "use the most recent tissue and consider the most actionable status, as an MDT decision.",
+        "最近标本与既往标本的结果对应不同的治疗。系统不代为选择：以最近组织为准并考虑最具治疗价值的状态，由MDT决定。",
     ),
     "problem.results-disagree": (
         "Results of the same specimen disagree; no status is assigned.",
@@ -112,8 +112,8 @@ PHRASES: Mapping[str, tuple[str, str]] = {
         "HER2阴性，但未记录IHC评分：无法区分HER2低表达、超低表达和0。",
     ),
     "problem.ultralow-not-stated": (
-        "IHC 0: the report does not state whether faint staining in ≤10% of cells (ultralow) was seen (C5); HER2-ultralow and HER2-null are treated differently (L2, L5).",
-        "IHC 0：报告未说明是否存在≤10%细胞的微弱着色（超低表达，C5）；超低表达与完全无着色的处理不同（L2、L5）。",
+        "IHC 0: the report does not state whether faint staining in ≤10% of cells (ultralow) was seen (consensus statement C5); HER2-ultralow and HER2-null are treated differently.",
+        "IHC 0：报告未说明是否存在≤10%细胞的微弱着色（超低表达，共识C5）；超低表达与完全无着色的处理不同。",
     ),
     "problem.ihc-indeterminate": (
         "IHC was indeterminate and no ISH result is on file.",
@@ -124,8 +124,8 @@ PHRASES: Mapping[str, tuple[str, str]] = {
         "存在HER2结果，但其数值使用了本服务无法识别的编码或文本。",
     ),
     "problem.serum-only": (
-        "Only serum HER2 is on file; it cannot decide HER2 status (T12).",
-        "仅有血清HER2，不能据此判定HER2状态（T12）。",
+        "Only serum HER2 is on file; it cannot decide HER2 status.",
+        "仅有血清HER2，不能据此判定HER2状态。",
     ),
     "problem.no-result": ("No HER2 result is on file.", "未见HER2检测结果。"),
     # -- HER2 status card ------------------------------------------------------------------------
@@ -180,9 +180,9 @@ PHRASES: Mapping[str, tuple[str, str]] = {
         "HER2 ISH第{group}组（{date}）：需同期IHC结果判定",
     ),
     "gap.ihc_needed.why": (
-        "ISH groups 2–4 are resolved by concurrent IHC review on the same specimen (ASCO/CAP; rows T4–T6). "
+        "ISH groups 2–4 are resolved by concurrent IHC review on the same specimen (ASCO/CAP 2018). "
         "No IHC result is on file, so the status stays undecided.",
-        "ISH第2–4组需结合同一标本的同期IHC复核判定（ASCO/CAP；T4–T6）。未见IHC结果，状态暂无法判定。",
+        "ISH第2–4组需结合同一标本的同期IHC复核判定（ASCO/CAP 2018）。未见IHC结果，状态暂无法判定。",
     ),
     "gap.conflicting": (
         "HER2 results of one specimen conflict: review before treating",
@@ -198,16 +198,16 @@ PHRASES: Mapping[str, tuple[str, str]] = {
     ),
     "gap.discordant.why": (
         "HER2 varies in space and time. Use the most recent tissue and consider the most actionable status; "
-        "this is an MDT decision (T11).",
-        "HER2存在时空异质性。以最近一次组织结果为准，并考虑最具治疗价值的状态；由MDT决定（T11）。",
+        "this is an MDT decision.",
+        "HER2存在时空异质性。以最近一次组织结果为准，并考虑最具治疗价值的状态；由MDT决定。",
     ),
     "gap.retest_metastasis": (
         "Metastatic since {since}; latest HER2 is from {date}: retest on the new lesion",
         "{since}起转移；最近HER2结果为{date}：建议对新病灶重新检测",
     ),
     "gap.retest_metastasis.why": (
-        "Retest HER2 (and ER/PR) on recurrent or metastatic lesions where possible (statement C1, T11).",
-        "如条件允许，应对复发或转移病灶重新检测HER2（及ER/PR）（共识C1，T11）。",
+        "Retest HER2 (and ER/PR) on recurrent or metastatic lesions where possible (consensus statement C1).",
+        "如条件允许，应对复发或转移病灶重新检测HER2（及ER/PR）（共识C1）。",
     ),
     "gap.stage_conflict": (
         "Stage records disagree ({stage} vs {other}): check the setting",
@@ -223,23 +223,23 @@ PHRASES: Mapping[str, tuple[str, str]] = {
         "HER2阴性但无IHC评分：无法区分低表达、超低表达或0",
     ),
     "gap.score_missing.why": (
-        "HER2-low (IHC 1+, or 2+/ISH−) and ultralow open T-DXd in metastatic disease (L1, L2); HER2 0 does not "
-        "(L5). Ask pathology for the IHC score.",
-        "HER2低表达（IHC 1+或2+/ISH−）及超低表达的晚期患者可考虑T-DXd（L1、L2），HER2 0则不适用（L5）。请向病理科索取IHC评分。",
+        "HER2-low (IHC 1+, or 2+/ISH−) and ultralow open T-DXd in metastatic disease; HER2 0 does not. "
+        "Ask pathology for the IHC score.",
+        "HER2低表达（IHC 1+或2+/ISH−）及超低表达的晚期患者可考虑T-DXd，HER2 0则不适用。请向病理科索取IHC评分。",
     ),
     "gap.ultralow_unstated": (
         "IHC 0: ask pathology whether faint staining (ultralow) was seen",
         "IHC 0：请向病理科确认是否存在微弱着色（超低表达）",
     ),
     "gap.ultralow_unstated.why": (
-        "HR-positive metastatic HER2-ultralow disease may be eligible for T-DXd after endocrine therapy (L2, "
-        "DESTINY-Breast06); the consensus asks reports to state ultralow (C5).",
-        "HR阳性晚期HER2超低表达患者在内分泌治疗后可能适合T-DXd（L2，DESTINY-Breast06）；共识要求报告注明超低表达（C5）。",
+        "HR-positive metastatic HER2-ultralow disease may be eligible for T-DXd after endocrine therapy "
+        "for metastatic disease (DESTINY-Breast06); the consensus asks reports to state ultralow (statement C5).",
+        "HR阳性晚期HER2超低表达患者在晚期内分泌治疗后可能适合T-DXd（DESTINY-Breast06）；共识要求报告注明超低表达（共识C5）。",
     ),
     "gap.serum": ("Serum HER2 on file: not used for HER2 decisions", "存在血清HER2结果：不用于HER2决策"),
     "gap.serum.why": (
-        "Serum, liquid-biopsy or ctDNA HER2 is not sufficient for HER2 decisions; tissue IHC/ISH decides (T12).",
-        "血清、液体活检或ctDNA的HER2结果不足以指导HER2决策，应以组织IHC/ISH为准（T12）。",
+        "Serum, liquid-biopsy or ctDNA HER2 is not sufficient for HER2 decisions; tissue IHC/ISH decides.",
+        "血清、液体活检或ctDNA的HER2结果不足以指导HER2决策，应以组织IHC/ISH为准。",
     ),
     "gap.setting_unknown": (
         "HER2-positive, but stage not recorded: recommendations not matched",
@@ -264,7 +264,7 @@ PHRASES: Mapping[str, tuple[str, str]] = {
         "部分抗HER2或化疗记录缺少日期，无法计算治疗线数。",
     ),
     # -- recommendations ---------------------------------------------------------------------------
-    "rec.summary": ("{id} · {title} · {level}", "{id} · {title} · {level}"),
+    "rec.summary": ("{title} · {level}", "{title}·{level}"),
     "rec.next_line": (
         "Currently on {current}: the options below are for line {line}, at progression.",
         "当前治疗：{current}；以下为进展后第{line}线的可选方案。",
@@ -276,14 +276,14 @@ PHRASES: Mapping[str, tuple[str, str]] = {
     "rec.china": ("China-specific option (availability / NMPA approval)", "中国特有选择（可及性/NMPA批准）"),
     "rec.preferred": ("Preferred option (stated in the consensus)", "优选方案（共识原文）"),
     # -- levels and provenance --------------------------------------------------------------------
-    "level.stated": ("Level {level} (stated by {source})", "{level}级推荐（{source}原文）"),
+    "level.stated": ("Level {level} (as graded by {source})", "{level}级推荐（{source}分级）"),
     "level.inferred": (
         "Level {level} (inferred, pending clinical review; not the consensus's own grading)",
         "{level}级（推断，待临床审核；非共识原文分级）",
     ),
     "level.unknown": ("Level not known", "推荐级别未知"),
     "level.short_stated": ("Level {level} ({source})", "{level}级（{source}）"),
-    "level.short_inferred": ("Level {level}, inferred{source}", "{level}级（推断）{source}"),
+    "level.short_inferred": ("Level {level}, inferred", "{level}级（推断）"),
     "category.stated": ("Evidence category {category} (stated)", "证据类别{category}（原文）"),
     "category.inferred": ("Evidence category {category} (inferred)", "证据类别{category}（推断）"),
     "category.unknown": ("Evidence category not known", "证据类别未知"),
@@ -293,6 +293,9 @@ PHRASES: Mapping[str, tuple[str, str]] = {
         "内容：领域知识推断，待临床审核",
     ),
     "label.facts": ("Patient facts used", "所依据的患者信息"),
+    "label.basis": ("Basis", "依据"),
+    "label.for_patient": ("For this patient", "本患者"),
+    "label.recommendation": ("Recommendation", "推荐"),
     "label.rule": ("Rule", "规则"),
     "label.sources": ("Sources", "来源"),
     "label.order": ("Order", "医嘱"),
@@ -343,7 +346,7 @@ PHRASES: Mapping[str, tuple[str, str]] = {
     "safety.diarrhoea": ("{drug}: plan diarrhoea prophylaxis", "{drug}：请安排腹泻预防"),
     # -- orders -------------------------------------------------------------------------------------
     "order.caution": ("{drug} for {her2}: {caution}", "{her2}使用{drug}：{caution}"),
-    "order.fits": ("{drug} matches {ids} for this patient: {title}", "{drug}符合该患者的知识库条目{ids}：{title}"),
+    "order.fits": ("Fits consensus: {drug}, {title} · {level}", "符合共识：{drug}，{title}·{level}"),
     "order.combination": (
         "{drugs} ordered together: no consensus regimen combines them",
         "同时开具{drugs}：共识中无此联合方案",
@@ -359,8 +362,8 @@ PHRASES: Mapping[str, tuple[str, str]] = {
     ),
     "order.her2_unsettled.why": (
         "Anti-HER2 therapy rests on a HER2-positive result (IHC 3+, or IHC 2+ with ISH amplification; statement C3), "
-        "or for T-DXd on HER2-low/ultralow (L1, L2). Settle the status before starting.",
-        "抗HER2治疗基于HER2阳性（IHC 3+，或IHC 2+且ISH扩增；共识C3），T-DXd另可用于HER2低表达/超低表达（L1、L2）。开始前请明确状态。",
+        "or for T-DXd on HER2-low/ultralow. Settle the status before starting.",
+        "抗HER2治疗基于HER2阳性（IHC 3+，或IHC 2+且ISH扩增；共识C3），T-DXd另可用于HER2低表达/超低表达。开始前请明确状态。",
     ),
     "order.her2_mismatch": ("{drug} ordered, but patient is {her2}", "已开{drug}，但患者为{her2}"),
     "order.her2_mismatch.why": (
@@ -377,16 +380,16 @@ PHRASES: Mapping[str, tuple[str, str]] = {
         "{drug}：治疗线数未知，未核对用药顺序",
     ),
     "order.her2_not_eligible": (
-        "{drug} for {her2}: consensus criteria ({ids}) not met",
-        "{her2}使用{drug}：未满足共识条件（{ids}）",
+        "{drug} for {her2}: consensus criteria not met",
+        "{her2}使用{drug}：未满足共识条件",
     ),
     "order.not_here": (
-        "{drug}: not a consensus option here (line {line}); see {ids}",
-        "{drug}：非该阶段共识推荐（第{line}线）；参见{ids}",
+        "{drug}: not a consensus option at this point (line {line})",
+        "{drug}：非该阶段共识推荐（第{line}线）",
     ),
     "order.not_matched": (
-        "{drug}: the record does not meet the consensus rows that use it ({ids})",
-        "{drug}：病历不满足使用该药的共识条件（{ids}）",
+        "{drug}: the record does not meet the consensus criteria for it",
+        "{drug}：病历不满足使用该药的共识条件",
     ),
     "order.needs_facts": (
         "{drug}: consensus fit unconfirmed; record lacks: {facts}",
@@ -432,7 +435,7 @@ PHRASES: Mapping[str, tuple[str, str]] = {
         "FHIR服务器未返回：{reasons}。治疗线数和曲妥珠单抗敏感性仅依据已读取的数据计算。",
     ),
     # -- biosimilars --------------------------------------------------------------------------------
-    "bio.product": ("{drug}: product {product_name}; record the brand", "{drug}：产品{product_name}；请记录商品名"),
+    "bio.product": ("{drug}: record the brand and batch", "{drug}：请记录商品名和批号"),
     "bio.brand_missing": (
         "{drug} ordered by ingredient: record the brand (biosimilar)",
         "{drug}按通用名开具：请记录商品名（生物类似药）",
@@ -453,6 +456,8 @@ PHRASES: Mapping[str, tuple[str, str]] = {
     ),
     "bio.interchangeable.unverified": ("FDA interchangeability claimed but unverified", "FDA可互换性有报道但未核实"),
     "bio.interchangeable.no": ("No FDA interchangeable designation", "无FDA可互换认定"),
+    "bio.approved": ("approved in {region} ({date})", "{region}已批准（{date}）"),
+    "bio.not_approved": ("no {region} approval on record", "未见{region}批准记录"),
     "bio.record": (
         "Record the brand and batch in the order and administration record, so that switches can be traced "
         "for pharmacovigilance.",

@@ -17,11 +17,18 @@ RULE_SYSTEM = "urn:her2-cds:rule"
 OVERRIDE_SYSTEM = "urn:her2-cds:override-reason"
 CONSENSUS_URL = "https://doi.org/10.21037/tbcr-25-34"
 CONSENSUS_LABEL = {
-    "en": "Chinese expert consensus on breast cancer targeting HER2 (Li J et al., Transl Breast Cancer Res 2025;6:21)",
-    "zh-CN": "靶向HER2乳腺癌诊疗专家共识（Li J等，Transl Breast Cancer Res 2025;6:21）",
+    "en": "Chinese HER2 consensus 2025 (Transl Breast Cancer Res 2025;6:21)",
+    "zh-CN": "靶向HER2乳腺癌诊疗专家共识（2025）",
 }
-LINK_LABEL = {"en": "The 2025 consensus (doi:10.21037/tbcr-25-34)", "zh-CN": "2025共识原文（doi:10.21037/tbcr-25-34）"}
+LINK_LABEL = {"en": "Read the 2025 consensus", "zh-CN": "阅读2025共识原文"}
 SERVICE_LABEL = {"en": "HER2 CDS service: data check", "zh-CN": "HER2临床决策支持服务：数据核查"}
+# Where a product's approvals can be checked, per jurisdiction: the regulators' own databases.
+REGULATOR_LINKS = {
+    "US": ("FDA Purple Book", "FDA紫皮书", "https://purplebooksearch.fda.gov/"),
+    "EU": ("EMA medicines database", "EMA药品数据库", "https://www.ema.europa.eu/en/medicines"),
+    "CN": ("NMPA drug database", "NMPA药品数据库", "https://www.nmpa.gov.cn/datasearch/"),
+}
+EXTENSION = "org.her2-cds.card"
 _DATA_CHECKS = {"her2-not-understood", "her2-unreadable", "data-complete", "order-readable"}
 ORDERABLES = {
     "order-ish": ("http://loinc.org", "85318-4", "ERBB2 gene duplication [Presence] in Breast cancer specimen by FISH"),
@@ -29,10 +36,22 @@ ORDERABLES = {
     "order-echo": ("http://snomed.info/sct", "40701008", "Echocardiography (procedure)"),
 }
 SUMMARY_MAX = 139
+ACTION_MAX = 600  # the action and decisive facts a clinician reads first; the basis follows
 
 
-def _clip(value: str, limit: int = SUMMARY_MAX) -> str:
-    return value if len(value) <= limit else value[: limit - 1] + "…"
+def clip(value: str, limit: int = SUMMARY_MAX) -> str:
+    """Shorten at a word boundary (or between CJK characters), never mid-word."""
+    if len(value) <= limit:
+        return value
+    cut = value[: limit - 1]
+    space = cut.rfind(" ")
+    if space > limit // 2 and not _cjk(cut[-1]):
+        cut = cut[:space]
+    return cut.rstrip(" ,;:·—-（(") + "…"
+
+
+def _cjk(char: str) -> bool:
+    return "\u3000" <= char <= "\u9fff" or "\uff00" <= char <= "\uffef"
 
 
 @dataclass(frozen=True)
@@ -41,43 +60,66 @@ class Renderer:
     terminology: Terminology
     language: str
     patient_id: str
+    jurisdiction: str = "CN"
 
     # -- small pieces ------------------------------------------------------------------------------
+    @property
+    def zh(self) -> bool:
+        return self.language == "zh-CN"
+
     def say(self, key: str, **args: str) -> str:
         return phrase(key, self.language, **args)
+
+    def join(self, items: list[str], *, clauses: bool = False) -> str:
+        if self.zh:
+            return ("；" if clauses else "、").join(items)
+        return ("; " if clauses else ", ").join(items)
 
     def value(self, raw: str) -> str:
         if raw.startswith("title:") and raw[6:] in self.knowledge.entries:
             return self.title(self.knowledge.entries[raw[6:]])
         if raw.startswith("drug:") and ", " in raw:
-            return ", ".join(self.value(part) for part in raw.split(", "))
+            return self.join([self.value(part) for part in raw.split(", ")])
         if raw.startswith("drug:"):
             drug = self.terminology.drugs.get(raw[5:])
-            return (drug.label.zh_CN if self.language == "zh-CN" else drug.label.en) if drug else raw[5:]
-        return self.say(raw) if raw in PHRASES else raw
+            return (drug.label.zh_CN if self.zh else drug.label.en) if drug else raw[5:]
+        if raw in PHRASES:
+            return self.say(raw)
+        if self.zh and ", " in raw:  # a list of values or phrase keys
+            return self.join([self.value(part) for part in raw.split(", ")])
+        return raw
 
     def args(self, finding: Finding) -> dict[str, str]:
         args = {k: self.value(v) for k, v in finding.args.items()}
         if "facts" in finding.args:
-            args["facts"] = ", ".join(self.value(f) for f in finding.args["facts"].split(", "))
+            args["facts"] = self.join([self.value(f) for f in finding.args["facts"].split(", ")])
         product = self.terminology.products.get(finding.args.get("product", ""))
         if product is not None:
             args["product_name"] = " / ".join(product.brands[:2]) or product.nonproprietary or finding.args["product"]
+            if product.brands and "drug" in args:  # each order keeps its product's identity on its card
+                name = args["product_name"]
+                args["drug"] = f"{name}（{args['drug']}）" if self.zh else f"{name} ({args['drug']})"
+        cited = [self.knowledge.entries[i] for i in finding.cites if i in self.knowledge.entries]
+        if cited:
+            args.setdefault("title", self.title(cited[0]))
+            args.setdefault("level", self.level(cited[0], short=True))
+            if finding.summary == "order.caution":
+                args["caution"] = self.title(cited[0])
         return args
 
     def title(self, entry: Recommendation) -> str:
         return entry.title.get(self.language)
 
+    def source_label(self, source_id: str) -> str:
+        return self.knowledge.sources[source_id].label.get(self.language)
+
     def level(self, entry: Recommendation, *, short: bool = False) -> str:
         if entry.level is None:
             return self.say("level.unknown")
-        if short:
-            by = self.knowledge.sources[entry.level_source].short if entry.level_source else None
-            return self.say("level.short_stated" if by else "level.short_inferred", level=entry.level, source=by or "")
-        if entry.level_provenance == "stated":
-            source = self.knowledge.sources[entry.level_source or ""].citation
-            return self.say("level.stated", level=entry.level, source=source)
-        return self.say("level.inferred", level=entry.level)
+        if entry.level_provenance == "stated" and entry.level_source:
+            key = "level.short_stated" if short else "level.stated"
+            return self.say(key, level=entry.level, source=self.source_label(entry.level_source))
+        return self.say("level.short_inferred" if short else "level.inferred", level=entry.level)
 
     def grading(self, entry: Recommendation) -> str:
         category = (
@@ -85,47 +127,155 @@ class Renderer:
             if entry.evidence_category
             else self.say("category.unknown")
         )
-        return f"{self.level(entry)} · {category} · {self.say(f'provenance.{entry.provenance}')}"
+        sep = "；" if self.zh else " · "
+        return sep.join([self.level(entry), category, self.say(f"provenance.{entry.provenance}")])
 
     def fact(self, line: FactLine) -> str:
-        where = "; ".join(
-            f"`{e.reference}` ({e.date or self.say('label.undated')}: {e.label}: {e.value})" for e in line.evidence[:6]
+        colon = "：" if self.zh else ": "
+        where = self.join(
+            [
+                f"`{e.reference}` ({e.date or self.say('label.undated')}{colon}{e.label}{colon}{e.value})"
+                for e in line.evidence[:6]
+            ],
+            clauses=True,
         )
         more = f" (+{len(line.evidence) - 6})" if len(line.evidence) > 6 else ""
-        return f"- {self.say(line.name)}: **{self.value(line.value)}**" + (f" — {where}{more}" if where else "")
+        return f"- {self.say(line.name)}{colon}**{self.value(line.value)}**" + (f" — {where}{more}" if where else "")
+
+    def short_fact(self, line: FactLine) -> str:
+        """Name, value and, from the first source, what the record says and when."""
+        colon = "：" if self.zh else ": "
+        shown = f"{self.say(line.name)}{colon}{self.value(line.value)}"
+        first = line.evidence[0] if line.evidence else None
+        if first is not None:
+            said = first.value if first.value and first.value.lower() != self.value(line.value).lower() else ""
+            when = first.date or self.say("label.undated")
+            shown += f"（{said}，{when}）" if self.zh and said else f"（{when}）" if self.zh else ""
+            shown += "" if self.zh else (f" ({said}, {when})" if said else f" ({when})")
+        return shown
 
     def drugs(self, ids: list[str]) -> str:
         return " + ".join(self.value(f"drug:{d}") for d in ids)
 
+    def regimens(self, entry: Recommendation) -> str:
+        shown = []
+        for r in entry.regimens:
+            extra = f" ×{r.cycles}" if r.cycles else ""
+            extra += ("，" if self.zh else ", ") + r.duration.get(self.language) if r.duration else ""
+            shown.append(
+                f"{r.label}（{self.drugs(r.drugs)}）{extra}" if self.zh else f"{r.label} ({self.drugs(r.drugs)}){extra}"
+            )
+        return self.join(shown, clauses=True)
+
+    def sources(self, entries: list[Recommendation]) -> list[str]:
+        """Short labels a committee can follow: a summary of the consensus is cited as the consensus
+        statement it reports (Consensus 2025 C6), never by the page it was read on."""
+        labels: list[str] = []
+        for entry in entries:
+            for source_id in entry.sources:
+                source = self.knowledge.sources[source_id]
+                if source.kind == "consensus" and source_id == "consensus-2025" or source.reports_consensus:
+                    consensus = self.source_label("consensus-2025")
+                    label = f"{consensus} {'、'.join(entry.statements) if self.zh else ', '.join(entry.statements)}"
+                    labels.append(label.strip())
+                else:
+                    labels.append(self.source_label(source_id))
+        return list(dict.fromkeys(labels))
+
     # -- card sections -----------------------------------------------------------------------------
-    def entry_block(self, entry: Recommendation, *, full: bool) -> list[str]:
-        lines = [f"**{entry.id} · {self.title(entry)}**", "", entry.text.get(self.language)]
-        if full:
-            if entry.preferred:
-                lines.append(f"\n_{self.say('rec.preferred')}_")
-            if entry.region == "china":
-                lines.append(f"\n_{self.say('rec.china')}_")
+    def action(self, finding: Finding, args: dict[str, str], cited: list[Recommendation]) -> list[str]:
+        """What to do, first: the recommendation itself, or the finding's explanation."""
+        lines: list[str] = []
+        if finding.summary == "rec.summary" and cited:
+            entry = cited[0]
+            lines.append(entry.text.get(self.language))
             if entry.regimens:
-                regimens = []
-                for r in entry.regimens:
-                    extra = f" ×{r.cycles}" if r.cycles else ""
-                    extra += f", {r.duration.get(self.language)}" if r.duration else ""
-                    regimens.append(f"{r.label} ({self.drugs(r.drugs)}){extra}")
-                lines.append(f"\n{self.say('rec.regimens')}: " + "; ".join(regimens))
-            if entry.trials:
-                lines.append(f"\n{self.say('rec.trials')}: " + ", ".join(entry.trials))
+                lines.append(f"{self.say('rec.regimens')}{'：' if self.zh else ': '}{self.regimens(entry)}")
+            tags = [self.say("rec.preferred")] if entry.preferred else []
+            tags += [self.say("rec.china")] if entry.region == "china" else []
+            if tags:
+                lines.append(f"_{self.join(tags, clauses=True)}_")
             if entry.qualifiers:
-                lines.append(f"\n{self.say('rec.applies_if')}:")
-                lines += [f"- {q.get(self.language)}" for q in entry.qualifiers]
-            if entry.note:
-                lines.append(f"\n_{entry.note.get(self.language)}_")
-        lines.append(f"\n{self.grading(entry)} · {entry.knowledge_row}")
+                colon = "：" if self.zh else ": "
+                qualifiers = self.join([q.get(self.language) for q in entry.qualifiers], clauses=True)
+                lines.append(f"{self.say('rec.applies_if')}{colon}{qualifiers}")
+        lines += [self.say(key, **args) for key in finding.details]
+        for note in finding.notes:
+            note_args = self.args(note)
+            lines.append(f"- {self.summary(note, note_args)}")
+            lines += [f"  {self.say(key, **note_args)}" for key in note.details if key not in finding.details]
+            if note.rule == "BIO6":
+                lines += [f"  {line}" for line in self.product_lines(note)]
+        if finding.rule == "BIO6":
+            lines += self.product_lines(finding)
         return lines
 
-    def sources_line(self, ids: tuple[str, ...]) -> str:
-        cited = sorted({s for i in ids if i in self.knowledge.entries for s in self.knowledge.entries[i].sources})
-        labels = [self.knowledge.sources[s].citation for s in cited][:4]
-        return f"**{self.say('label.sources')}**: " + "; ".join(labels) if labels else ""
+    @staticmethod
+    def paragraphs(lines: list[str]) -> list[str]:
+        """Markdown: each statement its own paragraph; consecutive list items stay one list."""
+        blocks: list[str] = []
+        for line in lines:
+            if line.startswith(("- ", "  ")) and blocks and blocks[-1].lstrip().startswith("- "):
+                blocks[-1] += "\n" + line
+            else:
+                blocks.append(line)
+        return blocks
+
+    def decisive(self, finding: Finding) -> str:
+        facts = [line for line in finding.basis if line.value not in ("value.see",)][:4]
+        if not facts:
+            return ""
+        colon = "：" if self.zh else ": "
+        return f"**{self.say('label.for_patient')}**{colon}" + ("；" if self.zh else " · ").join(
+            self.short_fact(f) for f in facts
+        )
+
+    def product_lines(self, finding: Finding) -> list[str]:
+        """The product and its approval in the configured jurisdiction; the rest is behind a link."""
+        product = self.terminology.products.get(finding.args.get("product", ""))
+        lines = [self.say("bio.record")]
+        if product is None:
+            return lines
+        role = self.say(f"bio.role.{product.role}", reference=self._reference_name(product.reference_product))
+        name = " / ".join(product.brands[:2]) or product.nonproprietary or ""
+        if product.nonproprietary and product.nonproprietary not in name:
+            name += f" ({product.nonproprietary})"
+        approval = next((a for a in product.approvals if a.region == self.jurisdiction), None)
+        approved = (
+            self.say("bio.approved", region=self.jurisdiction, date=approval.date or self.say("label.undated"))
+            if approval
+            else self.say("bio.not_approved", region=self.jurisdiction)
+        )
+        return [f"**{name}**{'：' if self.zh else ': '}{role}{'；' if self.zh else '; '}{approved}", *lines]
+
+    def _reference_name(self, product_id: str | None) -> str:
+        reference = self.terminology.products.get(product_id or "")
+        return " / ".join(reference.brands[:1]) if reference and reference.brands else (product_id or "?")
+
+    def basis(self, finding: Finding, cited: list[Recommendation]) -> list[str]:
+        lines: list[str] = []
+        facts = list(dict.fromkeys([*finding.basis, *finding.basis_facts]))
+        if "order" in finding.args:
+            orders = self.join([f"`{o}`" for o in finding.args["order"].split(", ")])
+            lines.append(f"- {self.say('label.order')}{'：' if self.zh else ': '}{orders}")
+        lines += [self.fact(f) for f in facts]
+        for entry in cited:
+            colon = "：" if self.zh else ": "
+            name = "label.recommendation" if entry.kind in ("recommendation", "caution") else "label.rule"
+            lines.append(f"- {self.say(name)}{colon}{self.title(entry)} — {self.grading(entry)}")
+            if finding.summary != "rec.summary" or entry is not cited[0]:
+                lines.append(f"  {entry.text.get(self.language)}")
+            if entry.trials:
+                lines.append(f"  {self.say('rec.trials')}{colon}{self.join(entry.trials)}")
+            if entry.note:
+                lines.append(f"  _{entry.note.get(self.language)}_")
+        if finding.more:
+            listed = [
+                f"{self.title(self.knowledge.entries[i])} ({self.level(self.knowledge.entries[i], short=True)})"
+                for i in finding.more
+            ]
+            lines.append(f"- {self.say('rec.more')}{'：' if self.zh else ': '}{self.join(listed, clauses=True)}")
+        return lines
 
     def attribution(self, cited: list[Recommendation], data_check: bool) -> tuple[str, str | None]:
         """Whose statement the card is: the consensus only when the row rests on it (or on a summary
@@ -139,7 +289,7 @@ class Renderer:
             return CONSENSUS_LABEL[self.language], CONSENSUS_URL
         rank = ("guideline", "label", "regulatory", "trial", "web", "domain-knowledge")
         first = min(sources, key=lambda s: rank.index(s.kind) if s.kind in rank else len(rank))
-        return _clip(first.citation, 200), first.url
+        return first.label.get(self.language), first.url
 
     def suggestion(self, kind: str) -> Suggestion:
         system, code, display = ORDERABLES[kind]
@@ -157,94 +307,59 @@ class Renderer:
         action = Action(type="create", description=self.say(f"action.{kind}"), resource=resource)
         return Suggestion(label=self.say(f"suggest.{kind}"), isRecommended=True, actions=[action])
 
-    def biosimilar_block(self, finding: Finding) -> list[str]:
-        product = self.terminology.products.get(finding.args.get("product", ""))
-        if product is None:
-            return []
-        role = self.say(f"bio.role.{product.role}", reference=self._reference_name(product.reference_product))
-        lines = [f"**{' / '.join(product.brands) or product.nonproprietary}** — {role}"]
-        if product.nonproprietary:
-            lines[0] += f" ({product.nonproprietary})"
-        if product.company:
-            lines[0] += f", {product.company}"
-        if product.approvals:
-            lines.append(f"\n{self.say('bio.approvals')}:")
-            for a in product.approvals:
-                lines.append(
-                    f"- {a.region} {a.date or self.say('label.undated')} ({self.say(f'codestatus.{a.status}')})"
-                    + (f": {a.note}" if a.note else "")
-                )
-        if product.interchangeable:
-            lines.append(f"\n{self.say(f'bio.interchangeable.{product.interchangeable}')}")
-        if product.note:
-            lines.append(f"\n_{product.note}_")
-        return lines
-
-    def _reference_name(self, product_id: str | None) -> str:
-        reference = self.terminology.products.get(product_id or "")
-        return " / ".join(reference.brands[:1]) if reference and reference.brands else (product_id or "?")
+    def summary(self, finding: Finding, args: dict[str, str]) -> str:
+        return clip(self.say(finding.summary, **args))
 
     # -- the card ----------------------------------------------------------------------------------
     def card(self, finding: Finding) -> Card:
         args = self.args(finding)
         cited = [self.knowledge.entries[i] for i in finding.cites if i in self.knowledge.entries]
-        if finding.summary == "rec.summary":
-            entry = cited[0]
-            summary = self.say("rec.summary", id=entry.id, title=self.title(entry), level=self.level(entry, short=True))
-        elif finding.summary == "order.caution":
-            summary = self.say(finding.summary, **args, caution=f"{cited[0].id} · {self.title(cited[0])}")
-        else:
-            summary = self.say(finding.summary, **args)
-        detail: list[str] = []
-        if "order" in finding.args:
-            orders = ", ".join(f"`{o}`" for o in finding.args["order"].split(", "))
-            detail.append(f"{self.say('label.order')} {orders}\n")
-        detail += [self.say(key, **args) + "\n" for key in finding.details]
-        detail += self.biosimilar_block(finding)
-        if finding.rule == "BIO6":
-            detail.append(f"\n{self.say('bio.record')}\n")
-        for i, entry in enumerate(cited):
-            detail += [*self.entry_block(entry, full=finding.summary == "rec.summary" or i == 0), ""]
-        if finding.more:
-            detail.append(f"**{self.say('rec.more')}**:")
-            for entry_id in finding.more:
-                entry = self.knowledge.entries[entry_id]
-                detail.append(f"- {entry.id} · {self.title(entry)} · {self.level(entry, short=True)}")
-            detail.append("")
-        facts = list(dict.fromkeys([*finding.basis, *finding.basis_facts]))
-        if facts:
-            detail += [f"**{self.say('label.facts')}**", *(self.fact(f) for f in facts), ""]
-        detail.append(f"**{self.say('label.rule')}** `{finding.rule}`")
-        sources = self.sources_line(finding.cites)
+        summary = self.summary(finding, args)
+        top = "\n\n".join(
+            part for part in [*self.paragraphs(self.action(finding, args, cited)), self.decisive(finding)] if part
+        )
+        detail = [top] if top else []
+        basis = self.basis(finding, cited)
+        if basis:
+            detail.append(f"**{self.say('label.basis')}**\n" + "\n".join(basis))
+        sources = self.sources(cited)
         if sources:
-            detail.append(sources)
+            detail.append(
+                f"**{self.say('label.sources')}**{'：' if self.zh else ': '}{self.join(sources, clauses=True)}"
+            )
         topic_title = self.title(cited[0]) if cited and cited[0].id == finding.rule else summary
         data_check = finding.rule in _DATA_CHECKS
         label, url = self.attribution(cited, data_check)
         source = Source(
-            label=label,
+            label=clip(label, 100),
             url=url,  # type: ignore[arg-type]
-            topic=Coding(system=RULE_SYSTEM, code=finding.rule, display=_clip(topic_title, 200)),
+            topic=Coding(system=RULE_SYSTEM, code=finding.rule, display=clip(topic_title, 200)),
         )
         suggestions = [self.suggestion(finding.suggestion)] if finding.suggestion else None
         overrides = [
             OverrideReason(system=OVERRIDE_SYSTEM, code=code, display=self.say(f"override.{code}"))
             for code in finding.overrides
         ] or None
-        links = (
-            None
-            if data_check
-            else [
-                Link(label=LINK_LABEL[self.language], url=CONSENSUS_URL, type="absolute")  # type: ignore[arg-type]
-            ]
-        )
+        links = [] if data_check else [Link(label=LINK_LABEL[self.language], url=CONSENSUS_URL, type="absolute")]  # type: ignore[arg-type]
+        if finding.rule == "BIO6" or any(n.rule == "BIO6" for n in finding.notes):
+            en, zh, url_ = REGULATOR_LINKS[self.jurisdiction]
+            links.append(Link(label=zh if self.zh else en, url=url_, type="absolute"))  # type: ignore[arg-type]
+        # Machine-readable: which knowledge rows the card shows (audits, feedback per rule, tests).
+        about = {
+            "rules": list(
+                dict.fromkeys([finding.rule, *(n.rule for n in finding.notes), *(c.id for c in cited), *finding.more])
+            ),
+            "cited": [c.id for c in cited],
+            "alsoMatching": list(finding.more),
+        }
         return Card(
-            summary=_clip(summary),
-            detail="\n".join(detail).strip(),
+            summary=summary,
+            detail="\n\n".join(detail).strip() or None,
             indicator=finding.indicator,  # type: ignore[arg-type]
             source=source,
             suggestions=suggestions,
             selectionBehavior="at-most-one" if suggestions else None,
             overrideReasons=overrides,
-            links=links,
+            links=links or None,
+            extension={EXTENSION: {k: v for k, v in about.items() if v}},
         )

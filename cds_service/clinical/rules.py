@@ -66,6 +66,7 @@ class Finding:
     more: tuple[str, ...] = ()  # further matching knowledge ids, listed inside the card
     basis_facts: tuple[FactLine, ...] = ()
     lead: bool = False  # the HER2 status card: shown first after any critical card
+    notes: tuple["Finding", ...] = ()  # further findings shown inside this card (consolidate.py)
 
 
 def _profile_lines(facts: PatientFacts) -> tuple[FactLine, ...]:
@@ -396,6 +397,10 @@ def _recommendation_findings(knowledge: Knowledge, terminology: Terminology, fac
             indicator = "warning" if facts.therapy.current_anti_her2 else "info"
             found.append(Finding(entry.id, indicator, "rec.summary", basis=used, cites=(entry.id,)))
     ranked = ranked_recommendations(knowledge, terminology, facts)
+    # A row that restates part of another matching row (N1, A12) is shown inside that row's card.
+    matched = {entry.id for entry, _ in ranked}
+    restating = [(e, used) for e, used in ranked if any(p in matched for p in e.within)]
+    ranked = [m for m in ranked if m not in restating]
     shown = ranked[:MAX_RECOMMENDATION_CARDS]
     rest = tuple(entry.id for entry, _ in ranked[MAX_RECOMMENDATION_CARDS:])
     running = [e for e in facts.therapy.current_anti_her2] if facts.setting == "metastatic" else []
@@ -403,7 +408,15 @@ def _recommendation_findings(knowledge: Knowledge, terminology: Terminology, fac
     note = ("rec.next_line",) if running else ()
     line = facts.therapy.next_metastatic_line
     args = {"line": str(line) if line else "value.unknown", "current": _drug_list(running)}
+    inside: dict[str, list[Finding]] = {}
+    for entry, used in restating:
+        parent = next((e.id for e, _ in ranked if e.id in entry.within), None)
+        if parent:
+            inside.setdefault(parent, []).append(
+                Finding(entry.id, "info", "rec.summary", basis=used, cites=(entry.id,))
+            )
     for i, (entry, used) in enumerate(shown):
+        notes = inside.get(entry.id, [])
         found.append(
             Finding(
                 entry.id,
@@ -411,9 +424,10 @@ def _recommendation_findings(knowledge: Knowledge, terminology: Terminology, fac
                 "rec.summary",
                 args=args,
                 details=note,
-                basis=used,
-                cites=(entry.id,),
+                basis=tuple(dict.fromkeys([*used, *(line for n in notes for line in n.basis)])),
+                cites=(entry.id, *(n.rule for n in notes)),
                 more=rest if i == 0 else (),
+                notes=tuple(notes),
             )
         )
     if not ranked and her2 == "positive":

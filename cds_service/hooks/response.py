@@ -97,6 +97,8 @@ class Card(_Strict):
     selectionBehavior: Literal["at-most-one", "any"] | None = None
     overrideReasons: list[OverrideReason] | None = Field(default=None, min_length=1)
     links: list[Link] | None = Field(default=None, min_length=1)
+    # CDS Hooks 2.0 §Extensions: a pre-coordinated object under a namespaced key.
+    extension: dict[str, Any] | None = None
 
     @model_validator(mode="after")
     def _selection(self) -> "Card":

@@ -69,6 +69,9 @@ def load_knowledge(
                 raise DataFileError(path, f"{field} ({entry.id})", f"unknown drug id(s): {', '.join(unknown)}")
             entries[entry.id], chapters[entry.id], where[entry.id] = entry, chapter.chapter, path
     for entry_id, entry in entries.items():
+        parents = sorted(set(entry.within) - set(entries))
+        if parents:
+            raise DataFileError(where[entry_id], f"{entry_id}.within", f"unknown row id(s): {', '.join(parents)}")
         unread = sorted(set(entry.parameters) - set(required.get(entry_id, ())))
         if unread:
             raise DataFileError(

@@ -103,6 +103,12 @@ class Recommendation(_Data):
     parameters: dict[str, float] = {}  # thresholds of T*/S* logic (e.g. lvef_min: 50)
     drugs: list[str] = []  # drug ids a safety or biosimilar rule applies to
     knowledge_row: str = Field(min_length=1)  # where it is in clinical-knowledge.md, e.g. "§2.2 N2"
+    # Statements of the 2025 consensus (C1–C9 of clinical-knowledge.md §1) the row rests on: cards cite
+    # "Consensus 2025 C6" rather than the summary page that reported it.
+    statements: list[str] = []
+    # A row that restates a part of other rows (N1 "offer neoadjuvant therapy", A12 "one year in total"):
+    # shown inside the first of these rows' cards when one is shown, on its own card otherwise.
+    within: list[str] = []
     reviewed: date
     note: Text | None = None
 
@@ -116,6 +122,9 @@ class Recommendation(_Data):
             raise ValueError("no evidence_category: category_provenance must be 'unknown'")
         if self.kind in ("recommendation", "caution") and self.when is None:
             raise ValueError(f"a {self.kind} needs `when` conditions")
+        bad = [s for s in self.statements if not (s.startswith("C") and s[1:].isdigit())]
+        if bad:
+            raise ValueError(f"statements are consensus statement ids (C1, C2 ...), not {', '.join(bad)}")
         return self
 
 
@@ -127,8 +136,10 @@ class KnowledgeFile(_Data):
 
 
 class Source(_Data):
-    citation: str = Field(min_length=1)
-    short: str | None = None  # how a card summary names it, e.g. "CSCO 2024"
+    citation: str = Field(min_length=1)  # the full reference, for the committee's report
+    # How a card names it, in each language: what the source is ("CSCO 2024", "Herceptin label",
+    # "KATHERINE, NEJM 2019"), never where it was read (file names, index ids, news or Q&A sites).
+    label: Text
     url: str | None = None
     kind: Literal["consensus", "guideline", "label", "trial", "web", "domain-knowledge", "regulatory"]
     reports_consensus: bool = False  # a summary of the 2025 consensus itself (its text was not available)

@@ -176,8 +176,9 @@ class TestOrdersNamingAMedicationByReference:
 
         assert respx_mock.calls.call_count == 0
         card = by_topic(cards, "order-her2-unsettled")
-        assert card["summary"] == "trastuzumab ordered, but HER2 status unknown: confirm HER2 first"
-        assert "Kanjinti" in by_topic(cards, "BIO6")["summary"]  # trastuzumab-anns is Kanjinti
+        # trastuzumab-anns is Kanjinti; no product note on an order that should wait for HER2
+        assert card["summary"] == "Kanjinti (trastuzumab) ordered, but HER2 status unknown: confirm HER2 first"
+        assert "BIO6" not in card["extension"]["org.her2-cds.card"]["rules"]
 
     @pytest.mark.parametrize("fhir_server", [None, FHIR], ids=["no-fhir-server", "not-found"])
     def test_an_unreadable_medication_is_said_not_guessed(

@@ -1,5 +1,7 @@
 """Scenario plumbing: post a small FHIR record through a hook, then read which knowledge rows the cards show."""
 
+import json
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -21,9 +23,6 @@ ORDER_SIGN = "her2-order-sign"
 CARDS_DIR = REPO_ROOT / "cards"
 NOT_ROWS = {"sources.yaml", "definitions.yaml"}
 _CHINESE = re.compile(r"[\u4e00-\u9fff]")
-_CITED = re.compile(r"^\*\*([A-Z]+\d+) · ", re.MULTILINE)
-_ALSO_MATCHING = ("Also matching for this patient", "该患者同样适用的其他推荐")
-_LISTED = re.compile(r"^- ([A-Z]+\d+) · ")
 
 
 # -- the knowledge base ----------------------------------------------------------------------------
@@ -62,7 +61,16 @@ def post(
     result: dict[str, Any] = response.json()
     assert_response_conforms(result)
     cards: list[Card] = result["cards"]
+    _log_cards(service, lang or (headers or {}).get("Accept-Language") or "en", cards)
     return cards
+
+
+def _log_cards(service: str, lang: str, cards: list[Card]) -> None:
+    """With HER2_CDS_CARD_LOG set, every scenario answer is appended there (benchmarks/card_stats.py reads it)."""
+    path = os.environ.get("HER2_CDS_CARD_LOG")
+    if path:
+        with open(path, "a", encoding="utf-8") as log:
+            log.write(json.dumps({"service": service, "lang": lang, "cards": cards}, ensure_ascii=False) + "\n")
 
 
 def view(client: TestClient, templates: dict[str, str], resources: list[Resource], **how: Any) -> list[Card]:
@@ -105,38 +113,33 @@ def topics(cards: list[Card]) -> list[str]:
 
 
 def card_for(cards: list[Card], code: str) -> Card:
+    """The card about a rule: its topic, else the card that shows the rule inside (one card per decision)."""
     found = [card for card in cards if topic(card) == code]
+    found += [card for card in cards if code in extension(card).get("rules", [])]
     assert found, f"no card with topic {code}; topics: {topics(cards)}"
     return found[0]
 
 
+def extension(card: Card) -> dict[str, Any]:
+    """The card's machine-readable part: the knowledge rows it shows (CDS Hooks 2.0 card extension)."""
+    found: dict[str, Any] = card.get("extension", {}).get("org.her2-cds.card", {})
+    return found
+
+
 def cited(card: Card) -> set[str]:
-    """Knowledge rows quoted in a card's detail (each as a bold "**{id} · {title}**" block)."""
-    return set(_CITED.findall(card.get("detail", "")))
+    """Knowledge rows a card quotes (text, level and sources shown in its detail)."""
+    return set(extension(card).get("cited", []))
 
 
 def also_matching(card: Card) -> list[str]:
-    """Row ids listed under "Also matching for this patient" in a recommendation card's detail."""
-    listed: list[str] = []
-    inside = False
-    for line in card.get("detail", "").splitlines():
-        if any(line.startswith(f"**{header}**") for header in _ALSO_MATCHING):
-            inside = True
-        elif inside:
-            match = _LISTED.match(line)
-            if not match:
-                break
-            listed.append(match.group(1))
+    """Row ids listed as further options for this patient in a recommendation card."""
+    listed: list[str] = extension(card).get("alsoMatching", [])
     return listed
 
 
 def shown_rows(cards: list[Card]) -> set[str]:
     """Rows the clinician sees: card topics, and the further matching rows listed in the first recommendation card."""
-    shown = set(topics(cards))
-    first = next((card for card in cards if topic(card) in RECOMMENDATIONS), None)
-    if first is not None:
-        shown |= set(also_matching(first))
-    return shown
+    return set(topics(cards)) | {rule for card in cards for rule in extension(card).get("rules", [])}
 
 
 def recommendation_rows(cards: list[Card]) -> set[str]:

@@ -14,6 +14,7 @@ from .helpers import (
     Resource,
     card_for,
     checked_before_start,
+    cited,
     recommendation_rows,
     select,
     shown_rows,
@@ -103,7 +104,8 @@ def test_ish_group_2_or_4_without_ihc_stays_equivocal(
     cards = view(client, templates, record)
 
     status = card_for(cards, "her2-status")
-    assert status["indicator"] == "warning" and f"**{row} ·" in status["detail"]
+    assert status["indicator"] == "warning" and row in cited(status)
+    assert "IHC" in status["summary"]  # the action leads: concurrent IHC decides
     assert not recommendation_rows(cards)
 
 

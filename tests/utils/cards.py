@@ -1,11 +1,10 @@
 """Reading response cards in tests: by rule id (source.topic.code)."""
 
-import re
 from typing import Any
 
 __all__ = ["by_topic", "shown_rows", "topics"]
 
-_MORE = re.compile(r"^- ([A-Z]+[0-9]+) · ", re.MULTILINE)
+EXTENSION = "org.her2-cds.card"
 
 
 def topics(cards: list[dict[str, Any]]) -> list[str]:
@@ -19,4 +18,4 @@ def by_topic(cards: list[dict[str, Any]], code: str) -> dict[str, Any]:
 
 def shown_rows(cards: list[dict[str, Any]]) -> set[str]:
     """Knowledge rows shown as cards, or listed among the further matching options inside a card."""
-    return set(topics(cards)) | {m for c in cards for m in _MORE.findall(c.get("detail", ""))}
+    return set(topics(cards)) | {m for c in cards for m in c.get("extension", {}).get(EXTENSION, {}).get("rules", [])}
