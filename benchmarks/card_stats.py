@@ -1,8 +1,9 @@
 """Card length and cards per call over the scenario suite: how much a clinician has to read.
 
-    HER2_CDS_CARD_LOG=var/cards.jsonl pytest tests/scenarios -q && python -m benchmarks.card_stats var/cards.jsonl
+    CARD_LOG=var/cards.jsonl pytest tests/scenarios -q && python -m benchmarks.card_stats var/cards.jsonl
 
-Length is summary + detail in characters; calls that answered no card count in cards per call."""
+Length is summary + detail in characters; `top` is summary + what comes before the basis (the action and
+the decisive facts). Calls that answered no card count in cards per call."""
 
 import json
 import statistics
@@ -17,6 +18,7 @@ def _p95(values: list[int]) -> int:
 
 def stats(path: Path) -> dict[str, dict[str, float]]:
     lengths: dict[str, list[int]] = {}
+    tops: dict[str, list[int]] = {}
     per_call: list[int] = []
     for line in path.read_text(encoding="utf-8").splitlines():
         call = json.loads(line)
@@ -24,8 +26,18 @@ def stats(path: Path) -> dict[str, dict[str, float]]:
         per_call.append(len(call["cards"]))
         for card in call["cards"]:
             lengths.setdefault(language, []).append(len(card["summary"]) + len(card.get("detail", "")))
+            top = card.get("detail", "").split("\n\n**Basis**")[0].split("\n\n**依据**")[0]
+            tops.setdefault(language, []).append(len(card["summary"]) + len(top))
     result = {
-        lang: {"cards": len(v), "median": statistics.median(v), "p95": _p95(v)} for lang, v in sorted(lengths.items())
+        lang: {
+            "cards": len(v),
+            "median": statistics.median(v),
+            "p95": _p95(v),
+            "top_median": statistics.median(tops[lang]),
+            "top_p95": _p95(tops[lang]),
+            "top_max": max(tops[lang]),
+        }
+        for lang, v in sorted(lengths.items())
     }
     result["calls"] = {
         "calls": len(per_call),

@@ -43,6 +43,7 @@ class PatientFacts:
     her2: Her2Status
     hr: str | None  # positive | negative
     hr_basis: tuple[Evidence, ...]
+    receptors: tuple[tuple[str, str], ...]  # (estrogen-receptor | progesterone-receptor, positive | negative)
     ki67: Evidence | None
     staging: StagingFacts
     therapy: TherapyFacts
@@ -93,7 +94,9 @@ def _age(patient: Mapping[str, Any] | None, today: date) -> int | None:
     return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
 
 
-def _hr(readings: list[Reading], positive_percent: float) -> tuple[str | None, tuple[Evidence, ...]]:
+def _hr(
+    readings: list[Reading], positive_percent: float
+) -> tuple[str | None, tuple[Evidence, ...], tuple[tuple[str, str], ...]]:
     status: dict[str, tuple[bool, Evidence]] = {}
     for r in readings:  # newest first: the first usable reading of each receptor counts
         if r.concept not in ("estrogen-receptor", "progesterone-receptor") or r.concept in status:
@@ -103,11 +106,12 @@ def _hr(readings: list[Reading], positive_percent: float) -> tuple[str | None, t
         elif r.number is not None:
             status[r.concept] = (r.number >= positive_percent, r.evidence)
     basis = tuple(e for _, e in status.values())
+    each = tuple((receptor, "positive" if positive else "negative") for receptor, (positive, _) in status.items())
     if any(positive for positive, _ in status.values()):
-        return "positive", basis
+        return "positive", basis, each
     if len(status) == 2:
-        return "negative", basis
-    return None, basis  # one receptor negative and the other unknown is not HR-negative
+        return "negative", basis, each
+    return None, basis, each  # one receptor negative and the other unknown is not HR-negative
 
 
 def _pregnancy(
@@ -202,7 +206,7 @@ def build_facts(
     if her2_unreadable or unknown_codes:
         not_understood = (*her2.not_understood, *unknown_codes)
         her2 = Her2Status(her2.current, her2.earlier, not_understood, her2_unreadable, her2.serum)
-    hr, hr_basis = _hr(readings, knowledge.definition("hr_positive_percent_min"))
+    hr, hr_basis, receptors = _hr(readings, knowledge.definition("hr_positive_percent_min"))
     lvef = tuple(
         Lvef(r.number * 100 if r.number <= 1.5 else r.number, r.evidence)  # a fraction (0.55) means 55 %
         for r in readings
@@ -229,6 +233,7 @@ def build_facts(
         her2=her2,
         hr=hr,
         hr_basis=hr_basis,
+        receptors=receptors,
         ki67=next((r.evidence for r in readings if r.concept == "ki67" and r.number is not None), None),
         staging=staging,
         therapy=therapy,

@@ -23,6 +23,12 @@ PHRASES: Mapping[str, tuple[str, str]] = {
     "hr.positive": ("HR-positive", "HR阳性"),
     "hr.negative": ("HR-negative", "HR阴性"),
     "hr.unknown": ("HR status unknown", "HR状态未知"),
+    "estrogen-receptor.positive": ("ER positive", "ER阳性"),
+    "estrogen-receptor.negative": ("ER negative", "ER阴性"),
+    "estrogen-receptor.unknown": ("ER not recorded", "ER未记录"),
+    "progesterone-receptor.positive": ("PR positive", "PR阳性"),
+    "progesterone-receptor.negative": ("PR negative", "PR阴性"),
+    "progesterone-receptor.unknown": ("PR not recorded", "PR未记录"),
     "setting.early": ("early", "早期"),
     "setting.locally-advanced": ("locally advanced", "局部晚期"),
     "setting.metastatic": ("metastatic", "晚期（转移性）"),
@@ -305,6 +311,10 @@ PHRASES: Mapping[str, tuple[str, str]] = {
         "No LVEF on file: baseline echocardiogram before anti-HER2 therapy",
         "未见LVEF：抗HER2治疗前需基线超声心动图",
     ),
+    "safety.lvef_baseline_old": (
+        "Baseline LVEF older than {days} days ({date}): repeat before starting",
+        "基线LVEF已超过{days}天（{date}）：开始治疗前请复查",
+    ),
     "safety.lvef_overdue": (
         "LVEF last measured {date}: due every {days} days on anti-HER2 therapy",
         "LVEF最近测量于{date}：抗HER2治疗期间每{days}天复查",
@@ -435,7 +445,7 @@ PHRASES: Mapping[str, tuple[str, str]] = {
         "FHIR服务器未返回：{reasons}。治疗线数和曲妥珠单抗敏感性仅依据已读取的数据计算。",
     ),
     # -- biosimilars --------------------------------------------------------------------------------
-    "bio.product": ("{drug}: record the brand and batch", "{drug}：请记录商品名和批号"),
+    "bio.product": ("Product {product_name}: record brand and batch", "产品{product_name}：请记录商品名和批号"),
     "bio.brand_missing": (
         "{drug} ordered by ingredient: record the brand (biosimilar)",
         "{drug}按通用名开具：请记录商品名（生物类似药）",
@@ -458,17 +468,17 @@ PHRASES: Mapping[str, tuple[str, str]] = {
     "bio.interchangeable.no": ("No FDA interchangeable designation", "无FDA可互换认定"),
     "bio.approved": ("approved in {region} ({date})", "{region}已批准（{date}）"),
     "bio.not_approved": ("no {region} approval on record", "未见{region}批准记录"),
-    "bio.record": (
-        "Record the brand and batch in the order and administration record, so that switches can be traced "
-        "for pharmacovigilance.",
-        "请在医嘱和给药记录中记录商品名和批号，以便追溯药物转换，满足药物警戒要求。",
-    ),
     # -- suggestions and overrides --------------------------------------------------------------------
     "suggest.order-ish": ("Order HER2 ISH on the same specimen", "对同一标本申请HER2 ISH检测"),
     "suggest.order-ihc": ("Order HER2 IHC (with reflex ISH)", "申请HER2 IHC检测（必要时反射ISH）"),
+    "suggest.order-ihc-same-specimen": ("Order HER2 IHC on the ISH specimen", "对ISH同一标本申请HER2 IHC检测"),
     "suggest.order-echo": ("Order echocardiogram (LVEF)", "申请超声心动图（LVEF）"),
     "action.order-ish": ("HER2 ISH (FISH) on the tumour specimen", "肿瘤标本HER2 ISH（FISH）检测"),
     "action.order-ihc": ("HER2 immunohistochemistry on the tumour specimen", "肿瘤标本HER2免疫组化检测"),
+    "action.order-ihc-same-specimen": (
+        "HER2 immunohistochemistry on the specimen that had ISH (concurrent review)",
+        "对已行ISH的同一标本进行HER2免疫组化检测（同期复核）",
+    ),
     "action.order-echo": ("Echocardiogram to measure LVEF", "超声心动图测定LVEF"),
     "override.result-elsewhere": ("Result documented elsewhere", "结果已在别处记录"),
     "override.test-pending": ("Test already ordered", "检测已申请"),

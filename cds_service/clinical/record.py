@@ -95,13 +95,19 @@ def first_display(codeable: Any) -> str | None:
     return text(as_map(codeable).get("text")) or None
 
 
+def readable_unit(unit: str) -> str:
+    """UCUM annotations read as words: `{ratio}` is no unit at all, `{copies}/{nucleus}` is copies/nucleus."""
+    plain = re.sub(r"\{([^{}]*)\}", r"\1", unit).strip()
+    return "" if plain.lower() in ("ratio", "1") else plain
+
+
 def describe_value(observation: Mapping[str, Any]) -> str:
     """The result as recorded, without interpretation."""
     if isinstance(observation.get("valueCodeableConcept"), Mapping):
         return first_display(observation["valueCodeableConcept"]) or "coded value without display"
     quantity = as_map(observation.get("valueQuantity"))
     if "value" in quantity:
-        return f"{quantity['value']} {text(quantity.get('unit')) or text(quantity.get('code'))}".strip()
+        return f"{quantity['value']} {readable_unit(text(quantity.get('unit')) or text(quantity.get('code')))}".strip()
     ratio = observation.get("valueRatio")
     if isinstance(ratio, Mapping):
         numerator = as_map(ratio.get("numerator")).get("value")

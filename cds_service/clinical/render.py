@@ -1,5 +1,6 @@
 """Findings → CDS Hooks cards in the reader's language, each with its basis, level and source."""
 
+import re
 from dataclasses import dataclass
 
 from fhir.resources.R4B.servicerequest import ServiceRequest
@@ -33,6 +34,11 @@ _DATA_CHECKS = {"her2-not-understood", "her2-unreadable", "data-complete", "orde
 ORDERABLES = {
     "order-ish": ("http://loinc.org", "85318-4", "ERBB2 gene duplication [Presence] in Breast cancer specimen by FISH"),
     "order-ihc": ("http://loinc.org", "85319-2", "HER2 [Presence] in Breast cancer specimen by Immune stain"),
+    "order-ihc-same-specimen": (
+        "http://loinc.org",
+        "85319-2",
+        "HER2 [Presence] in Breast cancer specimen by Immune stain",
+    ),
     "order-echo": ("http://snomed.info/sct", "40701008", "Echocardiography (procedure)"),
 }
 SUMMARY_MAX = 139
@@ -48,6 +54,14 @@ def clip(value: str, limit: int = SUMMARY_MAX) -> str:
     if space > limit // 2 and not _cjk(cut[-1]):
         cut = cut[:space]
     return cut.rstrip(" ,;:·—-（(") + "…"
+
+
+_EVIDENCE = re.compile(r"\s*(Evidence: [^。]*|证据：[^。]*。)$")
+
+
+def _without_evidence(text: str) -> str:
+    """The action without its closing "Evidence: ..." (the trials are listed in the basis)."""
+    return _EVIDENCE.sub("", text) or text
 
 
 def _cjk(char: str) -> bool:
@@ -85,8 +99,9 @@ class Renderer:
             return (drug.label.zh_CN if self.zh else drug.label.en) if drug else raw[5:]
         if raw in PHRASES:
             return self.say(raw)
-        if self.zh and ", " in raw:  # a list of values or phrase keys
-            return self.join([self.value(part) for part in raw.split(", ")])
+        parts = raw.split(", ")
+        if len(parts) > 1 and (self.zh or all(p in PHRASES for p in parts)):  # a list of values or phrase keys
+            return self.join([self.value(part) for part in parts])
         return raw
 
     def args(self, finding: Finding) -> dict[str, str]:
@@ -96,9 +111,9 @@ class Renderer:
         product = self.terminology.products.get(finding.args.get("product", ""))
         if product is not None:
             args["product_name"] = " / ".join(product.brands[:2]) or product.nonproprietary or finding.args["product"]
-            if product.brands and "drug" in args:  # each order keeps its product's identity on its card
-                name = args["product_name"]
-                args["drug"] = f"{name}（{args['drug']}）" if self.zh else f"{name} ({args['drug']})"
+            brand = self.brand(product.brands)
+            if brand and "drug" in args and brand not in args["drug"]:  # each order keeps its product's identity
+                args["drug"] = f"{brand}（{args['drug']}）" if self.zh else f"{brand} ({args['drug']})"
         cited = [self.knowledge.entries[i] for i in finding.cites if i in self.knowledge.entries]
         if cited:
             args.setdefault("title", self.title(cited[0]))
@@ -106,6 +121,16 @@ class Renderer:
             if finding.summary == "order.caution":
                 args["caution"] = self.title(cited[0])
         return args
+
+    def paren(self, before: str, inside: str) -> str:
+        return f"{before}（{inside}）" if self.zh else f"{before} ({inside})"
+
+    def brand(self, brands: list[str]) -> str | None:
+        """The brand a reader of this language knows: a Chinese one on Chinese cards, else a Latin one."""
+        chinese = [b for b in brands if any(_cjk(ch) for ch in b)]
+        latin = [b for b in brands if b not in chinese]
+        preferred = (chinese or latin) if self.zh else (latin or chinese)
+        return preferred[0] if preferred else None
 
     def title(self, entry: Recommendation) -> str:
         return entry.title.get(self.language)
@@ -134,7 +159,7 @@ class Renderer:
         colon = "：" if self.zh else ": "
         where = self.join(
             [
-                f"`{e.reference}` ({e.date or self.say('label.undated')}{colon}{e.label}{colon}{e.value})"
+                self.paren(f"`{e.reference}`", f"{e.date or self.say('label.undated')}{colon}{e.label}{colon}{e.value}")
                 for e in line.evidence[:6]
             ],
             clauses=True,
@@ -149,6 +174,7 @@ class Renderer:
         first = line.evidence[0] if line.evidence else None
         if first is not None:
             said = first.value if first.value and first.value.lower() != self.value(line.value).lower() else ""
+            said = said if len(said) <= 24 else ""  # a short result (3+, 45 %), not a long display
             when = first.date or self.say("label.undated")
             shown += f"（{said}，{when}）" if self.zh and said else f"（{when}）" if self.zh else ""
             shown += "" if self.zh else (f" ({said}, {when})" if said else f" ({when})")
@@ -188,9 +214,8 @@ class Renderer:
         lines: list[str] = []
         if finding.summary == "rec.summary" and cited:
             entry = cited[0]
-            lines.append(entry.text.get(self.language))
-            if entry.regimens:
-                lines.append(f"{self.say('rec.regimens')}{'：' if self.zh else ': '}{self.regimens(entry)}")
+            lines += [self.say(key, **args) for key in finding.details]  # e.g. "at progression": context first
+            lines.append(_without_evidence(entry.text.get(self.language)))
             tags = [self.say("rec.preferred")] if entry.preferred else []
             tags += [self.say("rec.china")] if entry.region == "china" else []
             if tags:
@@ -199,15 +224,22 @@ class Renderer:
                 colon = "：" if self.zh else ": "
                 qualifiers = self.join([q.get(self.language) for q in entry.qualifiers], clauses=True)
                 lines.append(f"{self.say('rec.applies_if')}{colon}{qualifiers}")
-        lines += [self.say(key, **args) for key in finding.details]
+        else:
+            lines += [self.say(key, **args) for key in finding.details]
+        lines += [f"- {self.summary(note, self.args(note))}" for note in finding.notes]
+        if finding.rule == "BIO6" or any(n.rule == "BIO6" for n in finding.notes):
+            product = finding if finding.rule == "BIO6" else next(n for n in finding.notes if n.rule == "BIO6")
+            lines += self.product_lines(product)
+        return lines
+
+    def explained(self, finding: Finding) -> list[str]:
+        """Why each line inside the card says what it says: first in the basis."""
+        lines: list[str] = []
         for note in finding.notes:
             note_args = self.args(note)
-            lines.append(f"- {self.summary(note, note_args)}")
-            lines += [f"  {self.say(key, **note_args)}" for key in note.details if key not in finding.details]
-            if note.rule == "BIO6":
-                lines += [f"  {line}" for line in self.product_lines(note)]
-        if finding.rule == "BIO6":
-            lines += self.product_lines(finding)
+            why = [self.say(key, **note_args) for key in note.details if key not in finding.details]
+            if why:
+                lines.append(f"- {self.summary(note, note_args)}{'：' if self.zh else ': '}{' '.join(why)}")
         return lines
 
     @staticmethod
@@ -222,7 +254,7 @@ class Renderer:
         return blocks
 
     def decisive(self, finding: Finding) -> str:
-        facts = [line for line in finding.basis if line.value not in ("value.see",)][:4]
+        facts = [line for line in finding.basis if line.value not in ("value.see",)][:3]
         if not facts:
             return ""
         colon = "：" if self.zh else ": "
@@ -233,45 +265,49 @@ class Renderer:
     def product_lines(self, finding: Finding) -> list[str]:
         """The product and its approval in the configured jurisdiction; the rest is behind a link."""
         product = self.terminology.products.get(finding.args.get("product", ""))
-        lines = [self.say("bio.record")]
         if product is None:
-            return lines
+            return []
         role = self.say(f"bio.role.{product.role}", reference=self._reference_name(product.reference_product))
         name = " / ".join(product.brands[:2]) or product.nonproprietary or ""
-        if product.nonproprietary and product.nonproprietary not in name:
-            name += f" ({product.nonproprietary})"
+        if product.nonproprietary and product.nonproprietary not in name and not self.zh:
+            name += f" ({product.nonproprietary})"  # the US suffix name; Chinese cards name the drug in Chinese
         approval = next((a for a in product.approvals if a.region == self.jurisdiction), None)
         approved = (
             self.say("bio.approved", region=self.jurisdiction, date=approval.date or self.say("label.undated"))
             if approval
             else self.say("bio.not_approved", region=self.jurisdiction)
         )
-        return [f"**{name}**{'：' if self.zh else ': '}{role}{'；' if self.zh else '; '}{approved}", *lines]
+        return [f"**{name}**{'：' if self.zh else ': '}{role}{'；' if self.zh else '; '}{approved}"]
 
     def _reference_name(self, product_id: str | None) -> str:
         reference = self.terminology.products.get(product_id or "")
         return " / ".join(reference.brands[:1]) if reference and reference.brands else (product_id or "?")
 
     def basis(self, finding: Finding, cited: list[Recommendation]) -> list[str]:
-        lines: list[str] = []
+        lines = self.explained(finding)
         facts = list(dict.fromkeys([*finding.basis, *finding.basis_facts]))
         if "order" in finding.args:
             orders = self.join([f"`{o}`" for o in finding.args["order"].split(", ")])
             lines.append(f"- {self.say('label.order')}{'：' if self.zh else ': '}{orders}")
         lines += [self.fact(f) for f in facts]
-        for entry in cited:
-            colon = "：" if self.zh else ": "
+        colon = "：" if self.zh else ": "
+        for i, entry in enumerate(cited):
             name = "label.recommendation" if entry.kind in ("recommendation", "caution") else "label.rule"
+            if i:  # the card is about the first row; the others are named with their level
+                lines.append(f"- {self.say(name)}{colon}{self.paren(self.title(entry), self.level(entry, short=True))}")
+                continue
             lines.append(f"- {self.say(name)}{colon}{self.title(entry)} — {self.grading(entry)}")
-            if finding.summary != "rec.summary" or entry is not cited[0]:
+            if finding.summary != "rec.summary":
                 lines.append(f"  {entry.text.get(self.language)}")
+            if entry.regimens:
+                lines.append(f"  {self.say('rec.regimens')}{colon}{self.regimens(entry)}")
             if entry.trials:
                 lines.append(f"  {self.say('rec.trials')}{colon}{self.join(entry.trials)}")
             if entry.note:
                 lines.append(f"  _{entry.note.get(self.language)}_")
         if finding.more:
             listed = [
-                f"{self.title(self.knowledge.entries[i])} ({self.level(self.knowledge.entries[i], short=True)})"
+                self.paren(self.title(self.knowledge.entries[i]), self.level(self.knowledge.entries[i], short=True))
                 for i in finding.more
             ]
             lines.append(f"- {self.say('rec.more')}{'：' if self.zh else ': '}{self.join(listed, clauses=True)}")
@@ -322,7 +358,9 @@ class Renderer:
         basis = self.basis(finding, cited)
         if basis:
             detail.append(f"**{self.say('label.basis')}**\n" + "\n".join(basis))
-        sources = self.sources(cited)
+        # The sources of the card's own row and of each line inside it: what a committee follows up.
+        own = [c.id for c in cited[:1]] + [n.cites[0] for n in finding.notes if n.cites]
+        sources = self.sources([self.knowledge.entries[i] for i in dict.fromkeys(own) if i in self.knowledge.entries])
         if sources:
             detail.append(
                 f"**{self.say('label.sources')}**{'：' if self.zh else ': '}{self.join(sources, clauses=True)}"

@@ -81,6 +81,14 @@ def _stage_class(group: str) -> str:
     return "metastatic" if group == "IV" else "locally-advanced" if group.startswith("III") else "early"
 
 
+def hr_value(facts: PatientFacts) -> str:
+    """HR-positive / HR-negative, or what is known of each receptor ("ER negative, PR not recorded")."""
+    if facts.hr:
+        return f"hr.{facts.hr}"
+    known = dict(facts.receptors)
+    return ", ".join(f"{r}.{known.get(r, 'unknown')}" for r in ("estrogen-receptor", "progesterone-receptor"))
+
+
 def her2_line(facts: PatientFacts) -> FactLine:
     return FactLine("fact.her2", f"her2.{facts.her2.category}", facts.her2.current.evidence)
 
@@ -102,7 +110,7 @@ def context_lines(facts: PatientFacts) -> tuple[FactLine, ...]:
             "fact.diagnosis", "value.breast_cancer" if facts.breast_cancer else "value.unknown", facts.breast_cancer[:2]
         )
     ]
-    lines.append(FactLine("fact.hr", f"hr.{facts.hr}" if facts.hr else "value.unknown", facts.hr_basis))
+    lines.append(FactLine("fact.hr", hr_value(facts), facts.hr_basis))
     stage = facts.staging.stage
     lines.append(
         FactLine(
@@ -187,7 +195,7 @@ def _status_finding(facts: PatientFacts) -> Finding:
         summary="status.summary" if her2.current.date else "status.summary_undated",
         args={
             "her2": f"her2.{category}",
-            "hr": f"hr.{facts.hr}" if facts.hr else "hr.unknown",
+            "hr": hr_value(facts),
             "setting": f"setting.{facts.setting}" if facts.setting else "setting.unknown",
             "date": her2.current.date or "value.undated",
         },
@@ -258,7 +266,7 @@ def _testing_findings(facts: PatientFacts) -> list[Finding]:
                 details=("gap.ihc_needed.why",),
                 basis=(her2_line(facts),),
                 cites=(group_rule,),
-                suggestion="order-ihc",
+                suggestion="order-ihc-same-specimen",  # ISH is done: what is missing is the IHC
                 overrides=("test-pending", "result-elsewhere"),
             )
         )
@@ -489,12 +497,14 @@ def lvef_findings(knowledge: Knowledge, facts: PatientFacts, drugs: set[str], *,
         ]
     found: list[Finding] = []
     age = _days_since(latest.evidence.date, facts.today)
+    starting = ordering and not (on_s1 & {d for e in facts.therapy.current_anti_her2 for d in e.contains | {e.drug}})
     if age is None or age > interval:
         found.append(
             Finding(
                 "S1",
                 "warning",
-                "safety.lvef_overdue",
+                # Before a first dose the old value is a baseline to repeat; on therapy it is a check that is due.
+                "safety.lvef_baseline_old" if starting else "safety.lvef_overdue",
                 args={"date": latest.evidence.date or "value.undated", "days": str(int(interval))},
                 cites=("S1",),
                 basis=lines,
@@ -622,7 +632,9 @@ def pregnancy_findings(knowledge: Knowledge, facts: PatientFacts, drugs: set[str
             )
         ]
     childbearing = facts.female is not False and (facts.age is None or facts.age < 55)
-    if ordering and facts.pregnancy is None and childbearing:
+    given = {d for e in facts.therapy.current_anti_her2 for d in e.contains | {e.drug}}
+    starting = bool(s7 - given)  # verification belongs before a first dose, not to every continuing order
+    if ordering and starting and facts.pregnancy is None and childbearing:
         return [Finding("S7", "info", "safety.pregnancy_unknown", args={"months": months}, cites=("S7",), basis=basis)]
     return []
 

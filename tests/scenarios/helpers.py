@@ -66,8 +66,8 @@ def post(
 
 
 def _log_cards(service: str, lang: str, cards: list[Card]) -> None:
-    """With HER2_CDS_CARD_LOG set, every scenario answer is appended there (benchmarks/card_stats.py reads it)."""
-    path = os.environ.get("HER2_CDS_CARD_LOG")
+    """With CARD_LOG set, every scenario answer is appended there (benchmarks/card_stats.py reads it)."""
+    path = os.environ.get("CARD_LOG")
     if path:
         with open(path, "a", encoding="utf-8") as log:
             log.write(json.dumps({"service": service, "lang": lang, "cards": cards}, ensure_ascii=False) + "\n")

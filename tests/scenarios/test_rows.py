@@ -311,7 +311,7 @@ def test_preferred_neoadjuvant_regimen_leads(client: TestClient, templates: dict
     [
         ("Ogivri (trastuzumab-dkst)", "trastuzumab", "Ogivri"),
         ("Kanjinti", None, "Kanjinti"),
-        (ZERCEPAC, None, "汉曲优"),
+        (ZERCEPAC, None, "Zercepac"),  # 汉曲优: English cards name its Latin brand
     ],
 )
 def test_biosimilar_order_names_its_product(

@@ -48,6 +48,7 @@ def empty_record() -> PatientFacts:
         her2=Her2Status(SpecimenStatus("unknown", (), None, ())),
         hr=None,
         hr_basis=(),
+        receptors=(),
         ki67=None,
         staging=StagingFacts(),
         therapy=TherapyFacts(),

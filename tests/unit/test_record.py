@@ -21,7 +21,7 @@ from cds_service.clinical.record import describe_value, effective_date, medicati
         ({"valueCodeableConcept": {"coding": [{"system": "urn:local", "code": "POS"}]}}, "POS"),
         ({"valueCodeableConcept": {"text": "阳性"}}, "阳性"),
         ({"valueCodeableConcept": {}}, "coded value without display"),
-        ({"valueQuantity": {"value": 2.4, "unit": "{ratio}"}}, "2.4 {ratio}"),
+        ({"valueQuantity": {"value": 2.4, "unit": "{ratio}"}}, "2.4"),
         ({"valueQuantity": {"value": 6}}, "6"),
         ({"valueRatio": {"numerator": {"value": 12}, "denominator": {"value": 4}}}, "12:4"),
         ({"valueString": "HER2 2+, ISH pending"}, "HER2 2+, ISH pending"),

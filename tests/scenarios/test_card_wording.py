@@ -1,0 +1,66 @@
+"""Wording that tells the clinician exactly what is missing or due, in the situation they are in."""
+
+from fastapi.testclient import TestClient
+
+from tests.utils import clinical as c
+
+from . import records as r
+from .helpers import card_for, extension, not_pregnant, select, suggested_codes, view
+
+ago = c.ago
+
+
+def test_old_baseline_lvef_before_a_first_dose_is_repeated_before_starting(
+    client: TestClient, templates: dict[str, str]
+) -> None:
+    record = [*r.de_novo_metastatic(), c.lvef(60, when=ago(days=150)), not_pregnant()]
+
+    card = card_for(select(client, templates, record, c.order("trastuzumab")), "S1")
+
+    assert (
+        card["summary"].startswith("Baseline LVEF older than 90 days") and "repeat before starting" in card["summary"]
+    )
+
+
+def test_old_lvef_on_therapy_is_a_check_that_is_due(client: TestClient, templates: dict[str, str]) -> None:
+    record = [*r.on_trastuzumab((62, 150))]
+
+    card = card_for(select(client, templates, record, c.order("trastuzumab")), "S1")
+
+    assert "due every 90 days" in card["summary"]
+
+
+def test_pregnancy_is_verified_before_starting_not_on_every_continuing_order(
+    client: TestClient, templates: dict[str, str]
+) -> None:
+    """A woman of 52 with no pregnancy status: asked before a first trastuzumab dose, not while on it."""
+    first = select(client, templates, [*r.de_novo_metastatic(), c.lvef(62, when=ago(days=10))], c.order("trastuzumab"))
+    continuing = select(client, templates, r.on_trastuzumab((62, 10)), c.order("trastuzumab"))
+
+    assert any("S7" in extension(card).get("rules", []) for card in first)
+    assert not any("S7" in extension(card).get("rules", []) for card in continuing)
+
+
+def test_ish_group_needing_ihc_suggests_ihc_on_that_specimen(client: TestClient, templates: dict[str, str]) -> None:
+    """ISH group 4 is on file: the suggestion names the missing IHC, not "IHC with reflex ISH"."""
+    cards = view(client, templates, [c.breast_cancer(), *c.ish_numbers(1.8, 4.5)])
+
+    card = card_for(cards, "T6")
+    assert suggested_codes(card) == ["85319-2"]
+    assert card["suggestions"][0]["label"] == "Order HER2 IHC on the ISH specimen"
+
+
+def test_one_receptor_known_is_said_as_such(client: TestClient, templates: dict[str, str]) -> None:
+    """ER negative and no PR result: "ER negative, PR not recorded", never "HR-negative"."""
+    cards = view(client, templates, [c.breast_cancer(), c.her2_ihc("3+"), c.er(False)])
+
+    assert "ER negative, PR not recorded" in cards[0]["summary"]
+    chinese = view(client, templates, [c.breast_cancer(), c.her2_ihc("3+"), c.er(False)], lang="zh-CN")
+    assert "ER阴性、PR未记录" in chinese[0]["summary"]
+
+
+def test_units_read_as_words(client: TestClient, templates: dict[str, str]) -> None:
+    """A UCUM annotation such as {ratio} is not shown to the clinician."""
+    cards = view(client, templates, [c.breast_cancer(), *c.ish_numbers(2.4, 5.1)])
+
+    assert "{" not in "".join(card.get("detail", "") for card in cards)
