@@ -1,11 +1,13 @@
 """Wording that tells the clinician exactly what is missing or due, in the situation they are in."""
 
+from collections.abc import Callable
+
 from fastapi.testclient import TestClient
 
 from tests.utils import clinical as c
 
 from . import records as r
-from .helpers import card_for, extension, not_pregnant, select, suggested_codes, view
+from .helpers import card_for, extension, not_pregnant, order_named, select, sign, suggested_codes, view
 
 ago = c.ago
 
@@ -64,3 +66,38 @@ def test_units_read_as_words(client: TestClient, templates: dict[str, str]) -> N
     cards = view(client, templates, [c.breast_cancer(), *c.ish_numbers(2.4, 5.1)])
 
     assert "{" not in "".join(card.get("detail", "") for card in cards)
+
+
+# -- product notes ---------------------------------------------------------------------------------------
+def _ready_de_novo() -> list[dict[str, object]]:
+    return [*r.de_novo_metastatic(), c.lvef(62, when=ago(days=10)), not_pregnant()]
+
+
+def test_product_note_once_per_product_with_a_regulator_link(client: TestClient, templates: dict[str, str]) -> None:
+    """Two Ogivri orders signed together: each order its card, the product note once, approvals behind a link."""
+    first, second = order_named("Ogivri", "trastuzumab"), order_named("Ogivri", "trastuzumab")
+
+    cards = sign(client, templates, _ready_de_novo(), first, second)
+
+    with_note = [card for card in cards if "BIO6" in extension(card).get("rules", [])]
+    assert len(with_note) == 1
+    assert any(link["url"].startswith("https://www.nmpa.gov.cn/") for link in with_note[0]["links"])
+    assert "Ogivri" in with_note[0]["summary"]
+
+
+def test_no_product_note_on_an_order_that_should_not_be_given(client: TestClient, templates: dict[str, str]) -> None:
+    """Ogivri for a HER2-negative (IHC 1+) early patient: the mismatch card only, no biosimilar advice."""
+    record = [c.breast_cancer(), c.her2_ihc("1+"), c.stage("IIA"), c.tnm("cT2"), c.tnm("cN0"), *_ready_de_novo()[-2:]]
+
+    cards = select(client, templates, record, order_named("Ogivri", "trastuzumab"))
+
+    assert cards and not any("BIO6" in extension(card).get("rules", []) for card in cards)
+    assert all(card["indicator"] != "info" for card in cards if card["source"]["topic"]["code"].startswith("order"))
+
+
+def test_us_jurisdiction_speaks_of_the_fda(clients: Callable[[str], TestClient], templates: dict[str, str]) -> None:
+    cards = select(clients("US"), templates, _ready_de_novo(), order_named("Kanjinti"))
+
+    card = next(card for card in cards if "BIO6" in extension(card).get("rules", []))
+    assert {"BIO4"} <= set(extension(card)["rules"]) and not {"BIO2", "BIO3", "BIO5"} & set(extension(card)["rules"])
+    assert any("purplebooksearch.fda.gov" in link["url"] for link in card["links"])
