@@ -173,6 +173,27 @@ def _checks() -> list[Check]:
             "fact.age", "value.unknown" if f.age is None else str(f.age)
         )
 
+    def age_at_most(w: When, f: PatientFacts) -> tuple[bool, FactLine] | None:
+        if w.age_at_most is None:
+            return None
+        return f.age is not None and f.age <= w.age_at_most, FactLine(
+            "fact.age", "value.unknown" if f.age is None else str(f.age)
+        )
+
+    def stage_group(w: When, f: PatientFacts) -> tuple[bool, FactLine] | None:
+        if w.stage_group_without_ctn is None:
+            return None
+        stage = f.staging.stage
+        # Only when neither cT nor cN is on record: recorded categories say more than the group does.
+        no_ctn = "c" not in f.staging.t and "c" not in f.staging.n
+        ok = bool(stage and no_ctn and stage.staging.value in w.stage_group_without_ctn)
+        shown = (
+            FactLine("fact.stage", stage.staging.value, (stage.evidence,))
+            if stage
+            else FactLine("fact.stage", "value.unknown")
+        )
+        return ok, shown
+
     return [
         her2,
         hr,
@@ -192,6 +213,8 @@ def _checks() -> list[Check]:
         chemo,
         endocrine,
         age,
+        age_at_most,
+        stage_group,
     ]
 
 

@@ -478,6 +478,52 @@ PHRASES: Mapping[str, tuple[str, str]] = {
     "override.trial-protocol": ("Given under a clinical trial protocol", "按临床试验方案用药"),
     "override.mdt-decision": ("MDT decision", "MDT决定"),
     "override.patient-specific": ("Patient-specific reason (documented)", "患者个体化原因（已记录）"),
+    # -- issue 7 recommendation logic
+    "fact.ypT": ("Post-neoadjuvant pathological T", "新辅助治疗后病理T分期"),
+    "fact.ypN": ("Post-neoadjuvant pathological N", "新辅助治疗后病理N分期"),
+    "gap.place.none": (
+        "Stage not recorded: record cT/cN or the stage group; {why}",
+        "未记录分期：请记录cT/cN或分期；{why}",
+    ),
+    "gap.place.missing": ("{facts} not recorded: record it; {why}", "未记录{facts}：请补充；{why}"),
+    "gap.place.why.before-surgery": (
+        "neoadjuvant vs upfront surgery depends on it",
+        "新辅助治疗还是直接手术取决于此",
+    ),
+    "gap.place.why.after-neoadjuvant": (
+        "T-DM1 for residual disease vs completing HP depends on it",
+        "残留病灶用T-DM1还是完成HP取决于此",
+    ),
+    "gap.place.why.after-upfront-surgery": (
+        "the adjuvant regimen (pN+, high-risk pN0, pT1 N0) depends on it",
+        "辅助方案（pN+、高危pN0、pT1 N0）取决于此",
+    ),
+    "gap.place.why.setting": (
+        "early, locally advanced or metastatic treatment depends on it",
+        "早期、局部晚期还是晚期治疗取决于此",
+    ),
+    "gap.place.why.phase": (
+        "the treatment phase (before surgery, after neoadjuvant therapy, after upfront surgery) depends on it",
+        "治疗阶段（术前、新辅助治疗后、直接手术后）取决于此",
+    ),
+    "rec.summary_running": ("Continue: {id} · {title} · {level}", "继续当前治疗：{id} · {title} · {level}"),
+    "rec.running": (
+        "Already running ({current}): continue it as planned; this is not a new regimen to start.",
+        "正在进行（{current}）：按计划继续；并非需新开始的方案。",
+    ),
+    "rec.brain_first": (
+        "Brain metastases newer than the current line: assess local therapy (surgery or SRS) and CNS-active "
+        "options first.",
+        "脑转移晚于当前治疗线出现：应首先评估局部治疗（手术或SRS）及可透过血脑屏障的方案。",
+    ),
+    "rec.outside_limit": (
+        "Outside the population of the trial behind this option (see the checked criteria below): weigh it "
+        "against the other options.",
+        "患者不在支持该方案的研究入组人群内（见下方核对结果）：请与其他方案权衡。",
+    ),
+    "rec.checked": ("Checked against the record", "已根据病历核对"),
+    "rec.qualifier_met": ("met", "符合"),
+    "rec.qualifier_not_met": ("not met", "不符合"),
 }
 
 

@@ -98,7 +98,7 @@ class Renderer:
         return " + ".join(self.value(f"drug:{d}") for d in ids)
 
     # -- card sections -----------------------------------------------------------------------------
-    def entry_block(self, entry: Recommendation, *, full: bool) -> list[str]:
+    def entry_block(self, entry: Recommendation, *, full: bool, checked: tuple[tuple[int, str], ...] = ()) -> list[str]:
         lines = [f"**{entry.id} · {self.title(entry)}**", "", entry.text.get(self.language)]
         if full:
             if entry.preferred:
@@ -115,12 +115,27 @@ class Renderer:
             if entry.trials:
                 lines.append(f"\n{self.say('rec.trials')}: " + ", ".join(entry.trials))
             if entry.qualifiers:
-                lines.append(f"\n{self.say('rec.applies_if')}:")
-                lines += [f"- {q.get(self.language)}" for q in entry.qualifiers]
+                lines += self.qualifier_lines(entry, dict(checked))
             if entry.note:
                 lines.append(f"\n_{entry.note.get(self.language)}_")
         lines.append(f"\n{self.grading(entry)} · {entry.knowledge_row}")
         return lines
+
+    def qualifier_lines(self, entry: Recommendation, checked: dict[int, str]) -> list[str]:
+        """Qualifiers the record decides are shown as met / not met; the rest (and what is left of a
+        checked one that is not met, its `otherwise`) stay "applies if ... confirm"."""
+        decided, confirm = [], []
+        for index, q in enumerate(entry.qualifiers):
+            state = checked.get(index)
+            if state is None:
+                confirm.append(f"- {q.get(self.language)}")
+                continue
+            verdict = self.say("rec.qualifier_met" if state == "met" else "rec.qualifier_not_met")
+            decided.append(f"- {q.get(self.language)}: **{verdict}**")
+            if state == "not-met" and q.otherwise:
+                confirm.append(f"- {q.otherwise.get(self.language)}")
+        lines = [f"\n{self.say('rec.checked')}:", *decided] if decided else []
+        return lines + ([f"\n{self.say('rec.applies_if')}:", *confirm] if confirm else [])
 
     def sources_line(self, ids: tuple[str, ...]) -> str:
         cited = sorted({s for i in ids if i in self.knowledge.entries for s in self.knowledge.entries[i].sources})
@@ -188,9 +203,12 @@ class Renderer:
     def card(self, finding: Finding) -> Card:
         args = self.args(finding)
         cited = [self.knowledge.entries[i] for i in finding.cites if i in self.knowledge.entries]
-        if finding.summary == "rec.summary":
+        recommendation = finding.summary in ("rec.summary", "rec.summary_running")
+        if recommendation:
             entry = cited[0]
-            summary = self.say("rec.summary", id=entry.id, title=self.title(entry), level=self.level(entry, short=True))
+            summary = self.say(
+                finding.summary, id=entry.id, title=self.title(entry), level=self.level(entry, short=True)
+            )
         elif finding.summary == "order.caution":
             summary = self.say(finding.summary, **args, caution=f"{cited[0].id} · {self.title(cited[0])}")
         else:
@@ -204,7 +222,8 @@ class Renderer:
         if finding.rule == "BIO6":
             detail.append(f"\n{self.say('bio.record')}\n")
         for i, entry in enumerate(cited):
-            detail += [*self.entry_block(entry, full=finding.summary == "rec.summary" or i == 0), ""]
+            checked = finding.checked if i == 0 else ()
+            detail += [*self.entry_block(entry, full=recommendation or i == 0, checked=checked), ""]
         if finding.more:
             detail.append(f"**{self.say('rec.more')}**:")
             for entry_id in finding.more:

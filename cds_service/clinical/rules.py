@@ -10,10 +10,11 @@ from datetime import date
 
 from ..knowledge import Knowledge, Recommendation
 from ..terminology import Terminology
-from .conditions import FactLine, matches
+from .conditions import FactLine, blocking, matches
 from .facts import Lvef, PatientFacts
 from .her2 import SpecimenStatus
 from .record import day_of
+from .staging import missing_for_setting
 from .therapy import Exposure
 
 __all__ = ["ENGINE_PARAMETERS", "Finding", "patient_view_findings", "ranked_recommendations"]
@@ -66,6 +67,8 @@ class Finding:
     more: tuple[str, ...] = ()  # further matching knowledge ids, listed inside the card
     basis_facts: tuple[FactLine, ...] = ()
     lead: bool = False  # the HER2 status card: shown first after any critical card
+    # Qualifiers of the cited row that the record decides: (index in `qualifiers`, "met" | "not-met").
+    checked: tuple[tuple[int, str], ...] = ()
 
 
 def _profile_lines(facts: PatientFacts) -> tuple[FactLine, ...]:
@@ -149,27 +152,112 @@ def _drug_list(exposures: Sequence[Exposure]) -> str:
     return ", ".join(dict.fromkeys(f"drug:{e.drug}" for e in exposures))
 
 
-def ranked_recommendations(
-    knowledge: Knowledge, terminology: Terminology, facts: PatientFacts
-) -> list[tuple[Recommendation, tuple[FactLine, ...]]]:
+@dataclass(frozen=True)
+class Ranked:
+    """A matching recommendation row and why it sits where it does among the patient's options."""
+
+    entry: Recommendation
+    used: tuple[FactLine, ...]
+    situation: str | None = None  # brain | continue: the patient's situation puts the row first
+    checked: tuple[tuple[int, str], ...] = ()
+    outside_limit: bool = False  # a checked qualifier without an alternative is not met (PHILA age)
+
+
+def _checked_qualifiers(
+    entry: Recommendation, facts: PatientFacts
+) -> tuple[tuple[tuple[int, str], ...], tuple[FactLine, ...], bool]:
+    """Qualifiers the record decides (age, ...): met or not, the facts read, and whether a hard limit fails.
+    A qualifier whose fact is unknown stays "confirm"."""
+    checked: list[tuple[int, str]] = []
+    lines: list[FactLine] = []
+    outside = False
+    for index, qualifier in enumerate(entry.qualifiers):
+        if qualifier.checked_by is None:
+            continue
+        ok, used = matches(qualifier.checked_by, facts)
+        if not ok and any(line.value == "value.unknown" for line in used):
+            continue
+        checked.append((index, "met" if ok else "not-met"))
+        lines += used
+        outside = outside or (not ok and qualifier.otherwise is None)
+    return tuple(checked), tuple(dict.fromkeys(lines)), outside
+
+
+def _running_drugs(facts: PatientFacts) -> frozenset[str]:
+    return frozenset(d for e in facts.therapy.current_anti_her2 for d in e.contains)
+
+
+def _continues_running(entry: Recommendation, facts: PatientFacts, terminology: Terminology) -> bool:
+    """The row is what the patient is receiving now: a maintenance row (its `on_any` holds) or, before or
+    after surgery, a regimen whose anti-HER2 drugs are all running. It is shown as "continue", not as a
+    regimen to start."""
+    running = _running_drugs(facts)
+    if not running or entry.when is None:
+        return False
+    if entry.when.on_any:
+        return True
+    if facts.setting == "metastatic":
+        return False
+    return any(
+        anti and anti <= running
+        for anti in ({d for d in r.drugs if terminology.is_anti_her2(d)} for r in entry.regimens)
+    )
+
+
+def _brain_metastases_new(facts: PatientFacts) -> bool:
+    """Brain metastases on record that are newer than the start of the last metastatic line (or undated,
+    or with no metastatic line yet): local therapy and CNS-active options come first."""
+    if not facts.brain_metastases:
+        return False
+    regimens = facts.therapy.metastatic_regimens or ()
+    starts = [e.start for e in regimens[-1] if e.start] if regimens else []
+    if not starts:
+        return True
+    return any(e.date is None or e.date > min(starts) for e in facts.brain_metastases)
+
+
+def rank(knowledge: Knowledge, terminology: Terminology, facts: PatientFacts) -> list[Ranked]:
+    """Matching rows in the order the patient's situation calls for: rows the situation puts first (new
+    brain metastases: B1, B2; a running regimen or maintenance: continue it), then rows whose checked
+    limits hold, unconditional before conditional (M4 "if pertuzumab unavailable"), the row's own
+    selection criterion (N3: age >60), preferred, level, provenance, and the order of the table."""
     given = _given_in_metastatic_lines(facts) if facts.setting == "metastatic" else frozenset()
+    brain_new = _brain_metastases_new(facts)
     found = []
     for position, entry in enumerate(knowledge.of_kind("recommendation")):
         assert entry.when is not None
         ok, used = matches(entry.when, facts)
-        if ok and not _offers_nothing_new(entry, given, terminology):
-            leads, why = matches(entry.leads_when, facts) if entry.leads_when else (False, ())
-            found.append((entry, (*used, *why) if leads else used, position, leads))
-    found.sort(
-        key=lambda m: (
-            not m[3],  # the patient meets the row's own selection criterion (N3: age >60)
-            not m[0].preferred,
-            _LEVEL_RANK[m[0].level],
-            _PROVENANCE_RANK[m[0].level_provenance],
-            m[2],
+        if not ok or _offers_nothing_new(entry, given, terminology):
+            continue
+        leads, why = matches(entry.leads_when, facts) if entry.leads_when else (False, ())
+        checked, read, outside = _checked_qualifiers(entry, facts)
+        situation = (
+            "brain"
+            if brain_new and entry.when.brain_metastases
+            else "continue"
+            if _continues_running(entry, facts, terminology)
+            else None
         )
-    )
-    return [(entry, used) for entry, used, _, _ in found]
+        shown = tuple(dict.fromkeys((*used, *(why if leads else ()), *read)))
+        key = (
+            situation is None,
+            outside,
+            entry.conditional,
+            not leads,
+            not entry.preferred,
+            _LEVEL_RANK[entry.level],
+            _PROVENANCE_RANK[entry.level_provenance],
+            position,
+        )
+        found.append((key, Ranked(entry, shown, situation, checked, outside)))
+    found.sort(key=lambda item: item[0])
+    return [ranked for _, ranked in found]
+
+
+def ranked_recommendations(
+    knowledge: Knowledge, terminology: Terminology, facts: PatientFacts
+) -> list[tuple[Recommendation, tuple[FactLine, ...]]]:
+    return [(r.entry, r.used) for r in rank(knowledge, terminology, facts)]
 
 
 def _status_finding(facts: PatientFacts) -> Finding:
@@ -395,49 +483,87 @@ def _recommendation_findings(knowledge: Knowledge, terminology: Terminology, fac
         if ok:
             indicator = "warning" if facts.therapy.current_anti_her2 else "info"
             found.append(Finding(entry.id, indicator, "rec.summary", basis=used, cites=(entry.id,)))
-    ranked = ranked_recommendations(knowledge, terminology, facts)
+    ranked = rank(knowledge, terminology, facts)
     shown = ranked[:MAX_RECOMMENDATION_CARDS]
-    rest = tuple(entry.id for entry, _ in ranked[MAX_RECOMMENDATION_CARDS:])
+    rest = tuple(r.entry.id for r in ranked[MAX_RECOMMENDATION_CARDS:])
     running = [e for e in facts.therapy.current_anti_her2] if facts.setting == "metastatic" else []
-    # On a running metastatic regimen the options shown are for the next line, at progression: say so.
-    note = ("rec.next_line",) if running else ()
     line = facts.therapy.next_metastatic_line
     args = {"line": str(line) if line else "value.unknown", "current": _drug_list(running)}
-    for i, (entry, used) in enumerate(shown):
+    for i, ranked_row in enumerate(shown):
+        entry = ranked_row.entry
+        continuing = ranked_row.situation == "continue"
+        details: tuple[str, ...] = ()
+        if continuing:
+            details = ("rec.running",)
+        elif running:
+            # On a running metastatic regimen the other options are for the next line, at progression.
+            details = ("rec.next_line",)
+        if ranked_row.situation == "brain":
+            details = ("rec.brain_first", *details)
+        if ranked_row.outside_limit:
+            details = ("rec.outside_limit", *details)
         found.append(
             Finding(
                 entry.id,
                 "info",
-                "rec.summary",
-                args=args,
-                details=note,
-                basis=used,
+                "rec.summary_running" if continuing else "rec.summary",
+                args=args | {"current": _drug_list(facts.therapy.current_anti_her2)} if continuing else args,
+                details=details,
+                basis=ranked_row.used,
                 cites=(entry.id,),
                 more=rest if i == 0 else (),
+                checked=ranked_row.checked,
             )
         )
-    if not ranked and her2 == "positive":
-        if facts.setting is None:
-            found.append(
-                Finding(
-                    "setting-unknown",
-                    "info",
-                    "gap.setting_unknown",
-                    details=("gap.setting_unknown.why",),
-                    basis=(her2_line(facts), *context_lines(facts)),
-                )
+    if her2 == "positive":
+        placement = _placement_finding(knowledge, facts, ranked)
+        if placement:
+            found.append(placement)
+    if not ranked and her2 == "positive" and facts.setting == "metastatic" and line is None:
+        found.append(
+            Finding(
+                "line-unknown",
+                "info",
+                "gap.line_unknown",
+                details=tuple(f"note.{n}" for n in facts.therapy.notes) or ("gap.line_unknown.why",),
+                basis=(her2_line(facts), *context_lines(facts)),
             )
-        elif facts.setting == "metastatic" and facts.therapy.next_metastatic_line is None:
-            found.append(
-                Finding(
-                    "line-unknown",
-                    "info",
-                    "gap.line_unknown",
-                    details=tuple(f"note.{n}" for n in facts.therapy.notes) or ("gap.line_unknown.why",),
-                    basis=(her2_line(facts), *context_lines(facts)),
-                )
-            )
+        )
     return found
+
+
+def _placement_finding(knowledge: Knowledge, facts: PatientFacts, ranked: list[Ranked]) -> Finding | None:
+    """HER2-positive, not metastatic, and no treatment step matched: say exactly which staging fact is
+    missing and what depends on it (neoadjuvant vs upfront surgery, the adjuvant regimen ...)."""
+    if facts.setting == "metastatic":
+        return None
+    phase = facts.staging.early_phase
+    if facts.setting is None:
+        missing = missing_for_setting(facts.staging)
+        why = f"gap.place.why.{phase}" if phase else "gap.place.why.setting"
+    else:
+        if any(r.entry.when is not None and r.entry.when.early_phase for r in ranked):
+            return None
+        # The rows of this phase, and the facts the record lacks that stopped them (cT, pN, pCR ...).
+        rows = [
+            e
+            for e in knowledge.of_kind("recommendation")
+            if e.when is not None and e.when.early_phase and (phase is None or phase in e.when.early_phase)
+        ]
+        names = [line.name for e in rows if e.when for line in blocking(e.when, facts) if line.value == "value.unknown"]
+        missing = tuple(dict.fromkeys(n for n in names if n != "fact.setting"))
+        if not missing:
+            return None
+        why = f"gap.place.why.{phase}" if phase else "gap.place.why.phase"
+    summary = "gap.place.missing" if missing else "gap.place.none"
+    return Finding(
+        "setting-unknown",
+        "warning",
+        summary,
+        args={"facts": ", ".join(missing), "why": why} if missing else {"why": why},
+        details=("gap.setting_unknown.why",),
+        basis=(her2_line(facts), *context_lines(facts)),
+    )
 
 
 # -- safety -------------------------------------------------------------------------------------
@@ -650,7 +776,7 @@ def patient_view_findings(knowledge: Knowledge, terminology: Terminology, facts:
     proposed = {
         d
         for f in found
-        if f.summary == "rec.summary"
+        if f.summary in ("rec.summary", "rec.summary_running")
         for r in knowledge.entries[f.cites[0]].regimens
         for d in r.drugs
         if terminology.is_anti_her2(d)
