@@ -9,7 +9,7 @@ from ..knowledge import When
 from .facts import PatientFacts
 from .readings import Evidence
 
-__all__ = ["FactLine", "blocking", "matches"]
+__all__ = ["FactLine", "blocking", "matches", "missing_only"]
 
 
 @dataclass(frozen=True)
@@ -258,3 +258,24 @@ def blocking(when: When, facts: PatientFacts) -> tuple[FactLine, ...]:
         if result is not None and not result[0]:
             return (result[1],)
     return tuple(line for option in when.any_of or () for line in blocking(option, facts))
+
+
+def missing_only(when: When, facts: PatientFacts) -> tuple[FactLine, ...] | None:
+    """The facts the record lacks, when they alone stop `when` from holding: the row would match if they
+    were known (and turned out right). None when a known fact already rules the row out; () when it holds."""
+    unknown: list[FactLine] = []
+    for check in _CHECKS:
+        result = check(when, facts)
+        if result is None or result[0]:
+            continue
+        if result[1].value != "value.unknown":
+            return None
+        unknown.append(result[1])
+    if when.any_of:
+        options = [missing_only(option, facts) for option in when.any_of]
+        possible: list[tuple[FactLine, ...]] = [o for o in options if o is not None]
+        if not possible:
+            return None
+        if () not in possible:
+            unknown += min(possible, key=lambda lines: len(lines))
+    return tuple(dict.fromkeys(unknown))

@@ -524,6 +524,24 @@ PHRASES: Mapping[str, tuple[str, str]] = {
     "rec.checked": ("Checked against the record", "已根据病历核对"),
     "rec.qualifier_met": ("met", "符合"),
     "rec.qualifier_not_met": ("not met", "不符合"),
+    "fact.new_lesion": ("New lesion after the latest HER2 result", "最近HER2检测后出现的新病灶"),
+    "fact.residual": ("Residual disease at surgery (surgical specimen)", "术后残留病灶（手术标本）"),
+    "value.residual": ("residual invasive disease", "残留浸润性病灶"),
+    "gap.retest_lesion": (
+        "New lesion ({lesion}, {since}) after the latest HER2 ({date}): retest HER2 on it",
+        "最近HER2检测（{date}）后出现新病灶（{lesion}，{since}）：建议对该病灶重新检测HER2",
+    ),
+    "gap.retest_residual": (
+        "Residual disease at surgery ({date}); latest HER2 from {her2_date}: retest on the surgical specimen",
+        "手术（{date}）见残留病灶；最近HER2结果为{her2_date}：建议对手术标本重新检测HER2",
+    ),
+    "gap.retest_residual.why": (
+        "HER2 can change under neoadjuvant therapy; retest HER2 (and ER/PR) on the residual tumour in the "
+        "surgical specimen (statement C1, T11). T-DM1 (A3) is still given for residual disease that retests "
+        "HER2-negative (KATHERINE).",
+        "HER2在新辅助治疗中可能改变；应对手术标本中的残留肿瘤重新检测HER2（及ER/PR）（共识C1，T11）。"
+        "残留病灶重检为HER2阴性者仍可使用T-DM1（A3）（KATHERINE）。",
+    ),
 }
 
 

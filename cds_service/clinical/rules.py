@@ -296,7 +296,62 @@ def _status_finding(facts: PatientFacts) -> Finding:
     )
 
 
-def _testing_findings(facts: PatientFacts) -> list[Finding]:
+def _after(later: str | None, earlier: str | None, days: int) -> bool:
+    """`later` is more than `days` after `earlier` (both dates known)."""
+    a, b = day_of(later), day_of(earlier)
+    return bool(a and b and (a - b).days > days)
+
+
+def _retest_findings(facts: PatientFacts, window_days: int) -> list[Finding]:
+    """T11: retest HER2 on the new lesion. A metastasis recorded after the latest HER2 result, or residual
+    disease after neoadjuvant therapy, is new tissue; the card names it. Results within the specimen window
+    (her2_specimen_window_days) of the lesion belong to the same diagnostic work-up: a metastasis found a
+    day after the HER2 result of a de-novo diagnosis needs no retest."""
+    current = facts.her2.current
+    if current.category == "unknown" or not current.date:
+        return []
+    found: list[Finding] = []
+    lesions = [
+        e
+        for e in facts.staging.setting_basis
+        if facts.setting == "metastatic" and _after(e.date, current.date, window_days)
+    ]
+    if lesions:
+        lesion = max(lesions, key=lambda e: e.date or "")
+        found.append(
+            Finding(
+                "T11",
+                "warning",
+                "gap.retest_lesion",
+                args={"lesion": lesion.label, "since": lesion.date or "value.undated", "date": current.date},
+                details=("gap.retest_metastasis.why",),
+                basis=(her2_line(facts), FactLine("fact.new_lesion", lesion.label, tuple(lesions))),
+                cites=("T11",),
+                suggestion="order-ihc",
+                overrides=("biopsy-not-feasible", "test-pending"),
+            )
+        )
+    if facts.staging.early_phase == "after-neoadjuvant" and facts.staging.pcr is False:
+        specimen = [e for e in facts.staging.pcr_basis if e.date]
+        surgery = min((e.date for e in specimen if e.date), default=None)
+        if surgery and (_after(surgery, current.date, window_days)):
+            found.append(
+                Finding(
+                    "T11",
+                    "warning",
+                    "gap.retest_residual",
+                    args={"date": surgery, "her2_date": current.date},
+                    details=("gap.retest_residual.why",),
+                    basis=(her2_line(facts), FactLine("fact.residual", "value.residual", tuple(specimen))),
+                    cites=("T11", "A3"),
+                    suggestion="order-ihc",
+                    overrides=("test-pending", "result-elsewhere"),
+                )
+            )
+    return found
+
+
+def _testing_findings(facts: PatientFacts, window_days: int = 30) -> list[Finding]:
     her2, found = facts.her2, []
     current = her2.current
     if "no-result" in current.problems or "serum-only" in current.problems:
@@ -395,21 +450,7 @@ def _testing_findings(facts: PatientFacts) -> list[Finding]:
             )
         )
         break  # one card: the most recent disagreement; the rest are in its basis
-    since = facts.staging.metastatic_since
-    if since and current.date and current.date < since and current.category != "unknown":
-        found.append(
-            Finding(
-                "T11",
-                "warning",
-                "gap.retest_metastasis",
-                args={"since": since, "date": current.date},
-                details=("gap.retest_metastasis.why",),
-                basis=(her2_line(facts), FactLine("fact.metastatic_since", since, facts.staging.setting_basis)),
-                cites=("T11",),
-                suggestion="order-ihc",
-                overrides=("biopsy-not-feasible", "test-pending"),
-            )
-        )
+    found += _retest_findings(facts, window_days)
     stage = facts.staging.stage
     differing = [
         o
@@ -762,7 +803,7 @@ def patient_view_findings(knowledge: Knowledge, terminology: Terminology, facts:
         return []
     found = [
         _status_finding(facts),
-        *_testing_findings(facts),
+        *_testing_findings(facts, int(knowledge.definition("her2_specimen_window_days"))),
         *_recommendation_findings(knowledge, terminology, facts),
     ]
     current = {d for e in facts.therapy.current_anti_her2 for d in e.contains | {e.drug}}
