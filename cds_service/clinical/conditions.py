@@ -277,5 +277,5 @@ def missing_only(when: When, facts: PatientFacts) -> tuple[FactLine, ...] | None
         if not possible:
             return None
         if () not in possible:
-            unknown += min(possible, key=lambda lines: len(lines))
+            unknown += sorted(possible, key=len)[0]
     return tuple(dict.fromkeys(unknown))
