@@ -498,10 +498,6 @@ PHRASES: Mapping[str, tuple[str, str]] = {
         "the adjuvant regimen (pN+, high-risk pN0, pT1 N0) depends on it",
         "辅助方案（pN+、高危pN0、pT1 N0）取决于此",
     ),
-    "gap.place.why.setting": (
-        "early, locally advanced or metastatic treatment depends on it",
-        "早期、局部晚期还是晚期治疗取决于此",
-    ),
     "gap.place.why.phase": (
         "the treatment phase (before surgery, after neoadjuvant therapy, after upfront surgery) depends on it",
         "治疗阶段（术前、新辅助治疗后、直接手术后）取决于此",

@@ -51,6 +51,7 @@ MAX_RECOMMENDATION_CARDS = 3
 _SETTLED = ("positive", "low", "ultralow", "zero", "zero-unspecified", "negative")
 _LEVEL_RANK = {"I": 0, "I–II": 1, "II": 2, "II–III": 3, "III": 4, None: 5}
 _PROVENANCE_RANK = {"stated": 0, "inferred": 1, "unknown": 2}
+_SITUATION_RANK = {"brain": 0, "continue": 1, None: 2}
 
 
 @dataclass(frozen=True)
@@ -198,10 +199,12 @@ def _continues_running(entry: Recommendation, facts: PatientFacts, terminology: 
         return True
     if facts.setting == "metastatic":
         return False
-    return any(
-        anti and anti <= running
-        for anti in ({d for d in r.drugs if terminology.is_anti_her2(d)} for r in entry.regimens)
-    )
+    # Its anti-HER2 drugs are running and its partners were given (THP running is N3, not TCbHP's N2).
+    for regimen in entry.regimens:
+        anti = {d for d in regimen.drugs if terminology.is_anti_her2(d)}
+        if anti and anti <= running and set(regimen.drugs) - anti <= facts.therapy.received:
+            return True
+    return False
 
 
 def _brain_metastases_new(facts: PatientFacts) -> bool:
@@ -240,7 +243,8 @@ def rank(knowledge: Knowledge, terminology: Terminology, facts: PatientFacts) ->
         )
         shown = tuple(dict.fromkeys((*used, *(why if leads else ()), *read)))
         key = (
-            situation is None,
+            _SITUATION_RANK[situation],
+            position if situation == "brain" else 0,  # local therapy (B1) before the CNS-active drugs (B2)
             outside,
             entry.conditional,
             not leads,
@@ -581,7 +585,8 @@ def _placement_finding(knowledge: Knowledge, facts: PatientFacts, ranked: list[R
     phase = facts.staging.early_phase
     if facts.setting is None:
         missing = missing_for_setting(facts.staging)
-        why = f"gap.place.why.{phase}" if phase else "gap.place.why.setting"
+        # Nothing says surgery happened: the decision at hand is neoadjuvant therapy vs upfront surgery.
+        why = f"gap.place.why.{phase or 'before-surgery'}"
     else:
         if any(r.entry.when is not None and r.entry.when.early_phase for r in ranked):
             return None
