@@ -44,6 +44,7 @@ def _check_data(args: argparse.Namespace, settings: Settings) -> int:
     for field in ("provenance", "level_provenance", "category_provenance"):
         counts = Counter(getattr(e, field) for e in knowledge.entries.values())
         print(f"   {field}: " + ", ".join(f"{k} {n}" for k, n in sorted(counts.items())))
+
     # Rows by the best kind of source they cite: a primary publication, guideline or label, a secondary
     # summary (news, Q&A or summary page) only, or domain knowledge only.
     def best(sources: list[str]) -> str:
