@@ -131,7 +131,7 @@ class Renderer:
                 confirm.append(f"- {q.get(self.language)}")
                 continue
             verdict = self.say("rec.qualifier_met" if state == "met" else "rec.qualifier_not_met")
-            decided.append(f"- {q.get(self.language)}: **{verdict}**")
+            decided.append(f"- {(q.checked_text or q).get(self.language)}: **{verdict}**")
             if state == "not-met" and q.otherwise:
                 confirm.append(f"- {q.otherwise.get(self.language)}")
         lines = [f"\n{self.say('rec.checked')}:", *decided] if decided else []

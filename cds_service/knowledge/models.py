@@ -87,6 +87,7 @@ class Qualifier(Text):
     row is flagged and never leads the options."""
 
     checked_by: When | None = None
+    checked_text: Text | None = None  # the part `checked_by` decides, when it is not the whole qualifier
     otherwise: Text | None = None
 
 
