@@ -131,10 +131,12 @@ class Renderer:
                 confirm.append(f"- {q.get(self.language)}")
                 continue
             verdict = self.say("rec.qualifier_met" if state == "met" else "rec.qualifier_not_met")
-            decided.append(f"- {(q.checked_text or q).get(self.language)}: **{verdict}**")
+            decided.append(
+                "- " + self.say("rec.checked_line", criterion=(q.checked_text or q).get(self.language), verdict=verdict)
+            )
             if state == "not-met" and q.otherwise:
                 confirm.append(f"- {q.otherwise.get(self.language)}")
-        lines = [f"\n{self.say('rec.checked')}:", *decided] if decided else []
+        lines = [f"\n{self.say('rec.checked')}", *decided] if decided else []
         return lines + ([f"\n{self.say('rec.applies_if')}:", *confirm] if confirm else [])
 
     def sources_line(self, ids: tuple[str, ...]) -> str:
