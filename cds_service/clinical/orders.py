@@ -10,7 +10,15 @@ from ..terminology import DrugMatch, Terminology
 from .conditions import FactLine, matches, missing_only
 from .facts import PatientFacts
 from .record import reference_of
-from .rules import Finding, context_lines, her2_line, ild_findings, lvef_findings, pregnancy_findings
+from .rules import (
+    Finding,
+    checked_qualifiers,
+    context_lines,
+    her2_line,
+    ild_findings,
+    lvef_findings,
+    pregnancy_findings,
+)
 
 __all__ = ["order_findings"]
 
@@ -103,16 +111,23 @@ def _fit(
             )
         ]
     if fitting:
+        # A row whose checked limit the patient is outside (M2 past PHILA's ages) explains the order last,
+        # and says so when it is the only one.
+        checks = {e.id: checked_qualifiers(e, order_facts) for e, _ in fitting}
+        fitting.sort(key=lambda item: checks[item[0].id][2])
         ids = tuple(e.id for e, _ in fitting)
+        checked, read, outside = checks[ids[0]]
         return [
             Finding(
                 ids[0],
                 "info",
                 "order.fits",
                 args=args | {"ids": ", ".join(ids[:3]), "title": f"title:{ids[0]}"},
+                details=("rec.outside_limit",) if outside else (),
                 cites=ids[:3],
-                basis=(*fitting[0][1], *basis),
+                basis=tuple(dict.fromkeys((*fitting[0][1], *read, *basis))),
                 more=ids[3:],
+                checked=checked,
             )
         ]
     her2 = facts.her2.category

@@ -17,7 +17,15 @@ from .record import day_of
 from .staging import missing_for_setting
 from .therapy import Exposure
 
-__all__ = ["ENGINE_PARAMETERS", "Finding", "patient_view_findings", "ranked_recommendations"]
+__all__ = [
+    "ENGINE_PARAMETERS",
+    "Finding",
+    "Ranked",
+    "checked_qualifiers",
+    "patient_view_findings",
+    "rank",
+    "ranked_recommendations",
+]
 
 # Entries whose logic lives here, with the parameters it reads: start-up fails if the data lacks one.
 ENGINE_PARAMETERS: Mapping[str, tuple[str, ...]] = {
@@ -164,7 +172,7 @@ class Ranked:
     outside_limit: bool = False  # a checked qualifier without an alternative is not met (PHILA age)
 
 
-def _checked_qualifiers(
+def checked_qualifiers(
     entry: Recommendation, facts: PatientFacts
 ) -> tuple[tuple[tuple[int, str], ...], tuple[FactLine, ...], bool]:
     """Qualifiers the record decides (age, ...): met or not, the facts read, and whether a hard limit fails.
@@ -233,7 +241,7 @@ def rank(knowledge: Knowledge, terminology: Terminology, facts: PatientFacts) ->
         if not ok or _offers_nothing_new(entry, given, terminology):
             continue
         leads, why = matches(entry.leads_when, facts) if entry.leads_when else (False, ())
-        checked, read, outside = _checked_qualifiers(entry, facts)
+        checked, read, outside = checked_qualifiers(entry, facts)
         situation = (
             "brain"
             if brain_new and entry.when.brain_metastases

@@ -70,3 +70,19 @@ def test_record_lacks_cites_only_rows_the_missing_fact_could_open(
     assert card["indicator"] == "info"
     assert cited(card) == {"L1"}
     assert "Hormone receptors" in card["summary"]
+
+
+def test_pyrotinib_past_the_phila_ages_fits_but_says_so(client: TestClient, templates: dict[str, str]) -> None:
+    """Pyrotinib ordered first line at 76: it fits M2, and the card says the patient is outside PHILA's ages."""
+    older = [c.patient(age=76), *r.de_novo_metastatic(), *checked_before_start()]
+    younger = [c.patient(age=52), *r.de_novo_metastatic(), *checked_before_start()]
+
+    older_card = next(
+        card for card in select(client, templates, older, c.order("pyrotinib")) if topics([card]) == ["M2"]
+    )
+    younger_card = next(
+        card for card in select(client, templates, younger, c.order("pyrotinib")) if topics([card]) == ["M2"]
+    )
+
+    assert "**not met**" in older_card["detail"] and "Outside the population" in older_card["detail"]
+    assert "**met**" in younger_card["detail"] and "Outside the population" not in younger_card["detail"]
