@@ -517,6 +517,16 @@ PHRASES: Mapping[str, tuple[str, str]] = {
         "against the other options.",
         "患者不在支持该方案的研究入组人群内（见下方核对结果）：请与其他方案权衡。",
     ),
+    "gap.plan_unmatched": (
+        "HER2-positive, {phase}: no consensus treatment step fits this staging; decide at MDT",
+        "HER2阳性，{phase}：该分期无相应共识治疗推荐；请MDT讨论决定",
+    ),
+    "gap.plan_unmatched.why": (
+        "The staging on record is complete but no row of the knowledge base covers it (e.g. pT1mi pN0, "
+        "microinvasion, outside the APT population). Check the staging, then decide with the MDT.",
+        "病历中的分期完整，但知识库中没有覆盖该情况的条目（如pT1mi pN0微浸润，不在APT研究人群内）。"
+        "请核对分期，并由MDT决定。",
+    ),
     "rec.checked": ("Checked against the record:", "已根据病历核对："),
     "rec.checked_line": ("{criterion}: **{verdict}**", "{criterion}：**{verdict}**（据病历）"),
     "rec.qualifier_met": ("met", "符合"),

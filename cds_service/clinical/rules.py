@@ -607,7 +607,23 @@ def _placement_finding(knowledge: Knowledge, facts: PatientFacts, ranked: list[R
         names = [line.name for e in rows if e.when for line in blocking(e.when, facts) if line.value == "value.unknown"]
         missing = tuple(dict.fromkeys(n for n in names if n != "fact.setting"))
         if not missing:
-            return None
+            # Placed, and every fact known, yet no treatment step fits (pT1mi pN0): say so, for the MDT.
+            stage = [line for line in context_lines(facts) if line.name in ("fact.setting", "fact.stage")]
+            tnm = [
+                FactLine(f"fact.{p}{k}", f"{p}{c.staging.value}", (c.evidence,))
+                for p in ("c", "p")
+                for k, c in (("T", facts.staging.t.get(p)), ("N", facts.staging.n.get(p)))
+                if c
+            ]
+            return Finding(
+                "plan-unmatched",
+                "info",
+                "gap.plan_unmatched",
+                args={"phase": f"phase.{phase}" if phase else "value.unknown"},
+                details=("gap.plan_unmatched.why",),
+                basis=(her2_line(facts), *stage, *tnm),
+                overrides=("mdt-reviewed",),
+            )
         why = f"gap.place.why.{phase}" if phase else "gap.place.why.phase"
     summary = "gap.place.missing" if missing else "gap.place.none"
     return Finding(

@@ -89,9 +89,10 @@ def test_m4_names_its_trials(client: TestClient, templates: dict[str, str]) -> N
 
 
 def test_microinvasion_is_not_an_apt_patient(client: TestClient, templates: dict[str, str]) -> None:
-    shown = recommendation_rows(view(client, templates, r.after_upfront_surgery("pT1mi", "pN0", stage="IA")))
+    cards = view(client, templates, r.after_upfront_surgery("pT1mi", "pN0", stage="IA"))
 
-    assert "A7" not in shown
+    assert "A7" not in recommendation_rows(cards)
+    assert "MDT" in card_for(cards, "plan-unmatched")["summary"]  # still a next step: no silence
 
 
 def test_ultralow_t_dxd_is_after_endocrine_therapy_for_metastatic_disease(
