@@ -20,7 +20,7 @@ __all__ = ["StagingFacts", "after_systemic_therapy", "missing_for_setting", "par
 _ARABIC = {"0": "0", "1": "I", "2": "II", "3": "III", "4": "IV"}
 _STAGE = re.compile(r"(?:ajcc\s*)?(?:stage\s*)?(0is|is|iv|iii[abc]?|ii[ab]?|i[ab]?|[0-4][abc]?)\s*期?", re.IGNORECASE)
 _TNM = re.compile(
-    r"(yp|c|p)?\s*(t(?:is|mi|x|[0-4][a-d]?)|n(?:x|[0-3](?:mi|[a-c])?)(?:\s*\(.*\))?|m(?:x|[01]))", re.IGNORECASE
+    r"(yp|c|p)?\s*(t(?:is|mi|x|1mi|[0-4][a-d]?)|n(?:x|[0-3](?:mi|[a-c])?)(?:\s*\(.*\))?|m(?:x|[01]))", re.IGNORECASE
 )
 # Labels Chinese and English reports put before the stage itself ("临床分期：IIIA期", "Pathologic stage: IIB").
 _STAGE_LABEL = re.compile(
