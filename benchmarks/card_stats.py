@@ -2,7 +2,7 @@
 
     CARD_LOG=var/cards.jsonl pytest tests/scenarios -q && python -m benchmarks.card_stats var/cards.jsonl
 
-Length is summary + detail in characters; `top` is summary + what comes before the basis (the action and
+Length is summary + detail in characters; `top` is the part of the detail before the basis (the action and
 the decisive facts). Calls that answered no card count in cards per call."""
 
 import json
@@ -27,7 +27,7 @@ def stats(path: Path) -> dict[str, dict[str, float]]:
         for card in call["cards"]:
             lengths.setdefault(language, []).append(len(card["summary"]) + len(card.get("detail", "")))
             top = card.get("detail", "").split("\n\n**Basis**")[0].split("\n\n**依据**")[0]
-            tops.setdefault(language, []).append(len(card["summary"]) + len(top))
+            tops.setdefault(language, []).append(len(top))
     result = {
         lang: {
             "cards": len(v),

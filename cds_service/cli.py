@@ -44,6 +44,17 @@ def _check_data(args: argparse.Namespace, settings: Settings) -> int:
     for field in ("provenance", "level_provenance", "category_provenance"):
         counts = Counter(getattr(e, field) for e in knowledge.entries.values())
         print(f"   {field}: " + ", ".join(f"{k} {n}" for k, n in sorted(counts.items())))
+
+    # Rows by the best kind of source they cite: a primary publication, guideline or label, a secondary
+    # summary (news, Q&A or summary page) only, or domain knowledge only.
+    def best(sources: list[str]) -> str:
+        kinds = {knowledge.sources[s].kind for s in sources}
+        if kinds & {"consensus", "guideline", "label", "trial", "regulatory"}:
+            return "primary or guideline"
+        return "secondary summary only" if "web" in kinds else "domain knowledge only"
+
+    by_kind = Counter(best(e.sources) for e in knowledge.entries.values())
+    print("   rows by source kind: " + ", ".join(f"{k} {n}" for k, n in sorted(by_kind.items())))
     codes = [c for d in terminology.drugs.values() for c in d.codes]
     codes += [c for p in terminology.products.values() for c in p.codes]
     statuses = Counter(c.status for c in codes)

@@ -9,7 +9,7 @@ from ..knowledge import When
 from .facts import PatientFacts
 from .readings import Evidence
 
-__all__ = ["FactLine", "blocking", "matches"]
+__all__ = ["FactLine", "blocking", "matches", "missing_only"]
 
 
 @dataclass(frozen=True)
@@ -173,6 +173,27 @@ def _checks() -> list[Check]:
             "fact.age", "value.unknown" if f.age is None else str(f.age)
         )
 
+    def age_at_most(w: When, f: PatientFacts) -> tuple[bool, FactLine] | None:
+        if w.age_at_most is None:
+            return None
+        return f.age is not None and f.age <= w.age_at_most, FactLine(
+            "fact.age", "value.unknown" if f.age is None else str(f.age)
+        )
+
+    def stage_group(w: When, f: PatientFacts) -> tuple[bool, FactLine] | None:
+        if w.stage_group_without_ctn is None:
+            return None
+        stage = f.staging.stage
+        # Only when neither cT nor cN is on record: recorded categories say more than the group does.
+        no_ctn = "c" not in f.staging.t and "c" not in f.staging.n
+        ok = bool(stage and no_ctn and stage.staging.value in w.stage_group_without_ctn)
+        shown = (
+            FactLine("fact.stage", stage.staging.value, (stage.evidence,))
+            if stage
+            else FactLine("fact.stage", "value.unknown")
+        )
+        return ok, shown
+
     return [
         her2,
         hr,
@@ -192,6 +213,8 @@ def _checks() -> list[Check]:
         chemo,
         endocrine,
         age,
+        age_at_most,
+        stage_group,
     ]
 
 
@@ -235,3 +258,24 @@ def blocking(when: When, facts: PatientFacts) -> tuple[FactLine, ...]:
         if result is not None and not result[0]:
             return (result[1],)
     return tuple(line for option in when.any_of or () for line in blocking(option, facts))
+
+
+def missing_only(when: When, facts: PatientFacts) -> tuple[FactLine, ...] | None:
+    """The facts the record lacks, when they alone stop `when` from holding: the row would match if they
+    were known (and turned out right). None when a known fact already rules the row out; () when it holds."""
+    unknown: list[FactLine] = []
+    for check in _CHECKS:
+        result = check(when, facts)
+        if result is None or result[0]:
+            continue
+        if result[1].value != "value.unknown":
+            return None
+        unknown.append(result[1])
+    if when.any_of:
+        options = [missing_only(option, facts) for option in when.any_of]
+        possible: list[tuple[FactLine, ...]] = [o for o in options if o is not None]
+        if not possible:
+            return None
+        if () not in possible:
+            unknown += sorted(possible, key=len)[0]
+    return tuple(dict.fromkeys(unknown))

@@ -52,7 +52,6 @@ def _with_notes(lead: Finding, notes: list[Finding]) -> Finding:
         notes=(*lead.notes, *notes),
         basis=tuple(dict.fromkeys(line for f in everything for line in f.basis)),
         basis_facts=tuple(dict.fromkeys(line for f in everything for line in f.basis_facts)),
-        cites=tuple(dict.fromkeys(c for f in everything for c in f.cites)),
         suggestion=lead.suggestion or next((f.suggestion for f in notes if f.suggestion), None),
         overrides=tuple(dict.fromkeys(o for f in everything for o in f.overrides)),
         lead=any(f.lead for f in everything),

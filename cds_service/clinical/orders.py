@@ -7,10 +7,18 @@ from typing import Any
 
 from ..knowledge import Knowledge, Recommendation
 from ..terminology import DrugMatch, Terminology
-from .conditions import FactLine, blocking, matches
+from .conditions import FactLine, matches, missing_only
 from .facts import PatientFacts
 from .record import reference_of
-from .rules import Finding, context_lines, her2_line, ild_findings, lvef_findings, pregnancy_findings
+from .rules import (
+    Finding,
+    checked_qualifiers,
+    context_lines,
+    her2_line,
+    ild_findings,
+    lvef_findings,
+    pregnancy_findings,
+)
 
 __all__ = ["order_findings"]
 
@@ -103,16 +111,23 @@ def _fit(
             )
         ]
     if fitting:
+        # A row whose checked limit the patient is outside (M2 past PHILA's ages) explains the order last,
+        # and says so when it is the only one.
+        checks = {e.id: checked_qualifiers(e, order_facts) for e, _ in fitting}
+        fitting.sort(key=lambda item: checks[item[0].id][2])
         ids = tuple(e.id for e, _ in fitting)
+        checked, read, outside = checks[ids[0]]
         return [
             Finding(
                 ids[0],
                 "info",
                 "order.fits",
                 args=args | {"ids": ", ".join(ids[:3]), "title": f"title:{ids[0]}"},
+                details=("rec.outside_limit",) if outside else (),
                 cites=ids[:3],
-                basis=(*fitting[0][1], *basis),
+                basis=tuple(dict.fromkeys((*fitting[0][1], *read, *basis))),
                 more=ids[3:],
+                checked=checked,
             )
         ]
     her2 = facts.her2.category
@@ -156,24 +171,29 @@ def _fit(
                 details=tuple(f"note.{n}" for n in facts.therapy.notes),
             )
         ]
+    # Rows for this setting only: an early-disease row never explains an order for a metastatic patient.
+    rows = [e for e in rows if e.when is not None and (e.when.setting is None or facts.setting in e.when.setting)]
     if rows:
         # Rows written for this HER2 category explain the order best (the L rows for HER2-low T-DXd).
         same_her2 = [e for e in rows if e.when is not None and e.when.her2 and her2 in e.when.her2]
         rows = same_her2 or rows
-        ids = tuple(e.id for e in rows)
-        missing = _missing_facts(rows, order_facts)
-        if missing:
-            # The record lacks a fact a row needs (say cT or pCR): ask for it rather than call the order wrong.
+        # Rows that would match if the facts the record lacks were known (cT, pCR ...): ask for those facts
+        # rather than call the order wrong, and cite only those rows.
+        possible = [(e, missing_only(e.when, order_facts)) for e in rows if e.when is not None]
+        missing = list(dict.fromkeys(line.name for _, lines in possible if lines for line in lines))
+        candidates = tuple(e.id for e, lines in possible if lines)
+        if candidates:
             return [
                 Finding(
                     "order-sequence",
                     "info",
                     "order.needs_facts",
-                    args=args | {"ids": ", ".join(ids[:6]), "facts": ", ".join(missing)},
-                    cites=ids[:3],
+                    args=args | {"ids": ", ".join(candidates[:6]), "facts": ", ".join(missing)},
+                    cites=candidates[:3],
                     basis=basis,
                 )
             ]
+        ids = tuple(e.id for e in rows)
         mismatch = (
             "order.her2_not_eligible"
             if her2 != "positive"
@@ -200,17 +220,6 @@ def _fit(
             overrides=("trial-protocol", "mdt-decision", "patient-specific"),
         )
     ]
-
-
-def _missing_facts(rows: list[Recommendation], facts: PatientFacts) -> list[str]:
-    """Facts the record lacks that stopped one of these rows from matching (phrase keys)."""
-    missing: list[str] = []
-    for entry in rows:
-        assert entry.when is not None
-        for line in blocking(entry.when, facts):
-            if line.value == "value.unknown" and line.name not in missing:
-                missing.append(line.name)
-    return missing
 
 
 _REGION_GUIDANCE = {"US": ("BIO4",), "EU": ("BIO5",), "CN": ("BIO2", "BIO3")}

@@ -276,7 +276,7 @@ PHRASES: Mapping[str, tuple[str, str]] = {
         "当前治疗：{current}；以下为进展后第{line}线的可选方案。",
     ),
     "rec.more": ("Also matching for this patient", "该患者同样适用的其他推荐"),
-    "rec.applies_if": ("Applies if (not in the record; confirm)", "适用条件（病历中无法判断，请确认）"),
+    "rec.applies_if": ("Confirm (not in the record)", "请确认（病历中无法判断）"),
     "rec.regimens": ("Regimens", "方案"),
     "rec.trials": ("Trials", "研究"),
     "rec.china": ("China-specific option (availability / NMPA approval)", "中国特有选择（可及性/NMPA批准）"),
@@ -493,6 +493,77 @@ PHRASES: Mapping[str, tuple[str, str]] = {
     "override.trial-protocol": ("Given under a clinical trial protocol", "按临床试验方案用药"),
     "override.mdt-decision": ("MDT decision", "MDT决定"),
     "override.patient-specific": ("Patient-specific reason (documented)", "患者个体化原因（已记录）"),
+    # -- issue 7 recommendation logic
+    "fact.ypT": ("Post-neoadjuvant pathological T", "新辅助治疗后病理T分期"),
+    "fact.ypN": ("Post-neoadjuvant pathological N", "新辅助治疗后病理N分期"),
+    "gap.place.none": (
+        "Stage not recorded: record cT/cN or the stage group; {why}",
+        "未记录分期：请记录cT/cN或分期；{why}",
+    ),
+    "gap.place.missing": ("{facts} not recorded: record it; {why}", "未记录{facts}：请补充；{why}"),
+    "gap.place.why.before-surgery": (
+        "neoadjuvant vs upfront surgery depends on it",
+        "新辅助治疗还是直接手术取决于此",
+    ),
+    "gap.place.why.after-neoadjuvant": (
+        "T-DM1 for residual disease vs completing HP depends on it",
+        "残留病灶用T-DM1还是完成HP取决于此",
+    ),
+    "gap.place.why.after-upfront-surgery": (
+        "the adjuvant regimen (pN+, high-risk pN0, pT1 N0) depends on it",
+        "辅助方案（pN+、高危pN0、pT1 N0）取决于此",
+    ),
+    "gap.place.why.phase": (
+        "the treatment phase (before surgery, after neoadjuvant therapy, after upfront surgery) depends on it",
+        "治疗阶段（术前、新辅助治疗后、直接手术后）取决于此",
+    ),
+    "rec.summary_running": ("Continue: {title} · {level}", "继续当前治疗：{title}·{level}"),
+    "rec.running": (
+        "Already running ({current}): continue it as planned; this is not a new regimen to start.",
+        "正在进行（{current}）：按计划继续；并非需新开始的方案。",
+    ),
+    "rec.brain_first": (
+        "Brain metastases newer than the current line: assess local therapy (surgery or SRS) and CNS-active "
+        "options first.",
+        "脑转移晚于当前治疗线出现：应首先评估局部治疗（手术或SRS）及可透过血脑屏障的方案。",
+    ),
+    "rec.outside_limit": (
+        "Outside the population of the trial behind this option (see the checked criteria below): weigh it "
+        "against the other options.",
+        "患者不在支持该方案的研究入组人群内（见下方核对结果）：请与其他方案权衡。",
+    ),
+    "gap.plan_unmatched": (
+        "HER2-positive, {phase}: no consensus treatment step fits this staging; decide at MDT",
+        "HER2阳性，{phase}：该分期无相应共识治疗推荐；请MDT讨论决定",
+    ),
+    "gap.plan_unmatched.why": (
+        "The staging on record is complete but no row of the knowledge base covers it (e.g. pT1mi pN0, "
+        "microinvasion, outside the APT population). Check the staging, then decide with the MDT.",
+        "病历中的分期完整，但知识库中没有覆盖该情况的条目（如pT1mi pN0微浸润，不在APT研究人群内）。"
+        "请核对分期，并由MDT决定。",
+    ),
+    "rec.checked": ("Checked against the record", "已根据病历核对"),
+    "rec.checked_line": ("{criterion}: **{verdict}**", "{criterion}：**{verdict}**（据病历）"),
+    "rec.qualifier_met": ("met", "符合"),
+    "rec.qualifier_not_met": ("not met", "不符合"),
+    "fact.new_lesion": ("New lesion after the latest HER2 result", "最近HER2检测后出现的新病灶"),
+    "fact.residual": ("Residual disease at surgery (surgical specimen)", "术后残留病灶（手术标本）"),
+    "value.residual": ("residual invasive disease", "残留浸润性病灶"),
+    "gap.retest_lesion": (
+        "New lesion ({lesion}, {since}) after the latest HER2 ({date}): retest HER2 on it",
+        "最近HER2检测（{date}）后出现新病灶（{lesion}，{since}）：建议对该病灶重新检测HER2",
+    ),
+    "gap.retest_residual": (
+        "Residual disease at surgery ({date}); latest HER2 from {her2_date}: retest on the surgical specimen",
+        "手术（{date}）见残留病灶；最近HER2结果为{her2_date}：建议对手术标本重新检测HER2",
+    ),
+    "gap.retest_residual.why": (
+        "HER2 can change under neoadjuvant therapy; retest HER2 (and ER/PR) on the residual tumour in the "
+        "surgical specimen (consensus statement C1). T-DM1 is still given for residual disease that retests "
+        "HER2-negative (KATHERINE).",
+        "HER2在新辅助治疗中可能改变；应对手术标本中的残留肿瘤重新检测HER2（及ER/PR）（共识C1）。"
+        "残留病灶重检为HER2阴性者仍可使用T-DM1（KATHERINE）。",
+    ),
 }
 
 

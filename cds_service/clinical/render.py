@@ -42,6 +42,8 @@ ORDERABLES = {
     "order-echo": ("http://snomed.info/sct", "40701008", "Echocardiography (procedure)"),
 }
 SUMMARY_MAX = 139
+RECOMMENDATION_SUMMARIES = ("rec.summary", "rec.summary_running")
+_SELF_NAMING = {"her2", "hr", "setting", "phase", "pregnancy", "h"}
 ACTION_MAX = 600  # the action and decisive facts a clinician reads first; the basis follows
 
 
@@ -167,18 +169,23 @@ class Renderer:
         more = f" (+{len(line.evidence) - 6})" if len(line.evidence) > 6 else ""
         return f"- {self.say(line.name)}{colon}**{self.value(line.value)}**" + (f" — {where}{more}" if where else "")
 
-    def short_fact(self, line: FactLine) -> str:
-        """Name, value and, from the first source, what the record says and when."""
+    def short_fact(self, line: FactLine, dated: set[str]) -> str:
+        """Name, value and, from the first source, what the record says and when (a date once per line)."""
         colon = "：" if self.zh else ": "
-        shown = f"{self.say(line.name)}{colon}{self.value(line.value)}"
+        # A value that names itself (HER2-positive, metastatic) needs no label in this one line.
+        plain = line.value.split(".")[0] in _SELF_NAMING and line.value in PHRASES
+        shown = self.value(line.value) if plain else f"{self.say(line.name)}{colon}{self.value(line.value)}"
         first = line.evidence[0] if line.evidence else None
-        if first is not None:
-            said = first.value if first.value and first.value.lower() != self.value(line.value).lower() else ""
-            said = said if len(said) <= 24 else ""  # a short result (3+, 45 %), not a long display
-            when = first.date or self.say("label.undated")
-            shown += f"（{said}，{when}）" if self.zh and said else f"（{when}）" if self.zh else ""
-            shown += "" if self.zh else (f" ({said}, {when})" if said else f" ({when})")
-        return shown
+        if first is None:
+            return shown
+        said = first.value if first.value and first.value.lower() != self.value(line.value).lower() else ""
+        said = said if len(said) <= 24 else ""  # a short result (3+, 45 %), not a long display
+        when = first.date or self.say("label.undated")
+        extra = [said] if said else []
+        if when not in dated:
+            extra.append(when)
+            dated.add(when)
+        return self.paren(shown, ("，" if self.zh else ", ").join(extra)) if extra else shown
 
     def drugs(self, ids: list[str]) -> str:
         return " + ".join(self.value(f"drug:{d}") for d in ids)
@@ -212,7 +219,7 @@ class Renderer:
     def action(self, finding: Finding, args: dict[str, str], cited: list[Recommendation]) -> list[str]:
         """What to do, first: the recommendation itself, or the finding's explanation."""
         lines: list[str] = []
-        if finding.summary == "rec.summary" and cited:
+        if finding.summary in RECOMMENDATION_SUMMARIES and cited:
             entry = cited[0]
             lines += [self.say(key, **args) for key in finding.details]  # e.g. "at progression": context first
             lines.append(_without_evidence(entry.text.get(self.language)))
@@ -220,16 +227,35 @@ class Renderer:
             tags += [self.say("rec.china")] if entry.region == "china" else []
             if tags:
                 lines.append(f"_{self.join(tags, clauses=True)}_")
-            if entry.qualifiers:
-                colon = "：" if self.zh else ": "
-                qualifiers = self.join([q.get(self.language) for q in entry.qualifiers], clauses=True)
-                lines.append(f"{self.say('rec.applies_if')}{colon}{qualifiers}")
+            lines += self.qualifier_lines(entry, dict(finding.checked))
         else:
             lines += [self.say(key, **args) for key in finding.details]
+            if cited and cited[0].kind in ("recommendation", "caution") and finding.rule == cited[0].id:
+                lines += self.qualifier_lines(cited[0], dict(finding.checked))  # an order's fit: its criteria
         lines += [f"- {self.summary(note, self.args(note))}" for note in finding.notes]
         if finding.rule == "BIO6" or any(n.rule == "BIO6" for n in finding.notes):
             product = finding if finding.rule == "BIO6" else next(n for n in finding.notes if n.rule == "BIO6")
             lines += self.product_lines(product)
+        return lines
+
+    def qualifier_lines(self, entry: Recommendation, checked: dict[int, str]) -> list[str]:
+        """Criteria the record decides are shown as met / not met; the rest (and, for a checked one not
+        met, what is left of it: its `otherwise`) stay "applies if ... confirm"."""
+        colon = "：" if self.zh else ": "
+        decided, confirm = [], []
+        for index, q in enumerate(entry.qualifiers):
+            state = checked.get(index)
+            if state is None:
+                confirm.append(q.get(self.language))
+                continue
+            verdict = self.say("rec.qualifier_met" if state == "met" else "rec.qualifier_not_met")
+            criterion = (q.checked_text or q).get(self.language)
+            decided.append(self.say("rec.checked_line", criterion=criterion, verdict=verdict))
+            if state == "not-met" and q.otherwise:
+                confirm.append(q.otherwise.get(self.language))
+        lines = [f"{self.say('rec.checked')}{colon}{self.join(decided, clauses=True)}"] if decided else []
+        if confirm:
+            lines.append(f"{self.say('rec.applies_if')}{colon}{self.join(confirm, clauses=True)}")
         return lines
 
     def explained(self, finding: Finding) -> list[str]:
@@ -258,8 +284,9 @@ class Renderer:
         if not facts:
             return ""
         colon = "：" if self.zh else ": "
+        dated: set[str] = set()
         return f"**{self.say('label.for_patient')}**{colon}" + ("；" if self.zh else " · ").join(
-            self.short_fact(f) for f in facts
+            self.short_fact(f, dated) for f in facts
         )
 
     def product_lines(self, finding: Finding) -> list[str]:
@@ -297,7 +324,7 @@ class Renderer:
                 lines.append(f"- {self.say(name)}{colon}{self.paren(self.title(entry), self.level(entry, short=True))}")
                 continue
             lines.append(f"- {self.say(name)}{colon}{self.title(entry)} — {self.grading(entry)}")
-            if finding.summary != "rec.summary":
+            if finding.summary not in RECOMMENDATION_SUMMARIES:
                 lines.append(f"  {entry.text.get(self.language)}")
             if entry.regimens:
                 lines.append(f"  {self.say('rec.regimens')}{colon}{self.regimens(entry)}")
@@ -349,7 +376,10 @@ class Renderer:
     # -- the card ----------------------------------------------------------------------------------
     def card(self, finding: Finding) -> Card:
         args = self.args(finding)
-        cited = [self.knowledge.entries[i] for i in finding.cites if i in self.knowledge.entries]
+        own = [self.knowledge.entries[i] for i in finding.cites if i in self.knowledge.entries]
+        # The rows of the lines folded into this card are part of its basis too.
+        inside = [i for n in finding.notes for i in n.cites if i in self.knowledge.entries and i not in finding.cites]
+        cited = own + [self.knowledge.entries[i] for i in dict.fromkeys(inside)]
         summary = self.summary(finding, args)
         top = "\n\n".join(
             part for part in [*self.paragraphs(self.action(finding, args, cited)), self.decisive(finding)] if part
@@ -359,8 +389,10 @@ class Renderer:
         if basis:
             detail.append(f"**{self.say('label.basis')}**\n" + "\n".join(basis))
         # The sources of the card's own row and of each line inside it: what a committee follows up.
-        own = [c.id for c in cited[:1]] + [n.cites[0] for n in finding.notes if n.cites]
-        sources = self.sources([self.knowledge.entries[i] for i in dict.fromkeys(own) if i in self.knowledge.entries])
+        followed = [c.id for c in cited[:1]] + [n.cites[0] for n in finding.notes if n.cites]
+        sources = self.sources(
+            [self.knowledge.entries[i] for i in dict.fromkeys(followed) if i in self.knowledge.entries]
+        )
         if sources:
             detail.append(
                 f"**{self.say('label.sources')}**{'：' if self.zh else ': '}{self.join(sources, clauses=True)}"
@@ -387,7 +419,7 @@ class Renderer:
             "rules": list(
                 dict.fromkeys([finding.rule, *(n.rule for n in finding.notes), *(c.id for c in cited), *finding.more])
             ),
-            "cited": [c.id for c in cited],
+            "cited": [c.id for c in own],
             "alsoMatching": list(finding.more),
         }
         return Card(

@@ -10,13 +10,22 @@ from datetime import date
 
 from ..knowledge import Knowledge, Recommendation
 from ..terminology import Terminology
-from .conditions import FactLine, matches
+from .conditions import FactLine, blocking, matches
 from .facts import Lvef, PatientFacts
 from .her2 import SpecimenStatus
 from .record import day_of
+from .staging import missing_for_setting
 from .therapy import Exposure
 
-__all__ = ["ENGINE_PARAMETERS", "Finding", "patient_view_findings", "ranked_recommendations"]
+__all__ = [
+    "ENGINE_PARAMETERS",
+    "Finding",
+    "Ranked",
+    "checked_qualifiers",
+    "patient_view_findings",
+    "rank",
+    "ranked_recommendations",
+]
 
 # Entries whose logic lives here, with the parameters it reads: start-up fails if the data lacks one.
 ENGINE_PARAMETERS: Mapping[str, tuple[str, ...]] = {
@@ -50,6 +59,7 @@ MAX_RECOMMENDATION_CARDS = 3
 _SETTLED = ("positive", "low", "ultralow", "zero", "zero-unspecified", "negative")
 _LEVEL_RANK = {"I": 0, "I–II": 1, "II": 2, "II–III": 3, "III": 4, None: 5}
 _PROVENANCE_RANK = {"stated": 0, "inferred": 1, "unknown": 2}
+_SITUATION_RANK = {"brain": 0, "continue": 1, None: 2}
 
 
 @dataclass(frozen=True)
@@ -67,6 +77,8 @@ class Finding:
     basis_facts: tuple[FactLine, ...] = ()
     lead: bool = False  # the HER2 status card: shown first after any critical card
     notes: tuple["Finding", ...] = ()  # further findings shown inside this card (consolidate.py)
+    # Qualifiers of the cited row that the record decides: (index in `qualifiers`, "met" | "not-met").
+    checked: tuple[tuple[int, str], ...] = ()
 
 
 def _profile_lines(facts: PatientFacts) -> tuple[FactLine, ...]:
@@ -158,27 +170,115 @@ def _drug_list(exposures: Sequence[Exposure]) -> str:
     return ", ".join(dict.fromkeys(f"drug:{e.drug}" for e in exposures))
 
 
-def ranked_recommendations(
-    knowledge: Knowledge, terminology: Terminology, facts: PatientFacts
-) -> list[tuple[Recommendation, tuple[FactLine, ...]]]:
+@dataclass(frozen=True)
+class Ranked:
+    """A matching recommendation row and why it sits where it does among the patient's options."""
+
+    entry: Recommendation
+    used: tuple[FactLine, ...]
+    situation: str | None = None  # brain | continue: the patient's situation puts the row first
+    checked: tuple[tuple[int, str], ...] = ()
+    outside_limit: bool = False  # a checked qualifier without an alternative is not met (PHILA age)
+
+
+def checked_qualifiers(
+    entry: Recommendation, facts: PatientFacts
+) -> tuple[tuple[tuple[int, str], ...], tuple[FactLine, ...], bool]:
+    """Qualifiers the record decides (age, ...): met or not, the facts read, and whether a hard limit fails.
+    A qualifier whose fact is unknown stays "confirm"."""
+    checked: list[tuple[int, str]] = []
+    lines: list[FactLine] = []
+    outside = False
+    for index, qualifier in enumerate(entry.qualifiers):
+        if qualifier.checked_by is None:
+            continue
+        ok, used = matches(qualifier.checked_by, facts)
+        if not ok and any(line.value == "value.unknown" for line in used):
+            continue
+        checked.append((index, "met" if ok else "not-met"))
+        lines += used
+        outside = outside or (not ok and qualifier.otherwise is None)
+    return tuple(checked), tuple(dict.fromkeys(lines)), outside
+
+
+def _running_drugs(facts: PatientFacts) -> frozenset[str]:
+    return frozenset(d for e in facts.therapy.current_anti_her2 for d in e.contains)
+
+
+def _continues_running(entry: Recommendation, facts: PatientFacts, terminology: Terminology) -> bool:
+    """The row is what the patient is receiving now: a maintenance row (its `on_any` holds) or, before or
+    after surgery, a regimen whose anti-HER2 drugs are all running. It is shown as "continue", not as a
+    regimen to start."""
+    running = _running_drugs(facts)
+    if not running or entry.when is None:
+        return False
+    if entry.when.on_any:
+        return True
+    if facts.setting == "metastatic":
+        return False
+    # Its anti-HER2 drugs are running and its partners were given (THP running is N3, not TCbHP's N2).
+    for regimen in entry.regimens:
+        anti = {d for d in regimen.drugs if terminology.is_anti_her2(d)}
+        if anti and anti <= running and set(regimen.drugs) - anti <= facts.therapy.received:
+            return True
+    return False
+
+
+def _brain_metastases_new(facts: PatientFacts) -> bool:
+    """Brain metastases on record that are newer than the start of the last metastatic line (or undated,
+    or with no metastatic line yet): local therapy and CNS-active options come first."""
+    if not facts.brain_metastases:
+        return False
+    regimens = facts.therapy.metastatic_regimens or ()
+    starts = [e.start for e in regimens[-1] if e.start] if regimens else []
+    if not starts:
+        return True
+    return any(e.date is None or e.date > min(starts) for e in facts.brain_metastases)
+
+
+def rank(knowledge: Knowledge, terminology: Terminology, facts: PatientFacts) -> list[Ranked]:
+    """Matching rows in the order the patient's situation calls for: rows the situation puts first (new
+    brain metastases: B1, B2; a running regimen or maintenance: continue it), then rows whose checked
+    limits hold, unconditional before conditional (M4 "if pertuzumab unavailable"), the row's own
+    selection criterion (N3: age >60), preferred, level, provenance, and the order of the table."""
     given = _given_in_metastatic_lines(facts) if facts.setting == "metastatic" else frozenset()
+    brain_new = _brain_metastases_new(facts)
     found = []
     for position, entry in enumerate(knowledge.of_kind("recommendation")):
         assert entry.when is not None
         ok, used = matches(entry.when, facts)
-        if ok and not _offers_nothing_new(entry, given, terminology):
-            leads, why = matches(entry.leads_when, facts) if entry.leads_when else (False, ())
-            found.append((entry, (*used, *why) if leads else used, position, leads))
-    found.sort(
-        key=lambda m: (
-            not m[3],  # the patient meets the row's own selection criterion (N3: age >60)
-            not m[0].preferred,
-            _LEVEL_RANK[m[0].level],
-            _PROVENANCE_RANK[m[0].level_provenance],
-            m[2],
+        if not ok or _offers_nothing_new(entry, given, terminology):
+            continue
+        leads, why = matches(entry.leads_when, facts) if entry.leads_when else (False, ())
+        checked, read, outside = checked_qualifiers(entry, facts)
+        situation = (
+            "brain"
+            if brain_new and entry.when.brain_metastases
+            else "continue"
+            if _continues_running(entry, facts, terminology)
+            else None
         )
-    )
-    return [(entry, used) for entry, used, _, _ in found]
+        shown = tuple(dict.fromkeys((*used, *(why if leads else ()), *read)))
+        key = (
+            _SITUATION_RANK[situation],
+            position if situation == "brain" else 0,  # local therapy (B1) before the CNS-active drugs (B2)
+            outside,
+            entry.conditional,
+            not leads,
+            not entry.preferred,
+            _LEVEL_RANK[entry.level],
+            _PROVENANCE_RANK[entry.level_provenance],
+            position,
+        )
+        found.append((key, Ranked(entry, shown, situation, checked, outside)))
+    found.sort(key=lambda item: item[0])
+    return [ranked for _, ranked in found]
+
+
+def ranked_recommendations(
+    knowledge: Knowledge, terminology: Terminology, facts: PatientFacts
+) -> list[tuple[Recommendation, tuple[FactLine, ...]]]:
+    return [(r.entry, r.used) for r in rank(knowledge, terminology, facts)]
 
 
 def _status_finding(facts: PatientFacts) -> Finding:
@@ -217,7 +317,62 @@ def _status_finding(facts: PatientFacts) -> Finding:
     )
 
 
-def _testing_findings(facts: PatientFacts) -> list[Finding]:
+def _after(later: str | None, earlier: str | None, days: int) -> bool:
+    """`later` is more than `days` after `earlier` (both dates known)."""
+    a, b = day_of(later), day_of(earlier)
+    return bool(a and b and (a - b).days > days)
+
+
+def _retest_findings(facts: PatientFacts, window_days: int) -> list[Finding]:
+    """T11: retest HER2 on the new lesion. A metastasis recorded after the latest HER2 result, or residual
+    disease after neoadjuvant therapy, is new tissue; the card names it. Results within the specimen window
+    (her2_specimen_window_days) of the lesion belong to the same diagnostic work-up: a metastasis found a
+    day after the HER2 result of a de-novo diagnosis needs no retest."""
+    current = facts.her2.current
+    if current.category == "unknown" or not current.date:
+        return []
+    found: list[Finding] = []
+    lesions = [
+        e
+        for e in facts.staging.setting_basis
+        if facts.setting == "metastatic" and _after(e.date, current.date, window_days)
+    ]
+    if lesions:
+        lesion = max(lesions, key=lambda e: e.date or "")
+        found.append(
+            Finding(
+                "T11",
+                "warning",
+                "gap.retest_lesion",
+                args={"lesion": lesion.label, "since": lesion.date or "value.undated", "date": current.date},
+                details=("gap.retest_metastasis.why",),
+                basis=(her2_line(facts), FactLine("fact.new_lesion", lesion.label, tuple(lesions))),
+                cites=("T11",),
+                suggestion="order-ihc",
+                overrides=("biopsy-not-feasible", "test-pending"),
+            )
+        )
+    if facts.staging.early_phase == "after-neoadjuvant" and facts.staging.pcr is False:
+        specimen = [e for e in facts.staging.pcr_basis if e.date]
+        surgery = min((e.date for e in specimen if e.date), default=None)
+        if surgery and (_after(surgery, current.date, window_days)):
+            found.append(
+                Finding(
+                    "T11",
+                    "warning",
+                    "gap.retest_residual",
+                    args={"date": surgery, "her2_date": current.date},
+                    details=("gap.retest_residual.why",),
+                    basis=(her2_line(facts), FactLine("fact.residual", "value.residual", tuple(specimen))),
+                    cites=("T11",),
+                    suggestion="order-ihc",
+                    overrides=("test-pending", "result-elsewhere"),
+                )
+            )
+    return found
+
+
+def _testing_findings(facts: PatientFacts, window_days: int = 30) -> list[Finding]:
     her2, found = facts.her2, []
     current = her2.current
     if "no-result" in current.problems or "serum-only" in current.problems:
@@ -316,21 +471,7 @@ def _testing_findings(facts: PatientFacts) -> list[Finding]:
             )
         )
         break  # one card: the most recent disagreement; the rest are in its basis
-    since = facts.staging.metastatic_since
-    if since and current.date and current.date < since and current.category != "unknown":
-        found.append(
-            Finding(
-                "T11",
-                "warning",
-                "gap.retest_metastasis",
-                args={"since": since, "date": current.date},
-                details=("gap.retest_metastasis.why",),
-                basis=(her2_line(facts), FactLine("fact.metastatic_since", since, facts.staging.setting_basis)),
-                cites=("T11",),
-                suggestion="order-ihc",
-                overrides=("biopsy-not-feasible", "test-pending"),
-            )
-        )
+    found += _retest_findings(facts, window_days)
     stage = facts.staging.stage
     differing = [
         o
@@ -404,62 +545,117 @@ def _recommendation_findings(knowledge: Knowledge, terminology: Terminology, fac
         if ok:
             indicator = "warning" if facts.therapy.current_anti_her2 else "info"
             found.append(Finding(entry.id, indicator, "rec.summary", basis=used, cites=(entry.id,)))
-    ranked = ranked_recommendations(knowledge, terminology, facts)
+    everything = rank(knowledge, terminology, facts)
     # A row that restates part of another matching row (N1, A12) is shown inside that row's card.
-    matched = {entry.id for entry, _ in ranked}
-    restating = [(e, used) for e, used in ranked if any(p in matched for p in e.within)]
-    ranked = [m for m in ranked if m not in restating]
+    matched = {r.entry.id for r in everything}
+    restating = [r for r in everything if any(p in matched for p in r.entry.within)]
+    ranked = [r for r in everything if r not in restating]
     shown = ranked[:MAX_RECOMMENDATION_CARDS]
-    rest = tuple(entry.id for entry, _ in ranked[MAX_RECOMMENDATION_CARDS:])
+    rest = tuple(r.entry.id for r in ranked[MAX_RECOMMENDATION_CARDS:])
     running = [e for e in facts.therapy.current_anti_her2] if facts.setting == "metastatic" else []
-    # On a running metastatic regimen the options shown are for the next line, at progression: say so.
-    note = ("rec.next_line",) if running else ()
     line = facts.therapy.next_metastatic_line
     args = {"line": str(line) if line else "value.unknown", "current": _drug_list(running)}
     inside: dict[str, list[Finding]] = {}
-    for entry, used in restating:
-        parent = next((e.id for e, _ in ranked if e.id in entry.within), None)
+    for row in restating:
+        parent = next((r.entry.id for r in ranked if r.entry.id in row.entry.within), None)
         if parent:
             inside.setdefault(parent, []).append(
-                Finding(entry.id, "info", "rec.summary", basis=used, cites=(entry.id,))
+                Finding(row.entry.id, "info", "rec.summary", basis=row.used, cites=(row.entry.id,))
             )
-    for i, (entry, used) in enumerate(shown):
+    for i, ranked_row in enumerate(shown):
+        entry = ranked_row.entry
         notes = inside.get(entry.id, [])
+        continuing = ranked_row.situation == "continue"
+        details: tuple[str, ...] = ()
+        if continuing:
+            details = ("rec.running",)
+        elif running:
+            # On a running metastatic regimen the other options are for the next line, at progression.
+            details = ("rec.next_line",)
+        if ranked_row.situation == "brain":
+            details = ("rec.brain_first", *details)
+        if ranked_row.outside_limit:
+            details = ("rec.outside_limit", *details)
         found.append(
             Finding(
                 entry.id,
                 "info",
-                "rec.summary",
-                args=args,
-                details=note,
-                basis=tuple(dict.fromkeys([*used, *(line for n in notes for line in n.basis)])),
+                "rec.summary_running" if continuing else "rec.summary",
+                args=args | {"current": _drug_list(facts.therapy.current_anti_her2)} if continuing else args,
+                details=details,
+                basis=tuple(dict.fromkeys([*ranked_row.used, *(line for n in notes for line in n.basis)])),
                 cites=(entry.id, *(n.rule for n in notes)),
                 more=rest if i == 0 else (),
+                checked=ranked_row.checked,
                 notes=tuple(notes),
             )
         )
-    if not ranked and her2 == "positive":
-        if facts.setting is None:
-            found.append(
-                Finding(
-                    "setting-unknown",
-                    "info",
-                    "gap.setting_unknown",
-                    details=("gap.setting_unknown.why",),
-                    basis=(her2_line(facts), *context_lines(facts)),
-                )
+    if her2 == "positive":
+        placement = _placement_finding(knowledge, facts, everything)
+        if placement:
+            found.append(placement)
+    if not ranked and her2 == "positive" and facts.setting == "metastatic" and line is None:
+        found.append(
+            Finding(
+                "line-unknown",
+                "info",
+                "gap.line_unknown",
+                details=tuple(f"note.{n}" for n in facts.therapy.notes) or ("gap.line_unknown.why",),
+                basis=(her2_line(facts), *context_lines(facts)),
             )
-        elif facts.setting == "metastatic" and facts.therapy.next_metastatic_line is None:
-            found.append(
-                Finding(
-                    "line-unknown",
-                    "info",
-                    "gap.line_unknown",
-                    details=tuple(f"note.{n}" for n in facts.therapy.notes) or ("gap.line_unknown.why",),
-                    basis=(her2_line(facts), *context_lines(facts)),
-                )
-            )
+        )
     return found
+
+
+def _placement_finding(knowledge: Knowledge, facts: PatientFacts, ranked: list[Ranked]) -> Finding | None:
+    """HER2-positive, not metastatic, and no treatment step matched: say exactly which staging fact is
+    missing and what depends on it (neoadjuvant vs upfront surgery, the adjuvant regimen ...)."""
+    if facts.setting == "metastatic":
+        return None
+    phase = facts.staging.early_phase
+    if facts.setting is None:
+        missing = missing_for_setting(facts.staging)
+        # Nothing says surgery happened: the decision at hand is neoadjuvant therapy vs upfront surgery.
+        why = f"gap.place.why.{phase or 'before-surgery'}"
+    else:
+        if any(r.entry.when is not None and r.entry.when.early_phase for r in ranked):
+            return None
+        # The rows of this phase, and the facts the record lacks that stopped them (cT, pN, pCR ...).
+        rows = [
+            e
+            for e in knowledge.of_kind("recommendation")
+            if e.when is not None and e.when.early_phase and (phase is None or phase in e.when.early_phase)
+        ]
+        names = [line.name for e in rows if e.when for line in blocking(e.when, facts) if line.value == "value.unknown"]
+        missing = tuple(dict.fromkeys(n for n in names if n != "fact.setting"))
+        if not missing:
+            # Placed, and every fact known, yet no treatment step fits (pT1mi pN0): say so, for the MDT.
+            stage = [line for line in context_lines(facts) if line.name in ("fact.setting", "fact.stage")]
+            tnm = [
+                FactLine(f"fact.{p}{k}", f"{p}{c.staging.value}", (c.evidence,))
+                for p in ("c", "p")
+                for k, c in (("T", facts.staging.t.get(p)), ("N", facts.staging.n.get(p)))
+                if c
+            ]
+            return Finding(
+                "plan-unmatched",
+                "info",
+                "gap.plan_unmatched",
+                args={"phase": f"phase.{phase}" if phase else "value.unknown"},
+                details=("gap.plan_unmatched.why",),
+                basis=(her2_line(facts), *stage, *tnm),
+                overrides=("mdt-reviewed",),
+            )
+        why = f"gap.place.why.{phase}" if phase else "gap.place.why.phase"
+    summary = "gap.place.missing" if missing else "gap.place.none"
+    return Finding(
+        "setting-unknown",
+        "warning",
+        summary,
+        args={"facts": ", ".join(missing), "why": why} if missing else {"why": why},
+        details=("gap.setting_unknown.why",),
+        basis=(her2_line(facts), *context_lines(facts)),
+    )
 
 
 # -- safety -------------------------------------------------------------------------------------
@@ -662,7 +858,7 @@ def patient_view_findings(knowledge: Knowledge, terminology: Terminology, facts:
         return []
     found = [
         _status_finding(facts),
-        *_testing_findings(facts),
+        *_testing_findings(facts, int(knowledge.definition("her2_specimen_window_days"))),
         *_recommendation_findings(knowledge, terminology, facts),
     ]
     current = {d for e in facts.therapy.current_anti_her2 for d in e.contains | {e.drug}}
@@ -676,7 +872,7 @@ def patient_view_findings(knowledge: Knowledge, terminology: Terminology, facts:
     proposed = {
         d
         for f in found
-        if f.summary == "rec.summary"
+        if f.summary in ("rec.summary", "rec.summary_running")
         for r in knowledge.entries[f.cites[0]].regimens
         for d in r.drugs
         if terminology.is_anti_her2(d)

@@ -4,6 +4,7 @@ AJCC codes come through mappings/staging-values.yaml; plain texts ("IIB", "Stage
 "cN1") are parsed here, because every system writes them slightly differently."""
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
@@ -14,12 +15,17 @@ from .evidence import Evidence
 if TYPE_CHECKING:
     from .readings import Reading
 
-__all__ = ["StagingFacts", "after_systemic_therapy", "parse_staging_text", "staging_facts"]
+__all__ = ["StagingFacts", "after_systemic_therapy", "missing_for_setting", "parse_staging_text", "staging_facts"]
 
 _ARABIC = {"0": "0", "1": "I", "2": "II", "3": "III", "4": "IV"}
 _STAGE = re.compile(r"(?:ajcc\s*)?(?:stage\s*)?(0is|is|iv|iii[abc]?|ii[ab]?|i[ab]?|[0-4][abc]?)\s*期?", re.IGNORECASE)
 _TNM = re.compile(
-    r"(yp|c|p)?\s*(t(?:is|mi|x|[0-4][a-d]?)|n(?:x|[0-3](?:mi|[a-c])?)(?:\s*\(.*\))?|m(?:x|[01]))", re.IGNORECASE
+    r"(yp|c|p)?\s*(t(?:is|mi|x|1mi|[0-4][a-d]?)|n(?:x|[0-3](?:mi|[a-c])?)(?:\s*\(.*\))?|m(?:x|[01]))", re.IGNORECASE
+)
+# Labels Chinese and English reports put before the stage itself ("临床分期：IIIA期", "Pathologic stage: IIB").
+_STAGE_LABEL = re.compile(
+    r"^(?:(?:临床|病理|术后病理)?\s*(?:tnm\s*)?分期|(?:clinical|pathologic(?:al)?|prognostic)\s+stage(?:\s+group)?)\s*[:：]?\s*",
+    re.IGNORECASE,
 )
 _KIND = {"t-category": "T", "n-category": "N", "m-category": "M"}
 _LOCALLY_ADVANCED_T = {"T4", "T4a", "T4b", "T4c", "T4d"}
@@ -45,10 +51,16 @@ def _category_value(raw: str) -> str:
 
 
 def parse_staging_text(raw: str, concept: str) -> Staging | None:
-    cleaned = raw.strip()
+    # NFKC reads full-width letters and the Roman-numeral signs Chinese reports use ("Ⅲ A期" is IIIA).
+    cleaned = unicodedata.normalize("NFKC", raw).strip()
     if concept == "stage-group":
+        label = _STAGE_LABEL.match(cleaned)
+        said = label.group(0).lower() if label else ""
+        pathologic, clinical = "病理" in said or "patholog" in said, "临床" in said or "clinical" in said
+        prefix = "p" if pathologic else "c" if clinical else None
+        cleaned = re.sub(r"(?<=[ivIV])\s+(?=[abcABC]\b|[abcABC]期)", "", cleaned[len(said) :])
         match = _STAGE.fullmatch(cleaned)
-        return Staging("stage", _stage_value(match.group(1)), None) if match else None
+        return Staging("stage", _stage_value(match.group(1)), prefix) if match else None
     match = _TNM.fullmatch(cleaned)
     if not match or match.group(2)[0].upper() != _KIND.get(concept):
         return None
@@ -133,15 +145,14 @@ def staging_facts(
     elif stage:
         setting = "locally-advanced" if stage.staging.value.startswith("III") else "early"
         basis = (stage.evidence,)
-    elif "c" in t and "c" in n:
-        advanced = t["c"].staging.value in _LOCALLY_ADVANCED_T or n["c"].staging.value.startswith(_LOCALLY_ADVANCED_N)
-        setting = "locally-advanced" if advanced else "early"
-        basis = (t["c"].evidence, n["c"].evidence)
+    else:
+        setting, basis = _setting_from_tnm(t, n)
 
+    pathologic_stage = bool(stage and stage.staging.prefix == "p")
     phase = None
     if "yp" in t or "yp" in n:
         phase = "after-neoadjuvant"
-    elif "p" in t or "p" in n:
+    elif "p" in t or "p" in n or (pathologic_stage and "c" not in t and "c" not in n):
         phase = "after-upfront-surgery"
     elif "c" in t or "c" in n or stage:
         phase = "before-surgery"
@@ -163,6 +174,35 @@ def staging_facts(
     )
 
 
+def _setting_from_tnm(t: dict[str, Categorised], n: dict[str, Categorised]) -> tuple[str | None, tuple[Evidence, ...]]:
+    """Early or locally advanced from T and N without a stage group: clinical first, then pathologic
+    (pT/pN with cM0 or no M on record), then post-neoadjuvant. T4 or N2–N3 alone is locally advanced;
+    otherwise both halves are needed (cT2 with cN unknown may be cN2), and the setting stays unknown."""
+    for prefix in ("c", "p", "yp"):
+        found = [c for c in (t.get(prefix), n.get(prefix)) if c]
+        advanced = [
+            c
+            for c in found
+            if c.staging.value in _LOCALLY_ADVANCED_T
+            or (c.staging.kind == "N" and c.staging.value.startswith(_LOCALLY_ADVANCED_N))
+        ]
+        if advanced:
+            return "locally-advanced", tuple(c.evidence for c in advanced)
+        if len(found) == 2:
+            return "early", tuple(c.evidence for c in found)
+    return None, ()
+
+
+def missing_for_setting(staging: StagingFacts) -> tuple[str, ...]:
+    """The staging facts that would place a non-metastatic patient: phrase keys of the missing halves, or
+    () when nothing is staged at all (then the stage group or cT/cN is what to record)."""
+    missing = []
+    for prefix in ("c", "p", "yp"):
+        if (prefix in staging.t) != (prefix in staging.n):
+            missing.append(f"fact.{prefix}{'N' if prefix in staging.t else 'T'}")
+    return tuple(missing)
+
+
 def after_systemic_therapy(staging: StagingFacts, therapy_starts: Sequence[str]) -> StagingFacts:
     """Pathological staging written pT/pN (LOINC has no yp code) after systemic therapy began is post-neoadjuvant.
 
@@ -172,6 +212,8 @@ def after_systemic_therapy(staging: StagingFacts, therapy_starts: Sequence[str])
     if staging.early_phase != "after-upfront-surgery" or not therapy_starts:
         return staging
     found = [c for c in (staging.t.get("p"), staging.n.get("p")) if c]
+    if not found and staging.stage and staging.stage.staging.prefix == "p":
+        found = [staging.stage]
     dates = [c.evidence.date for c in found if c.evidence.date]
     if not dates:
         return replace(staging, early_phase=None)

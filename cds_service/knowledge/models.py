@@ -15,6 +15,7 @@ __all__ = [
     "DefinitionFile",
     "Her2Category",
     "KnowledgeFile",
+    "Qualifier",
     "Recommendation",
     "SourceFile",
     "Text",
@@ -28,6 +29,7 @@ EarlyPhase = Literal["before-surgery", "after-neoadjuvant", "after-upfront-surge
 Level = Literal["I", "II", "III", "I–II", "II–III"]
 Category = Literal["1A", "1B", "2A", "2B", "3"]
 TCategory = Literal["T0", "Tis", "T1", "T1mi", "T1a", "T1b", "T1c", "T2", "T3", "T4", "T4a", "T4b", "T4c", "T4d"]
+StageGroup = Literal["0", "I", "IA", "IB", "II", "IIA", "IIB", "III", "IIIA", "IIIB", "IIIC", "IV"]
 
 
 class _Data(BaseModel):
@@ -70,7 +72,23 @@ class When(_Data):
     chemo_lines_metastatic_max: int | None = Field(default=None, ge=0)
     endocrine_lines_metastatic_min: int | None = Field(default=None, ge=0)
     age_over: int | None = Field(default=None, ge=0)
+    age_at_most: int | None = Field(default=None, ge=0)  # age ≤ this (a trial's upper enrolment age)
+    # The stage group is in this list and the record has neither cT nor cN: a stage group of IIA or
+    # higher implies cT≥2 or cN+ (IIA is T0–1 N1 or T2 N0), so N1-type rows can be matched on it.
+    stage_group_without_ctn: list[StageGroup] | None = None
     any_of: list["When"] | None = Field(default=None, min_length=2)
+
+
+class Qualifier(Text):
+    """A criterion of the row the card asks the clinician to confirm. When part of it can be read from the
+    record (`checked_by`), the card says met / not met instead of "confirm"; `otherwise` is what is left to
+    confirm when that part is not met (N3: age >60, *or* low tumour burden or platinum intolerance). A
+    checked qualifier without `otherwise` that is not met is a hard limit (PHILA enrolled ages 18–75): the
+    row is flagged and never leads the options."""
+
+    checked_by: When | None = None
+    checked_text: Text | None = None  # the part `checked_by` decides, when it is not the whole qualifier
+    otherwise: Text | None = None
 
 
 class Regimen(_Data):
@@ -86,12 +104,15 @@ class Recommendation(_Data):
     title: Text
     text: Text  # the recommendation or rule, as a clinician reads it
     when: When | None = None  # declarative conditions (recommendation, caution); None: applied by engine logic
-    qualifiers: list[Text] = []  # criteria the record cannot show; cards say "applies if ..."
+    qualifiers: list[Qualifier] = []  # criteria the record cannot show; cards say "applies if ..."
     # A checkable part of the qualifiers: when it holds, the row leads the patient's options (N3: age >60).
     leads_when: When | None = None
     regimens: list[Regimen] = []
     trials: list[str] = []
     preferred: bool = False  # the consensus names it the preferred option (stated)
+    # An alternative for when the usual option cannot be given (M4: pertuzumab unavailable): it never takes
+    # a top slot from an unconditional match.
+    conditional: bool = False
     region: Literal["china"] | None = None  # an option specific to China (availability, NMPA approval)
     level: Level | None = None
     level_provenance: Literal["stated", "inferred", "unknown"]

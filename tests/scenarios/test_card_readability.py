@@ -37,8 +37,8 @@ def _own_text(detail: str) -> str:
 
 
 def _action(card: Card) -> str:
-    detail = card.get("detail", "")
-    return card["summary"] + re.split(r"\n\n\*\*(?:Basis|依据)\*\*", detail)[0]
+    """The part of the detail a clinician reads first: the action and the decisive facts."""
+    return re.split(r"\n\n\*\*(?:Basis|依据)\*\*", card.get("detail", ""))[0]
 
 
 def _check(card: Card, language: str) -> list[str]:

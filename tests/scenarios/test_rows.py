@@ -24,7 +24,7 @@ from .helpers import (
     Resource,
     card_for,
     checked_before_start,
-    cited,
+    extension,
     ish,
     not_pregnant,
     order_named,
@@ -91,6 +91,8 @@ def _named(text: str, drug: str | None = None) -> Callable[[], Resource]:
 
 NEOADJUVANT_CT2 = r.early_before_surgery
 SMALL_NODE_NEGATIVE = partial(r.early_before_surgery, "cT1b", "cN0", stage="I")
+CT1C_N0 = partial(r.early_before_surgery, "cT1c", "cN0", stage="IA")
+UPFRONT_PT2_N0 = partial(r.after_upfront_surgery, "pT2", "pN0", stage="IIA")
 PCR_CN0 = partial(r.after_neoadjuvant, "ypT0", "ypN0")
 PCR_CN1 = partial(r.after_neoadjuvant, "ypT0", "ypN0", cn="cN1")
 RESIDUAL = partial(r.after_neoadjuvant, "ypT2", "ypN1")
@@ -153,19 +155,23 @@ SCENARIOS: list[Scenario] = [
     Scenario("N4", "cT2 cN0 HER2+ before surgery: AC/EC then THP", NEOADJUVANT_CT2, "shown"),
     Scenario("N5", "cT2 cN0 HER2+ before surgery: pyrotinib + H + docetaxel", NEOADJUVANT_CT2, "shown"),
     Scenario("N6", "cT1b cN0 HER2+: operate first", SMALL_NODE_NEGATIVE, "shown", not_shown=("N1", "N2", "N3")),
+    Scenario("N7", "cT1c cN0 HER2+: surgery then APT, or neoadjuvant TH(P)", CT1C_N0, "shown",
+             not_shown=("N1", "N2", "N6")),
     # -- §2.3 adjuvant -----------------------------------------------------------------------------------------------
     Scenario("A1", "pCR after neoadjuvant HP, initially cN0", PCR_CN0, "shown", not_shown=("A2", "A3")),
     Scenario("A2", "pCR after neoadjuvant HP, initially cN1", PCR_CN1, "shown", not_shown=("A1", "A3")),
     Scenario("A3", "ypT2 ypN1 residual disease: T-DM1", RESIDUAL, "shown", not_shown=("A1", "A2")),
     Scenario("A4", "ypT2 ypN1 residual disease: T-DXd if approved", RESIDUAL, "shown"),
     Scenario("A5", "residual disease after neoadjuvant HP: HP or pyrotinib", RESIDUAL, "shown"),
-    Scenario("A6", "upfront surgery, pT2 pN1", UPFRONT_NODE_POSITIVE, "shown", not_shown=("A7", "A8", "A1")),
+    Scenario("A6", "upfront surgery, pT2 pN1", UPFRONT_NODE_POSITIVE, "shown", not_shown=("A7", "A8", "A1", "A13")),
     Scenario("A7", "upfront surgery, pT1c pN0: APT", UPFRONT_PT1C_N0, "shown"),
     Scenario("A8", "upfront surgery, pT1c pN0, fit: TCbH", UPFRONT_PT1C_N0, "shown"),
     Scenario("A9", "HR+ after 1 year of adjuvant trastuzumab: neratinib", ADJUVANT_H_HR_POSITIVE, "shown"),
     Scenario("A10", "HR+ after adjuvant trastuzumab: pyrotinib", ADJUVANT_H_HR_POSITIVE, "shown"),
     Scenario("A11", "HR+ HER2+ early, before surgery: endocrine therapy", HR_POSITIVE_EARLY, "shown"),
     Scenario("A12", "pCR, trastuzumab given: 1 year in total", PCR_CN0, "shown"),
+    Scenario("A13", "upfront surgery, pT2 pN0: pertuzumab a lower-level option", UPFRONT_PT2_N0, "shown",
+             not_shown=("A6", "A7")),
     # -- §2.4 metastatic ---------------------------------------------------------------------------------------------
     Scenario("M1", "de novo metastatic: THP", DE_NOVO, "shown", not_shown=SECOND_LINE),
     Scenario("M2", "relapse 30 months after adjuvant H (sensitive): Py + H + T", SENSITIVE_RELAPSE, "shown",
@@ -195,7 +201,8 @@ SCENARIOS: list[Scenario] = [
     Scenario("L1", "HR- HER2-low metastatic after paclitaxel: T-DXd", LOW_AFTER_CHEMO, "shown", not_shown=("L2", "M1")),
     Scenario("L2", "HR+ HER2-low metastatic after letrozole, no chemo: T-DXd", LOW_AFTER_ENDOCRINE, "shown",
              not_shown=("L1",)),
-    Scenario("L3", "HER2-low metastatic: disitamab vedotin", LOW_METASTATIC, "shown", not_shown=("L1", "L2")),
+    Scenario("L3", "HER2-low metastatic after paclitaxel: disitamab vedotin", LOW_AFTER_CHEMO, "shown",
+             not_shown=("L2",)),
     Scenario("L4", "HER2-low early disease: caution against T-DXd", r.her2_low_early, "topic",
              not_shown=BREAST_CANCER_PLANS),
     Scenario("L5", "HER2-0: caution against HER2 ADCs", r.her2_zero, "topic", not_shown=BREAST_CANCER_PLANS),
@@ -254,7 +261,8 @@ def test_row_surfaces_for_a_patient_who_meets_it(
         assert scenario.row in shown_rows(cards), where
         assert all(card["indicator"] == "info" for card in cards if card["source"]["topic"]["code"] == scenario.row)
     else:
-        assert scenario.row in cited(card_for(cards, scenario.cited_in)), where
+        card = card_for(cards, scenario.cited_in)
+        assert scenario.row in extension(card)["rules"], where  # quoted inside the card, with its level
     assert not set(scenario.not_shown) & shown_rows(cards), where
 
 

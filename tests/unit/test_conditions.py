@@ -34,6 +34,8 @@ DEMANDING: dict[str, Any] = {
     "chemo_lines_metastatic_max": 9,
     "endocrine_lines_metastatic_min": 0,
     "age_over": 1,
+    "age_at_most": 99,
+    "stage_group_without_ctn": ["IIA"],
 }
 
 
