@@ -58,7 +58,10 @@ class Database:
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:
     cursor = connection.cursor()
-    # WAL lets readers run beside the writer; synchronous stays FULL so an acknowledged write survives a crash.
+    # WAL lets readers run beside the writer. With synchronous=NORMAL a commit survives a crash or kill -9
+    # of the service (not a power cut of the host): one fsync per checkpoint instead of per commit, which
+    # took the load test from ~120 to ~190 requests/s with p99 from ~1.1 s to ~0.2 s. PostgreSQL for more.
     cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
