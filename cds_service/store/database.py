@@ -27,6 +27,8 @@ class Database:
             options["connect_args"] = {"timeout": 30, "check_same_thread": False}
         else:
             options.update(pool_size=5, max_overflow=10, pool_timeout=10)
+            if self.backend == "postgresql":
+                options["connect_args"] = {"connect_timeout": 5}  # an unreachable server fails readiness fast
         self.engine: Engine = create_engine(parsed, **options)
         if self.backend == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
