@@ -94,7 +94,7 @@ def test_a_dripping_key_server_cannot_hold_a_request_past_the_total_timeout(sett
 
     assert first.status_code == second.status_code == 401
     assert held < 2.0  # 1 s total timeout; the per-read timeout (3 s) never fires on a drip
-    assert again < 0.5 and server.connections == 1  # the failure is remembered
+    assert again < 1.0 and server.connections == 1  # the failure is remembered: no second fetch
 
 
 def test_forty_forged_tokens_cost_one_fetch_of_a_failing_key_server(
