@@ -58,15 +58,28 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever sys.stderr is at the time (test runners swap it)."""
+
+    @property
+    def stream(self) -> object:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: object) -> None:
+        pass
+
+
 def configure_logging(level: str, log_format: str = "json") -> None:
-    """The root logger writes to stderr, as JSON lines or as plain text (`log_format="text"`)."""
-    handler = logging.StreamHandler(sys.stderr)
+    """The root logger writes to stderr, as JSON lines or as plain text (`log_format="text"`).
+    Calling it again replaces its own handler only; handlers others installed stay."""
+    handler = _StderrHandler()
     if log_format == "json":
         handler.setFormatter(JsonFormatter())
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
     root = logging.getLogger()
-    for existing in list(root.handlers):
+    for existing in [h for h in root.handlers if isinstance(h, _StderrHandler)]:
         root.removeHandler(existing)
     root.addHandler(handler)
     root.setLevel(level.upper())
