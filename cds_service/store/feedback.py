@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from ..hooks.feedback import Feedback
 from ..ops.metrics import FEEDBACK
 from .database import Database
-from .tables import FeedbackRow
+from .tables import FeedbackRow, IssuedCardRow
 
 __all__ = ["FeedbackRecord", "FeedbackStore"]
 
@@ -25,6 +25,8 @@ class FeedbackRecord:
     override_reason: dict[str, Any] | None
     outcome_timestamp: datetime
     received_at: datetime
+    # The rules of the card, from the issued-cards record (empty for a card this service has no record of).
+    rules: tuple[str, ...] = ()
 
     def as_json(self) -> str:
         return json.dumps(
@@ -36,6 +38,7 @@ class FeedbackRecord:
                 "overrideReason": self.override_reason,
                 "outcomeTimestamp": self.outcome_timestamp.isoformat(),
                 "receivedAt": self.received_at.isoformat(),
+                "rules": list(self.rules),
             },
             ensure_ascii=False,
         )
@@ -83,7 +86,13 @@ class FeedbackStore:
     def query(
         self, *, service_id: str | None = None, card_uuid: str | None = None, limit: int = 1000
     ) -> list[FeedbackRecord]:
-        statement = select(FeedbackRow).order_by(FeedbackRow.id).limit(limit)
+        rules = (
+            select(IssuedCardRow.rules)
+            .where(IssuedCardRow.card_uuid == FeedbackRow.card_uuid)
+            .limit(1)
+            .scalar_subquery()
+        )
+        statement = select(FeedbackRow, rules).order_by(FeedbackRow.id).limit(limit)
         if service_id:
             statement = statement.where(FeedbackRow.service_id == service_id)
         if card_uuid:
@@ -98,8 +107,9 @@ class FeedbackStore:
                     override_reason=row.override_reason,
                     outcome_timestamp=_utc(row.outcome_timestamp),
                     received_at=_utc(row.received_at),
+                    rules=tuple(card_rules or ()),
                 )
-                for row in session.scalars(statement)
+                for row, card_rules in session.execute(statement)
             ]
 
     def close(self) -> None:

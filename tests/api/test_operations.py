@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 from cds_service.app import create_app
 from cds_service.config import Settings
 from cds_service.ops.logs import JsonFormatter
-from cds_service.store import Database, IssuedCards
+from cds_service.store import Database, FeedbackStore, IssuedCards
 from tests.api.test_client_auth import BASE, EC_KEY, EHR, with_trusted_clients
 from tests.scenarios import records
 from tests.utils import clinical as c
@@ -111,13 +111,20 @@ def test_metrics_count_requests_hooks_cards_feedback_and_fhir_calls(
     assert "no-such-service" not in text  # labels stay bounded
 
 
-def test_hook_answers_are_recorded_without_patient_data(client: TestClient, settings: Settings) -> None:
+def test_hook_answers_are_recorded_without_patient_data_and_feedback_links_to_their_rules(
+    client: TestClient, settings: Settings
+) -> None:
     body = _patient_view(client, records.her2_positive())
 
     response = client.post("/cds-services/her2-patient-view", json=body)
 
     assert response.headers["x-request-id"] == body["hookInstance"]
+    first = response.json()["cards"][0]
+    feedback = {"card": first["uuid"], "outcome": "overridden", "outcomeTimestamp": "2026-12-01T00:00:00Z"}
+    client.post("/cds-services/her2-patient-view/feedback", json={"feedback": [feedback]})
     database = Database(settings.database_url)
+    [stored] = FeedbackStore(database).query(card_uuid=first["uuid"])
+    assert stored.rules == (first["source"]["topic"]["code"],)  # feedback traced to the rule
     issued = IssuedCards(database)
     for card in response.json()["cards"]:
         recorded = issued.find(card["uuid"])
