@@ -84,3 +84,25 @@ def test_issued_cards_carry_rule_and_indicator_and_nothing_about_the_patient(dat
         columns = {c["name"] for c in database.engine.dialect.get_columns(connection, "issued_cards")}
     database.close()
     assert columns == {"id", "card_uuid", "service_id", "rules", "indicator", "issued_at"}
+
+
+def test_replicas_starting_together_all_create_or_find_the_tables(database_url: str) -> None:
+    start, opened, failures = Barrier(4), [], []
+
+    def open_database() -> None:
+        start.wait()
+        try:
+            opened.append(Database(database_url))
+        except Exception as exc:  # noqa: BLE001 - collected and asserted below
+            failures.append(exc)
+
+    threads = [Thread(target=open_database) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for database in opened:
+        assert database.ping()
+        database.close()
+
+    assert not failures and len(opened) == 4
