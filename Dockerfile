@@ -10,7 +10,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY cds_service ./cds_service
-RUN pip install --no-cache-dir . && useradd --system --uid 10001 cds && mkdir /data && chown cds /data
+RUN pip install --no-cache-dir ".[postgres]" && useradd --system --uid 10001 cds && mkdir /data && chown cds /data
 COPY mappings ./mappings
 COPY cards ./cards
 COPY examples ./examples

@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 FHIR_SERVER := tests/fhir_server
 
-.PHONY: install run test lint bench clean
+.PHONY: install run test lint bench load clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ lint: install
 ## bench: hook latency with full prefetch and with FHIR fallback, as ratios in one run
 bench: install $(FHIR_SERVER)/node_modules/.installed
 	$(PY) -m benchmarks.hook_latency
+
+## load: mixed hook + feedback traffic, 16 clients, LOAD_SECONDS (default 60) against a server on 127.0.0.1
+load: install
+	$(PY) -m benchmarks.load
 
 clean:
 	rm -rf $(VENV) $(FHIR_SERVER)/node_modules .pytest_cache .coverage

@@ -17,8 +17,11 @@ from .api.errors import Issue, install_error_handlers, outcome
 from .catalog import build_catalog
 from .clinical.engine import load_engine
 from .config import Settings
-from .security import ClientVerifier, load_trusted_clients
-from .store import FeedbackStore
+from .ops import PROBES, OperationsMiddleware
+from .ops import routes as operations
+from .ops.metrics import MeteredTransport
+from .security import ClientVerifier, JwksPolicy, load_trusted_clients
+from .store import Database, FeedbackStore, IssuedCards, JwksCache, ReplayGuard
 
 __all__ = ["create_app"]
 
@@ -45,18 +48,37 @@ def create_app(settings: Settings | None = None, *, transport: httpx.AsyncBaseTr
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        store = FeedbackStore(settings.database_url)
+        database = Database(settings.database_url)
         limits = httpx.Limits(max_connections=settings.fhir_max_connections)
-        async with httpx.AsyncClient(transport=transport, limits=limits, follow_redirects=False) as http:
+        fhir_transport = MeteredTransport(transport or httpx.AsyncHTTPTransport(limits=limits))
+        async with (
+            httpx.AsyncClient(transport=fhir_transport, limits=limits, follow_redirects=False) as http,
+            httpx.AsyncClient(transport=transport, follow_redirects=False) as keys_http,
+        ):
             app.state.http = http
             app.state.verifier = (
-                ClientVerifier(trusted, http, settings.fhir_request_timeout_seconds) if trusted else None
+                ClientVerifier(
+                    trusted,
+                    keys_http,
+                    replay=ReplayGuard(database, grace_seconds=60),
+                    jwks_cache=JwksCache(database),
+                    policy=JwksPolicy(
+                        timeout_seconds=settings.jwks_timeout_seconds,
+                        max_bytes=settings.jwks_max_bytes,
+                        negative_ttl_seconds=settings.jwks_negative_ttl_seconds,
+                    ),
+                )
+                if trusted
+                else None
             )
-            app.state.feedback_store = store
+            app.state.feedback_store = FeedbackStore(database)
+            app.state.issued_cards = IssuedCards(database)
+            app.state.database = database
             try:
                 yield
             finally:
-                store.close()
+                del app.state.database
+                database.close()
 
     app = FastAPI(title="HER2 CDS Hooks service", version=__version__, lifespan=lifespan)
     app.state.settings = settings
@@ -75,7 +97,9 @@ def create_app(settings: Settings | None = None, *, transport: httpx.AsyncBaseTr
             log.error("internal error %s at %s", type(exc).__name__, where)
             response = outcome(500, [Issue("internal error", code="exception")])
         # Path only: it names the service, never the patient; query strings and bodies are not logged.
-        log.info(
+        # Probes (health, readiness, metrics) come every few seconds: DEBUG, so they do not drown the log.
+        log.log(
+            logging.DEBUG if request.url.path in PROBES else logging.INFO,
             "%s %s %d %.1fms",
             request.method,
             request.url.path,
@@ -84,6 +108,7 @@ def create_app(settings: Settings | None = None, *, transport: httpx.AsyncBaseTr
         )
         return response
 
+    app.add_middleware(OperationsMiddleware, services=tuple(catalog))
     # Added last, so outermost: error responses carry CORS headers too.
     app.add_middleware(
         CORSMiddleware,
@@ -97,6 +122,7 @@ def create_app(settings: Settings | None = None, *, transport: httpx.AsyncBaseTr
         return {"status": "ok"}
 
     install_error_handlers(app)
+    app.include_router(operations.router)
     app.include_router(discovery.router)
     app.include_router(services.router)
     app.include_router(feedback.router)

@@ -1,10 +1,10 @@
 """Command line: `her2-cds serve`, `check-data`, `feedback`, `load-examples`."""
 
 import argparse
-import logging
 import sys
 
 from .config import Settings
+from .ops.logs import configure_logging
 
 __all__ = ["main"]
 
@@ -22,6 +22,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         port=settings.port,
         log_level=settings.log_level.lower(),
         access_log=False,
+        log_config=None,  # uvicorn's lines go through the root handler: JSON like the rest
     )
     return 0
 
@@ -113,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
 
     args = parser.parse_args(argv)
     settings = Settings()
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(settings.log_level, settings.log_format)
     return int(args.run(args, settings))
 
 

@@ -17,8 +17,11 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)
     log_level: str = "INFO"
+    # One JSON object per line (with the request id), or plain text for a developer's terminal.
+    log_format: Literal["json", "text"] = "json"
 
-    # Feedback store: any SQLAlchemy URL; the default is an embedded SQLite file.
+    # The one database: feedback, issued cards, and what replicas share (used client JWTs, JWK Sets).
+    # Any SQLAlchemy URL; the default is an embedded SQLite file; PostgreSQL (postgresql+psycopg://) for replicas.
     database_url: str = f"sqlite:///{REPO_ROOT / 'var' / 'feedback.sqlite3'}"
 
     # Larger requests get 413: a hook call with a full prefetch of a big record is a few MB at most.
@@ -49,6 +52,11 @@ class Settings(BaseSettings):
     trusted_clients_file: Path | None = None
     # The service's URL as clients see it (e.g. https://cds.example.org), for the JWT `aud` check.
     public_base_url: str | None = None
+    # Client key servers (jku): a wall-clock bound on a whole JWK Set fetch, its size cap, and how long a
+    # failed fetch is remembered (no replica fetches that URL again meanwhile).
+    jwks_timeout_seconds: float = Field(default=3.0, gt=0)
+    jwks_max_bytes: int = Field(default=64 * 1024, ge=1024)
+    jwks_negative_ttl_seconds: float = Field(default=60.0, ge=0)
 
     # Browser clients such as the CDS Hooks Sandbox need CORS; "*" is safe here because no cookies are used.
     cors_origins: Annotated[list[str], NoDecode] = ["*"]

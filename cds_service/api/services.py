@@ -15,6 +15,7 @@ from ..config import Settings
 from ..fhir import DataUnavailable, FhirClient, FhirError, gather_patient_data
 from ..hooks.request import HookRequest
 from ..hooks.response import HookResponse, dump
+from ..ops import bind_request_id, record_cards
 from .deps import HttpDep, ServiceDep, SettingsDep, authenticate, parse, read_json, request_language
 from .errors import ApiError, Issue
 
@@ -55,6 +56,7 @@ def fhir_client_factory(
 async def call_service(service: ServiceDep, request: Request, settings: SettingsDep, http: HttpDep) -> JSONResponse:
     started = time.perf_counter()
     hook_request = parse(HookRequest, await read_json(request))
+    bind_request_id(hook_request.hookInstance)
     if hook_request.hook != service.hook:
         raise ApiError(
             400,
@@ -94,6 +96,7 @@ async def call_service(service: ServiceDep, request: Request, settings: Settings
 
     language = request_language(request, settings.language)
     response = HookResponse(cards=service.evaluate(context, data, language, datetime.now(UTC).date()))
+    await record_cards(request, service.id, response.cards)
     log.info(
         "hook=%s instance=%s cards=%d data=%s ms=%.1f",
         service.id,

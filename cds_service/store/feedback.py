@@ -3,33 +3,17 @@
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Integer, String, create_engine, select
-from sqlalchemy.engine import make_url
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from ..hooks.feedback import Feedback
+from ..ops.metrics import FEEDBACK
+from .database import Database
+from .tables import FeedbackRow, IssuedCardRow
 
 __all__ = ["FeedbackRecord", "FeedbackStore"]
-
-
-class _Base(DeclarativeBase):
-    pass
-
-
-class _FeedbackRow(_Base):
-    __tablename__ = "card_feedback"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    service_id: Mapped[str] = mapped_column(String(128), index=True)
-    card_uuid: Mapped[str] = mapped_column(String(128), index=True)
-    outcome: Mapped[str] = mapped_column(String(16))
-    accepted_suggestions: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
-    override_reason: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
-    outcome_timestamp: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 @dataclass(frozen=True)
@@ -41,6 +25,8 @@ class FeedbackRecord:
     override_reason: dict[str, Any] | None
     outcome_timestamp: datetime
     received_at: datetime
+    # The rules of the card, from the issued-cards record (empty for a card this service has no record of).
+    rules: tuple[str, ...] = ()
 
     def as_json(self) -> str:
         return json.dumps(
@@ -52,6 +38,7 @@ class FeedbackRecord:
                 "overrideReason": self.override_reason,
                 "outcomeTimestamp": self.outcome_timestamp.isoformat(),
                 "receivedAt": self.received_at.isoformat(),
+                "rules": list(self.rules),
             },
             ensure_ascii=False,
         )
@@ -63,18 +50,18 @@ def _utc(moment: datetime) -> datetime:
 
 
 class FeedbackStore:
-    def __init__(self, database_url: str) -> None:
-        url = make_url(database_url)
-        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        self._engine = create_engine(url, pool_pre_ping=True)
-        _Base.metadata.create_all(self._engine)
+    """On a shared `Database`, or on its own engine when given a URL (the CLI, tests)."""
+
+    def __init__(self, database: Database | str) -> None:
+        self._owned = isinstance(database, str)
+        self.database = Database(database) if isinstance(database, str) else database
+        self._engine = self.database.engine
 
     def add(self, service_id: str, items: list[Feedback]) -> int:
         now = datetime.now(UTC)
         with Session(self._engine) as session, session.begin():
             session.add_all(
-                _FeedbackRow(
+                FeedbackRow(
                     service_id=service_id,
                     card_uuid=item.card,
                     outcome=item.outcome,
@@ -85,16 +72,31 @@ class FeedbackStore:
                 )
                 for item in items
             )
+        for item in items:
+            FEEDBACK.labels(service_id, item.outcome).inc()
         return len(items)
+
+    def count(self, *, service_id: str | None = None) -> int:
+        statement = select(func.count(FeedbackRow.id))
+        if service_id:
+            statement = statement.where(FeedbackRow.service_id == service_id)
+        with Session(self._engine) as session:
+            return int(session.scalar(statement) or 0)
 
     def query(
         self, *, service_id: str | None = None, card_uuid: str | None = None, limit: int = 1000
     ) -> list[FeedbackRecord]:
-        statement = select(_FeedbackRow).order_by(_FeedbackRow.id).limit(limit)
+        rules = (
+            select(IssuedCardRow.rules)
+            .where(IssuedCardRow.card_uuid == FeedbackRow.card_uuid)
+            .limit(1)
+            .scalar_subquery()
+        )
+        statement = select(FeedbackRow, rules).order_by(FeedbackRow.id).limit(limit)
         if service_id:
-            statement = statement.where(_FeedbackRow.service_id == service_id)
+            statement = statement.where(FeedbackRow.service_id == service_id)
         if card_uuid:
-            statement = statement.where(_FeedbackRow.card_uuid == card_uuid)
+            statement = statement.where(FeedbackRow.card_uuid == card_uuid)
         with Session(self._engine) as session:
             return [
                 FeedbackRecord(
@@ -105,9 +107,11 @@ class FeedbackStore:
                     override_reason=row.override_reason,
                     outcome_timestamp=_utc(row.outcome_timestamp),
                     received_at=_utc(row.received_at),
+                    rules=tuple(card_rules or ()),
                 )
-                for row in session.scalars(statement)
+                for row, card_rules in session.execute(statement)
             ]
 
     def close(self) -> None:
-        self._engine.dispose()
+        if self._owned:
+            self.database.close()

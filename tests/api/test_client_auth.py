@@ -1,6 +1,8 @@
 """Client JWT verification (CDS Hooks 2.0 §Trusting CDS Clients; Inferno client token checks)."""
 
+import json
 import logging
+import os
 import time
 import uuid
 from collections.abc import Iterator
@@ -36,9 +38,8 @@ def _jwk(public_key: Any, kid: str, alg: str) -> dict[str, Any]:
     return {**algorithm.to_jwk(public_key, as_dict=True), "kid": kid, "alg": alg, "use": "sig"}
 
 
-@pytest.fixture
-def auth_client(settings: Settings, tmp_path: Path) -> Iterator[TestClient]:
-    trusted = tmp_path / "trusted-clients.yaml"
+def _trusted_clients_file(folder: Path) -> Path:
+    trusted = folder / "trusted-clients.yaml"
     trusted.write_text(
         yaml.safe_dump(
             {
@@ -58,9 +59,30 @@ def auth_client(settings: Settings, tmp_path: Path) -> Iterator[TestClient]:
         ),
         encoding="utf-8",
     )
-    configured = settings.model_copy(update={"trusted_clients_file": trusted, "public_base_url": BASE})
-    with TestClient(create_app(configured)) as client:
+    return trusted
+
+
+def with_trusted_clients(settings: Settings, folder: Path) -> Settings:
+    return settings.model_copy(update={"trusted_clients_file": _trusted_clients_file(folder), "public_base_url": BASE})
+
+
+@pytest.fixture
+def auth_client(settings: Settings, tmp_path: Path) -> Iterator[TestClient]:
+    with TestClient(create_app(with_trusted_clients(settings, tmp_path))) as client:
         yield client
+
+
+@pytest.fixture(scope="module")
+def shared_auth_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    """One app for the table of bad tokens: none of them changes its state."""
+    folder = tmp_path_factory.mktemp("auth")
+    with pytest.MonkeyPatch.context() as env:
+        for name in list(os.environ):
+            if name.startswith("HER2_CDS_"):
+                env.delenv(name)
+        settings = Settings(database_url=f"sqlite:///{folder / 'store.sqlite3'}")
+        with TestClient(create_app(with_trusted_clients(settings, folder))) as client:
+            yield client
 
 
 def token(
@@ -70,6 +92,15 @@ def token(
     payload = {"iss": EHR, "aud": aud, "exp": now + 300, "iat": now, "jti": uuid.uuid4().hex, **claims}
     payload = {k: v for k, v in payload.items() if v is not None}
     return jwt.encode(payload, key, algorithm=alg, headers={"kid": "ehr-1", "typ": "JWT", **(header or {})})
+
+
+def raw_token(aud: str, **claims: Any) -> str:
+    """Signed as given: PyJWT's encoder refuses some malformed claims a hostile client can still send."""
+    now = int(time.time())
+    payload = {"iss": EHR, "aud": aud, "exp": now + 300, "iat": now, "jti": uuid.uuid4().hex, **claims}
+    return jwt.api_jws.encode(
+        json.dumps(payload).encode(), EC_KEY, algorithm="ES384", headers={"kid": "ehr-1", "typ": "JWT"}
+    )
 
 
 def bearer(value: str) -> dict[str, str]:
@@ -140,14 +171,29 @@ BAD_TOKENS = {
     "no-iat": f"Bearer {token(DISCOVERY, iat=None)}",
     "typ-not-jwt": f"Bearer {token(DISCOVERY, header={'typ': 'at+jwt'})}",
     "alg-not-the-keys": f"Bearer {token(DISCOVERY, key=EHR_RSA_KEY, alg='RS256', header={'kid': 'ehr-rsa'})}",
+    # Claims typed strictly: PyJWT alone reads `exp` with int(), so a string would pass it.
+    "exp-a-string": f"Bearer {token(DISCOVERY, exp=str(int(time.time()) + 300))}",
+    "iat-a-string": f"Bearer {token(DISCOVERY, iat=str(int(time.time())))}",
+    "exp-a-boolean": f"Bearer {token(DISCOVERY, exp=True)}",
+    "exp-far-beyond-any-date": f"Bearer {token(DISCOVERY, exp=10**20)}",
+    "nbf-a-string": f"Bearer {token(DISCOVERY, nbf='0')}",
+    "jti-a-number": f"Bearer {token(DISCOVERY, jti=12345)}",
+    "jti-empty": f"Bearer {token(DISCOVERY, jti='')}",
+    "no-iss": f"Bearer {token(DISCOVERY, iss=None)}",
+    "iss-a-list": f"Bearer {raw_token(DISCOVERY, iss=[EHR])}",
+    "no-aud": f"Bearer {token(None)}",  # type: ignore[arg-type]
+    "aud-a-number": f"Bearer {token(42)}",  # type: ignore[arg-type]
+    "no-exp": f"Bearer {token(DISCOVERY, exp=None)}",
+    "sub-a-number": f"Bearer {token(DISCOVERY, sub=7)}",
+    "tenant-an-object": f"Bearer {token(DISCOVERY, tenant={'id': 'x'})}",
 }
 
 
 @pytest.mark.parametrize("authorization", BAD_TOKENS.values(), ids=BAD_TOKENS.keys())
-def test_bad_token_is_401_without_detail(auth_client: TestClient, authorization: str | None) -> None:
+def test_bad_token_is_401_without_detail(shared_auth_client: TestClient, authorization: str | None) -> None:
     headers = {"Authorization": authorization} if authorization else {}
 
-    response = auth_client.get("/cds-services", headers=headers)
+    response = shared_auth_client.get("/cds-services", headers=headers)
 
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == "Bearer"

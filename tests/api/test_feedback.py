@@ -1,4 +1,4 @@
-"""Feedback: validated per CDS Hooks 2.0 (cds-fb-1..3) and stored durably in the database file."""
+"""Feedback: validated per CDS Hooks 2.0 (cds-fb-1..3) and stored durably, on SQLite and on PostgreSQL."""
 
 from datetime import UTC, datetime
 from typing import Any
@@ -23,6 +23,12 @@ OVERRIDDEN = {
     "overrideReason": {"reason": {"code": "test-pending", "system": "urn:her2-cds:rule"}, "userComment": "sent out"},
     "outcomeTimestamp": "2026-11-29T16:15:30+08:00",
 }
+
+
+@pytest.fixture
+def settings(settings: Settings, database_url: str) -> Settings:
+    """Every test here runs on the embedded SQLite file and on a real PostgreSQL server."""
+    return settings.model_copy(update={"database_url": database_url})
 
 
 def test_feedback_round_trip_through_the_database_file(settings: Settings) -> None:

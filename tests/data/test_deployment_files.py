@@ -2,11 +2,16 @@
 
 import json
 import re
+from pathlib import Path
+from typing import Any
 
 import yaml
+from fastapi.testclient import TestClient
 
+from cds_service.app import create_app
 from cds_service.config import REPO_ROOT, Settings
 from cds_service.examples import to_transaction
+from cds_service.security.trust import TrustedClientsFile
 
 COMPOSE = yaml.safe_load((REPO_ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
 DOCKERFILE = (REPO_ROOT / "Dockerfile").read_text(encoding="utf-8")
@@ -61,3 +66,115 @@ def test_hapi_accepts_the_examples_dangling_references() -> None:
 
     assert references - loaded  # e.g. BodyStructure/jenny-m-chest-wall-treatment-volume
     assert COMPOSE["services"]["hapi"]["environment"]["hapi.fhir.enforce_referential_integrity_on_write"] == "false"
+
+
+# -- scale-out: the compose profile, the load balancer, Kubernetes ----------------------------------
+K8S = REPO_ROOT / "deploy" / "k8s"
+NGINX = (REPO_ROOT / "deploy" / "nginx" / "nginx.conf").read_text(encoding="utf-8")
+SETTINGS_VARIABLES = {f"HER2_CDS_{name.upper()}" for name in Settings.model_fields}
+
+
+def _app_paths() -> set[str]:
+    """The probe paths the running app answers (200, or 503 for a readiness it cannot give)."""
+    with TestClient(create_app(Settings(database_url="sqlite:///:memory:"))) as client:
+        return {path for path in ("/healthz", "/readyz", "/metrics") if client.get(path).status_code in (200, 503)}
+
+
+def _substituted(value: str) -> str:
+    """Compose's ${NAME:-default} with its default, as on a machine where NAME is unset."""
+    return re.sub(r"\$\{[A-Z_]+:-([^}]*)\}", r"\1", value)
+
+
+def _settings_from(variables: dict[str, str]) -> Settings:
+    return Settings.model_validate(
+        {
+            k.removeprefix("HER2_CDS_").lower(): _substituted(v)
+            for k, v in variables.items()
+            if k.startswith("HER2_CDS_")
+        }
+    )
+
+
+def _k8s() -> dict[str, dict[str, Any]]:
+    documents = [
+        doc for path in sorted(K8S.glob("*.yaml")) for doc in yaml.safe_load_all(path.read_text(encoding="utf-8"))
+    ]
+    return {doc["kind"]: doc for doc in documents if doc and "kind" in doc and doc["kind"] != "Kustomization"}
+
+
+def test_scale_profile_runs_two_replicas_on_postgresql_behind_a_balancer() -> None:
+    services = COMPOSE["services"]
+    scaled = {name for name, service in services.items() if "scale" in service.get("profiles", [])}
+    assert scaled == {"postgres", "cds-replica", "lb"}
+    replica = services["cds-replica"]
+    assert replica["deploy"]["replicas"] >= 2
+    assert "ports" not in replica  # reached only through the balancer
+    url = _substituted(replica["environment"]["HER2_CDS_DATABASE_URL"])
+    assert url.startswith("postgresql+psycopg://") and "@postgres:5432/" in url
+    settings = _settings_from(replica["environment"])
+    assert settings.fhir_server_allowlist  # replicas listen on all interfaces: never without an allowlist
+    assert replica["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert re.fullmatch(r"postgres:\d+\.\d+(-alpine)?", services["postgres"]["image"])
+    assert re.fullmatch(r"nginx:\d+\.\d+\.\d+(-alpine)?", services["lb"]["image"])
+
+
+def test_replica_healthcheck_and_balancer_point_at_what_the_app_serves() -> None:
+    paths = _app_paths()
+    probe = " ".join(COMPOSE["services"]["cds-replica"]["healthcheck"]["test"])
+    assert "/readyz" in probe and "/readyz" in paths
+    upstream = re.search(r"upstream (\w+) \{\s*server ([\w-]+):(\d+)", NGINX)
+    assert upstream is not None
+    assert upstream.group(2) == "cds-replica" and upstream.group(3) == "8080"
+    assert f"proxy_pass http://{upstream.group(1)};" in NGINX
+    mounted = [v.split(":")[0] for v in COMPOSE["services"]["lb"]["volumes"]]
+    assert mounted == ["./deploy/nginx/nginx.conf"]
+    assert "listen 8080;" in NGINX and COMPOSE["services"]["lb"]["ports"] == ["127.0.0.1:8081:8080"]
+    assert "location = /metrics" in NGINX  # metrics are per replica, not mixed through the balancer
+
+
+def test_image_installs_the_postgresql_driver() -> None:
+    assert 'pip install --no-cache-dir ".[postgres]"' in DOCKERFILE
+    assert "psycopg" in (REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8").split("postgres = [")[1]
+
+
+def test_kubernetes_probes_scale_and_names_fit_together() -> None:
+    manifests = _k8s()
+    assert {"Deployment", "Service", "HorizontalPodAutoscaler", "ConfigMap", "Secret"} <= set(manifests)
+    deployment, service, hpa = manifests["Deployment"], manifests["Service"], manifests["HorizontalPodAutoscaler"]
+    pod = deployment["spec"]["template"]
+    container = pod["spec"]["containers"][0]
+    paths = _app_paths()
+    assert container["readinessProbe"]["httpGet"]["path"] == "/readyz" in paths
+    assert container["livenessProbe"]["httpGet"]["path"] == "/healthz" in paths
+    port_names = {p["name"]: p["containerPort"] for p in container["ports"]}
+    assert container["readinessProbe"]["httpGet"]["port"] in port_names
+    assert container["command"][:2] == ["her2-cds", "serve"] and container["command"][-1] == "8080"
+
+    labels = pod["metadata"]["labels"]
+    assert deployment["spec"]["selector"]["matchLabels"].items() <= labels.items()
+    assert service["spec"]["selector"].items() <= labels.items()
+    assert service["spec"]["ports"][0]["targetPort"] in port_names
+    assert hpa["spec"]["scaleTargetRef"]["name"] == deployment["metadata"]["name"]
+    assert hpa["spec"]["minReplicas"] >= 2 and deployment["spec"]["replicas"] >= 2
+    assert pod["spec"]["securityContext"]["runAsNonRoot"] is True
+
+
+def test_kubernetes_environment_names_real_settings_and_mounts_the_files_it_names() -> None:
+    manifests = _k8s()
+    config, secret = manifests["ConfigMap"]["data"], manifests["Secret"]["stringData"]
+    container = manifests["Deployment"]["spec"]["template"]["spec"]["containers"][0]
+    sources = {ref.get("configMapRef", ref.get("secretRef"))["name"] for ref in container["envFrom"]}
+    assert sources == {manifests["ConfigMap"]["metadata"]["name"], manifests["Secret"]["metadata"]["name"]}
+
+    variables = {k: v for k, v in {**config, **secret}.items() if k.startswith("HER2_CDS_")}
+    assert set(variables) <= SETTINGS_VARIABLES, set(variables) - SETTINGS_VARIABLES
+    settings = _settings_from(variables)
+    assert settings.database_url.startswith("postgresql+psycopg://")
+    assert settings.public_base_url and settings.fhir_server_allowlist
+
+    mount = next(m for m in container["volumeMounts"] if m["name"] == "config")["mountPath"]
+    assert str(settings.trusted_clients_file).startswith(mount + "/")
+    trusted = yaml.safe_load(config[Path(str(settings.trusted_clients_file)).name])
+    TrustedClientsFile.model_validate(trusted)
+    kustomized = yaml.safe_load((K8S / "kustomization.yaml").read_text(encoding="utf-8"))["resources"]
+    assert "secret.example.yaml" not in kustomized and all((K8S / name).exists() for name in kustomized)

@@ -1,0 +1,91 @@
+"""JSON logs, one object per line, each with the id of the request it belongs to.
+
+The request id is the `hookInstance` for hook calls (bound once the body is parsed) and a generated id
+otherwise. Messages are written by this package's code, which never puts tokens, names or results into
+them; exception messages (which may quote input) are never written, only the exception type."""
+
+import json
+import logging
+import sys
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import UTC, datetime
+
+__all__ = ["JsonFormatter", "bind_request_id", "configure_logging", "current_request_id", "request_scope"]
+
+# A one-item list, so that an id bound deep in a route is seen by the middleware that opened the scope
+# (routes run in tasks that copy the context, and a copied context shares the list).
+_request_id: ContextVar[list[str] | None] = ContextVar("her2_cds_request_id", default=None)
+
+
+def current_request_id() -> str | None:
+    holder = _request_id.get()
+    return holder[0] if holder else None
+
+
+def bind_request_id(value: str) -> None:
+    """Names the current request by `value` (the hookInstance) from here on, middleware included."""
+    holder = _request_id.get()
+    if holder is not None:
+        holder[0] = value
+
+
+@contextmanager
+def request_scope() -> Iterator[list[str]]:
+    holder = [uuid.uuid4().hex]
+    token = _request_id.set(holder)
+    try:
+        yield holder
+    finally:
+        _request_id.reset(token)
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        request_id = current_request_id()
+        if request_id:
+            entry["request_id"] = request_id
+        if record.exc_info and record.exc_info[0] is not None:
+            entry["exception"] = record.exc_info[0].__name__
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever sys.stderr is at the time (test runners swap it)."""
+
+    @property
+    def stream(self) -> object:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: object) -> None:
+        pass
+
+
+def configure_logging(level: str, log_format: str = "json") -> None:
+    """The root logger writes to stderr, as JSON lines or as plain text (`log_format="text"`).
+    Calling it again replaces its own handler only; handlers others installed stay."""
+    handler = _StderrHandler()
+    if log_format == "json":
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    root = logging.getLogger()
+    for existing in [h for h in root.handlers if isinstance(h, _StderrHandler)]:
+        root.removeHandler(existing)
+    root.addHandler(handler)
+    root.setLevel(level.upper())
+    # uvicorn's own loggers propagate to the root handler (`log_config=None`), so their lines are JSON too.
+    for name in ("uvicorn", "uvicorn.error"):
+        logging.getLogger(name).handlers.clear()
+        logging.getLogger(name).propagate = True
+    # httpx logs every request URL at INFO, and FHIR URLs carry patient ids.
+    logging.getLogger("httpx").setLevel(logging.WARNING)

@@ -1,0 +1,69 @@
+"""One SQLAlchemy engine per process: embedded SQLite by default, PostgreSQL (or any database) by URL."""
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
+from .tables import Base
+
+__all__ = ["Database"]
+
+log = logging.getLogger("cds_service.store")
+
+
+class Database:
+    def __init__(self, url: str) -> None:
+        parsed = make_url(url)
+        self.backend = parsed.get_backend_name()
+        options: dict[str, Any] = {"pool_pre_ping": True}
+        if self.backend == "sqlite":
+            if parsed.database not in (None, "", ":memory:"):
+                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            # Threads of one process share the file; concurrent writers wait instead of failing.
+            options["connect_args"] = {"timeout": 30, "check_same_thread": False}
+        else:
+            options.update(pool_size=5, max_overflow=10, pool_timeout=10)
+            if self.backend == "postgresql":
+                options["connect_args"] = {"connect_timeout": 5}  # an unreachable server fails readiness fast
+        self.engine: Engine = create_engine(parsed, **options)
+        if self.backend == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self._create_tables()
+
+    def _create_tables(self) -> None:
+        # Replicas starting together may race to create the same table; the loser finds it on the retry.
+        for attempt in range(3):
+            try:
+                Base.metadata.create_all(self.engine)
+                return
+            except DBAPIError:
+                if attempt == 2:
+                    raise
+                log.info("table creation raced with another process; retrying")
+
+    def ping(self) -> bool:
+        try:
+            with self.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+            return True
+        except SQLAlchemyError as exc:
+            log.warning("database unreachable (%s)", type(exc).__name__)
+            return False
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _sqlite_pragmas(connection: Any, _record: Any) -> None:
+    cursor = connection.cursor()
+    # WAL lets readers run beside the writer. With synchronous=NORMAL a commit survives a crash or kill -9
+    # of the service (not a power cut of the host): one fsync per checkpoint instead of per commit, which
+    # took the load test from ~120 to ~190 requests/s with p99 from ~1.1 s to ~0.2 s. PostgreSQL for more.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
