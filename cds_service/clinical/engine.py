@@ -3,6 +3,7 @@
 Knowledge and terminology are loaded once (load_engine); evaluation is pure and fast."""
 
 import dataclasses
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -10,18 +11,23 @@ from pathlib import Path
 from string import Formatter
 from typing import Any
 
-from fhir.resources.R4B.medicationrequest import MedicationRequest
-from pydantic import ValidationError
-
 from ..fhir import PatientData
 from ..hooks.request import HookContext, OrderSignContext
 from ..hooks.response import Card
 from ..knowledge import Knowledge, load_knowledge
-from ..terminology import DrugMatch, Terminology, load_terminology, text
+from ..terminology import DrugMatch, Terminology, codings, load_terminology, text
 from .facts import PatientFacts, build_facts
-from .orders import combination_findings, order_findings
+from .identity import belongs_to, screen
+from .orders import (
+    Ordered,
+    combination_findings,
+    duplicate_findings,
+    order_findings,
+    product_label,
+    safety_findings,
+)
 from .phrases import PHRASES
-from .record import as_map, external_medication, medication_concept, reference_of
+from .record import ORDER_TYPES, as_map, describe_medication, external_medication, medication_concept, reference_of
 from .render import Renderer
 from .rules import ENGINE_DEFINITIONS, ENGINE_PARAMETERS, Finding, patient_view_findings
 
@@ -39,23 +45,24 @@ class Engine:
         return build_facts(data, self.terminology, self.knowledge, context.patientId, today)
 
     def patient_view(self, context: HookContext, data: PatientData, language: str, today: date) -> list[Card]:
+        data, notices = screen(data, context.patientId)
         facts = self.facts(context, data, today)
         findings = patient_view_findings(self.knowledge, self.terminology, facts)
-        return self._cards(findings, facts, data, language)
+        return self._cards(findings, facts, data, language, notices)
 
     def order_check(self, context: HookContext, data: PatientData, language: str, today: date) -> list[Card]:
         """order-select (the selected orders) and order-sign (every draft order)."""
         assert isinstance(context, OrderSignContext)
+        data, notices = screen(data, context.patientId)
         fetched = {k: v[0] for k, v in data.resources.items() if k.startswith("Medication/") and v}
         findings: list[Finding] = []
         facts: PatientFacts | None = None
         anti_her2: list[tuple[DrugMatch, str]] = []
         for order in context.orders_to_check():
-            if order.get("resourceType") != "MedicationRequest":
+            if order.get("resourceType") not in ORDER_TYPES:
                 continue
-            subject = text(as_map(order.get("subject")).get("reference"))
-            if subject and subject != f"Patient/{context.patientId}":
-                findings.append(_other_patient(order, subject))
+            if belongs_to(order, context.patientId) == "other":
+                findings.append(_other_patient(order))
                 continue
             concept = medication_concept(order, context.draftOrders, fetched)
             reference = external_medication(order)
@@ -63,24 +70,56 @@ class Engine:
                 reason = data.unavailable.get(reference, "not on the FHIR server")
                 findings.append(_unidentified(order, reference, reason))
                 continue
+            if concept is None:
+                findings.append(_unreadable(order))
+                continue
             match = self.terminology.match_drug(concept)
             if match is None or not self.terminology.is_anti_her2(match.drug):
                 continue  # non-anti-HER2 orders get no noise
-            problem = _invalid(order)
-            if problem:
-                findings.append(problem)
-                continue
             facts = facts or self.facts(context, data, today)
+            invalid = _invalid(order)
+            if invalid:
+                # A field the checks rely on is malformed: the patient-level safety checks still run.
+                drugs = {match.drug, *self.terminology.drugs[match.drug].components}
+                findings += [invalid, *safety_findings(self.knowledge, facts, drugs)]
+                continue
             findings += order_findings(self.knowledge, self.terminology, facts, order, match)
+            findings += _read_notes(order, concept, match)
             anti_her2.append((match, reference_of(order)))
         if len(anti_her2) > 1:
             matched, orders = [m for m, _ in anti_her2], [r for _, r in anti_her2]
             findings += combination_findings(self.knowledge, self.terminology, matched, orders)
-        if not findings:
+        if anti_her2:
+            assert facts is not None
+            checked = {r for _, r in anti_her2}
+            drafts = self._draft_anti_her2(context, fetched)
+            findings += duplicate_findings(self.terminology, drafts, _active_orders(self.terminology, facts), checked)
+        if not findings and not notices:
             return []
-        return self._cards(findings, facts or self.facts(context, data, today), data, language)
+        return self._cards(findings, facts or self.facts(context, data, today), data, language, notices)
 
-    def _cards(self, findings: list[Finding], facts: PatientFacts, data: PatientData, language: str) -> list[Card]:
+    def _draft_anti_her2(self, context: OrderSignContext, fetched: Mapping[str, Mapping[str, Any]]) -> list[Ordered]:
+        """Every anti-HER2 draft order of the call (order-select: the unselected ones too), for duplicates."""
+        found = []
+        for order in context.draft_resources():
+            if order.get("resourceType") not in ORDER_TYPES or belongs_to(order, context.patientId) == "other":
+                continue
+            concept = medication_concept(order, context.draftOrders, fetched)
+            match = self.terminology.match_drug(concept)
+            if concept is not None and match is not None and self.terminology.is_anti_her2(match.drug):
+                shown = text(concept.get("text")) or describe_medication(order, match.drug)
+                label = product_label(self.terminology, shown, match.product)
+                found.append(Ordered(reference_of(order), match.drug, match.product, label))
+        return found
+
+    def _cards(
+        self,
+        findings: list[Finding],
+        facts: PatientFacts,
+        data: PatientData,
+        language: str,
+        notices: list[Finding] | None = None,
+    ) -> list[Card]:
         partial = sorted(k for k in data.unavailable if not k.startswith("Medication/"))
         if findings and partial:
             reasons = "; ".join(f"{k}: {data.unavailable[k]}" for k in partial)
@@ -103,6 +142,8 @@ class Engine:
                     details=("data.truncated.why",),
                 )
             )
+        # Resources left out as another patient's, or keys holding the wrong content: always said.
+        findings = [*findings, *(notices or [])]
         renderer = Renderer(self.knowledge, self.terminology, language, facts.patient_id)
         findings = _merged(findings)
         ranked = sorted(findings, key=lambda f: (f.indicator != "critical", not f.lead, _SEVERITY[f.indicator]))
@@ -111,10 +152,13 @@ class Engine:
 
 def _merged(findings: list[Finding]) -> list[Finding]:
     """One card per finding about the patient, however many orders raised it (order-sign checks every
-    draft order: a pregnancy must show once, listing the orders, not once per order)."""
+    draft order: a pregnancy must show once, listing the orders, not once per order).
+
+    A product is part of what a finding says even when its summary does not name it: the biosimilar
+    notes of two products of one drug stay two cards, each with its own product."""
     merged: dict[tuple[object, ...], Finding] = {}
     for finding in findings:
-        shown = {name for _, name, _, _ in Formatter().parse(PHRASES[finding.summary][0]) if name}
+        shown = {name for _, name, _, _ in Formatter().parse(PHRASES[finding.summary][0]) if name} | {"product"}
         key = (finding.rule, finding.summary, tuple(sorted((k, v) for k, v in finding.args.items() if k in shown)))
         first = merged.get(key)
         if first is None:
@@ -125,7 +169,18 @@ def _merged(findings: list[Finding]) -> list[Finding]:
     return list(merged.values())
 
 
-def _other_patient(order: Mapping[str, Any], subject: str) -> Finding:
+def _active_orders(terminology: Terminology, facts: PatientFacts) -> list[Ordered]:
+    """Active MedicationRequests of the record: a new order of the same ingredient duplicates them."""
+    return [
+        Ordered(e.evidence.reference, e.drug, e.product, product_label(terminology, e.evidence.label, e.product))
+        for e in facts.therapy.exposures
+        if e.evidence.reference.startswith(("MedicationRequest/", "MedicationOrder/")) and e.evidence.value == "active"
+    ]
+
+
+def _other_patient(order: Mapping[str, Any]) -> Finding:
+    holder = order.get("subject") if "subject" in order else order.get("patient")
+    subject = text(as_map(holder).get("reference")) or "?"
     return Finding(
         "order-readable",
         "warning",
@@ -145,19 +200,58 @@ def _unidentified(order: Mapping[str, Any], reference: str, reason: str) -> Find
     )
 
 
+def _unreadable(order: Mapping[str, Any]) -> Finding:
+    """No medication could be read at all: say so, rather than pass the order as "not anti-HER2"."""
+    field = next((f for f in ("medicationCodeableConcept", "medicationReference") if f in order), "medication[x]")
+    return Finding(
+        "order-readable",
+        "warning",
+        "order.medication_unreadable",
+        args={"order": reference_of(order), "field": field},
+        details=("order.medication_unreadable.why",),
+    )
+
+
+_CODE = re.compile(r"^[^\s]+(\s[^\s]+)*$")  # FHIR `code`
+
+
 def _invalid(order: Mapping[str, Any]) -> Finding | None:
-    try:
-        MedicationRequest.model_validate(order)
-    except ValidationError as exc:
-        field = ".".join(str(p) for p in exc.errors()[0]["loc"])
-        return Finding(
-            "order-readable",
-            "warning",
-            "order.invalid",
-            args={"order": reference_of(order), "field": field},
-            details=("order.invalid.why",),
+    """Only what the checks read is validated: status and intent (codes), subject/patient (a Reference).
+    Anything else (a `category` object as the CDS Hooks Sandbox sends it, odd dosage) is tolerated."""
+    problems = [
+        f for f in ("status", "intent") if f in order and not (isinstance(order[f], str) and _CODE.match(order[f]))
+    ]
+    problems += [f for f in ("subject", "patient") if f in order and not isinstance(order[f], Mapping)]
+    if not problems:
+        return None
+    return Finding(
+        "order-readable",
+        "warning",
+        "order.invalid_partly",
+        args={"order": reference_of(order), "field": ", ".join(problems)},
+        details=("order.invalid_partly.why",),
+    )
+
+
+def _read_notes(order: Mapping[str, Any], concept: Mapping[str, Any], match: DrugMatch) -> list[Finding]:
+    """What the service could not read of an anti-HER2 order it still checked (only the fields the rules
+    read are required: medication[x] and subject/patient; anything else odd is tolerated)."""
+    notes = []
+    args = {"order": reference_of(order), "drug": f"drug:{match.drug}"}
+    if order.get("resourceType") == "MedicationOrder":
+        notes.append(Finding("order-readable", "info", "order.dstu2", args=args, details=("order.dstu2.why",)))
+    unknown = [f"{system or '?'}|{code}" for system, code, _ in codings(concept) if code]
+    if unknown and match.evidence.startswith("name "):
+        notes.append(
+            Finding(
+                "order-readable",
+                "warning",
+                "order.code_unknown",
+                args=args | {"codes": ", ".join(unknown[:3]), "name": match.evidence.removeprefix("name ")},
+                details=("order.code_unknown.why",),
+            )
         )
-    return None
+    return notes
 
 
 def load_engine(mappings_dir: Path, cards_dir: Path, concept_maps: tuple[Path, ...] = ()) -> Engine:

@@ -12,6 +12,7 @@ from typing import Any
 from ..terminology import codings, text
 
 __all__ = [
+    "ORDER_TYPES",
     "as_map",
     "describe_medication",
     "describe_value",
@@ -29,6 +30,9 @@ __all__ = [
 ]
 
 _INACTIVE = {"entered-in-error", "cancelled"}
+# Medication orders the order hooks read: R4 MedicationRequest, and DSTU2 MedicationOrder as older
+# clients send it (same medication[x]; `patient` instead of `subject`).
+ORDER_TYPES = frozenset({"MedicationRequest", "MedicationOrder"})
 _NOT_A_DIAGNOSIS = {"entered-in-error", "refuted"}
 
 
@@ -154,7 +158,7 @@ def medications_to_fetch(orders: list[dict[str, Any]], draft_orders: Mapping[str
     wanted = {}
     for order in orders:
         reference = external_medication(order)
-        if order.get("resourceType") == "MedicationRequest" and reference:
+        if order.get("resourceType") in ORDER_TYPES and reference:
             if medication_concept(order, draft_orders, {}) is None:
                 wanted[reference] = reference
     return wanted

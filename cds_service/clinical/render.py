@@ -23,6 +23,7 @@ CONSENSUS_LABEL = {
 LINK_LABEL = {"en": "The 2025 consensus (doi:10.21037/tbcr-25-34)", "zh-CN": "2025共识原文（doi:10.21037/tbcr-25-34）"}
 SERVICE_LABEL = {"en": "HER2 CDS service: data check", "zh-CN": "HER2临床决策支持服务：数据核查"}
 _DATA_CHECKS = {"her2-not-understood", "her2-unreadable", "data-complete", "order-readable"}
+_DATA_CHECKS |= {"data-identity", "data-shape", "order-duplicate", "scope-diagnosis"}  # issue 7 safety
 ORDERABLES = {
     "order-ish": ("http://loinc.org", "85318-4", "ERBB2 gene duplication [Presence] in Breast cancer specimen by FISH"),
     "order-ihc": ("http://loinc.org", "85319-2", "HER2 [Presence] in Breast cancer specimen by Immune stain"),
