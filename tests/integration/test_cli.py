@@ -91,7 +91,7 @@ def test_feedback_command_prints_stored_feedback(
 def test_check_data_summarises_the_knowledge_base(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check-data"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("OK 72 knowledge rows: adjuvant 12, biosimilars 8, metastatic 16")
+    assert out.startswith("OK 73 knowledge rows: adjuvant 12, biosimilars 8, metastatic 16")  # 72 + S9 (issue 7)
     assert "drug and product codes: single-source" in out
 
 

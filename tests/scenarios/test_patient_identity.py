@@ -86,6 +86,10 @@ def _no_her2_result(cards: list[Card]) -> bool:
     return "her2-missing" in topics(cards)  # the other patient's IHC 3+ was not read
 
 
+def _hr_negative(cards: list[Card]) -> bool:
+    return "HR-negative" in card_for(cards, "T1")["summary"]  # p1's ER-/PR-, not p2's ER+
+
+
 def _still_early(cards: list[Card]) -> bool:
     rows = recommendation_rows(cards)
     return "stage-conflict" not in topics(cards) and not {"M1", "M3", "M4"} & rows and bool(rows)
@@ -121,6 +125,15 @@ KEYS: list[tuple[str, str, str, Callable[[], list[Resource]], Callable[[], Resou
         lambda: c.her2_ihc("3+"),
         None,
         _no_her2_result,
+    ),
+    (
+        "biomarkers",
+        "view",
+        "another patient's ER-positive result",
+        lambda: [c.breast_cancer(), c.her2_ihc("3+"), *c.hormone_receptors(False)],
+        lambda: c.er(True, when=c.ago(days=5)),
+        None,
+        _hr_negative,
     ),
     (
         "staging",
