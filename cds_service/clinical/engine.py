@@ -27,7 +27,15 @@ from .orders import (
     safety_findings,
 )
 from .phrases import PHRASES
-from .record import ORDER_TYPES, as_map, describe_medication, external_medication, medication_concept, reference_of
+from .record import (
+    ORDER_TYPES,
+    as_map,
+    describe_medication,
+    external_medication,
+    medication_concept,
+    medication_ingredients,
+    reference_of,
+)
 from .render import Renderer
 from .rules import ENGINE_DEFINITIONS, ENGINE_PARAMETERS, Finding, patient_view_findings
 
@@ -73,8 +81,8 @@ class Engine:
             if concept is None:
                 findings.append(_unreadable(order))
                 continue
-            match = self.terminology.match_drug(concept)
-            if match is None or not self.terminology.is_anti_her2(match.drug):
+            match = self._identify(concept, medication_ingredients(order, context.draftOrders, fetched))
+            if match is None:
                 continue  # non-anti-HER2 orders get no noise
             facts = facts or self.facts(context, data, today)
             invalid = _invalid(order)
@@ -98,6 +106,18 @@ class Engine:
             return []
         return self._cards(findings, facts or self.facts(context, data, today), data, language, notices)
 
+    def _identify(self, concept: Mapping[str, Any], ingredients: list[Mapping[str, Any]]) -> DrugMatch | None:
+        """The anti-HER2 drug an order gives: by its medication's code or name, else (a code this service
+        does not know) by an ingredient of the referenced Medication."""
+        match = self.terminology.match_drug(concept)
+        if match is not None and self.terminology.is_anti_her2(match.drug):
+            return match
+        for item in ingredients:
+            found = self.terminology.match_drug(item)
+            if found is not None and self.terminology.is_anti_her2(found.drug):
+                return DrugMatch(found.drug, None, f"ingredient {found.evidence}")
+        return None
+
     def _draft_anti_her2(self, context: OrderSignContext, fetched: Mapping[str, Mapping[str, Any]]) -> list[Ordered]:
         """Every anti-HER2 draft order of the call (order-select: the unselected ones too), for duplicates."""
         found = []
@@ -105,8 +125,9 @@ class Engine:
             if order.get("resourceType") not in ORDER_TYPES or belongs_to(order, context.patientId) == "other":
                 continue
             concept = medication_concept(order, context.draftOrders, fetched)
-            match = self.terminology.match_drug(concept)
-            if concept is not None and match is not None and self.terminology.is_anti_her2(match.drug):
+            ingredients = medication_ingredients(order, context.draftOrders, fetched)
+            match = self._identify(concept, ingredients) if concept is not None else None
+            if concept is not None and match is not None:
                 shown = text(concept.get("text")) or describe_medication(order, match.drug)
                 label = product_label(self.terminology, shown, match.product)
                 found.append(Ordered(reference_of(order), match.drug, match.product, label))
@@ -241,13 +262,17 @@ def _read_notes(order: Mapping[str, Any], concept: Mapping[str, Any], match: Dru
     if order.get("resourceType") == "MedicationOrder":
         notes.append(Finding("order-readable", "info", "order.dstu2", args=args, details=("order.dstu2.why",)))
     unknown = [f"{system or '?'}|{code}" for system, code, _ in codings(concept) if code]
-    if unknown and match.evidence.startswith("name "):
+    if unknown and match.evidence.startswith(("name ", "ingredient ")):
         notes.append(
             Finding(
                 "order-readable",
                 "warning",
                 "order.code_unknown",
-                args=args | {"codes": ", ".join(unknown[:3]), "name": match.evidence.removeprefix("name ")},
+                args=args
+                | {
+                    "codes": ", ".join(unknown[:3]),
+                    "name": match.evidence.removeprefix("name ").removeprefix("ingredient "),
+                },
                 details=("order.code_unknown.why",),
             )
         )

@@ -25,6 +25,7 @@ __all__ = [
     "is_current_condition",
     "is_usable",
     "medication_concept",
+    "medication_ingredients",
     "medications_to_fetch",
     "reference_of",
 ]
@@ -143,6 +144,28 @@ def medication_concept(
         if isinstance(code, Mapping):
             return code
     return {"text": text(reference.get("display"))} if text(reference.get("display")) else None
+
+
+def medication_ingredients(
+    order: Mapping[str, Any], draft_orders: Mapping[str, Any] | None, fetched: Mapping[str, Mapping[str, Any]]
+) -> list[Mapping[str, Any]]:
+    """The ingredient concepts of the Medication an order references (contained, draft or fetched): a
+    drug whose own code is unknown may still name its anti-HER2 ingredient there."""
+    target = text(as_map(order.get("medicationReference")).get("reference"))
+    if not target:
+        return []
+    if target.startswith("#"):
+        found = [r for r in as_list(order.get("contained")) if f"#{text(as_map(r).get('id'))}" == target]
+    else:
+        entries = [as_map(e).get("resource") for e in as_list(as_map(draft_orders).get("entry"))]
+        found = [r for r in entries if isinstance(r, Mapping) and reference_of(r) == target]
+        found.append(fetched.get(target))
+    return [
+        item
+        for medication in found
+        for ingredient in as_list(as_map(medication).get("ingredient"))
+        if isinstance(item := as_map(ingredient).get("itemCodeableConcept"), Mapping)
+    ]
 
 
 def external_medication(order: Mapping[str, Any]) -> str | None:

@@ -63,8 +63,9 @@ def _is_read(template: str) -> bool:
 Job = Callable[[FhirClient], Awaitable[SearchResult]]
 _MISSING: dict[str, Any] = {}  # sentinel: the client did not send the key
 _SEARCH_BUNDLES = ("searchset", "collection")
-# Besides the type a key asks for: Medications a server `_include`s with orders, search OperationOutcomes.
-_ALSO_ALLOWED = ("Medication", "OperationOutcome")
+# Besides the type a key asks for: Medications and the actors a server `_include`s with orders, and
+# search OperationOutcomes. None of them carries clinical content the engine could miss.
+_ALSO_ALLOWED = ("Medication", "OperationOutcome", "Practitioner", "PractitionerRole", "Organization")
 
 
 def _fetch(template: str, url: str) -> Job:

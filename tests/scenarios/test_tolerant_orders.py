@@ -201,3 +201,25 @@ def test_a_malformed_field_the_checks_read_still_gets_safety(
     assert card_for(cards, "S7")["indicator"] == "critical"
     assert field in card_for(cards, "order-readable")["summary"]
     assert "M1" not in topics(cards)  # what the order is, is uncertain: no fit claimed
+
+
+def test_an_unknown_medication_code_with_an_anti_her2_ingredient_is_checked(
+    client: TestClient, templates: dict[str, str]
+) -> None:
+    """The order references a contained Medication whose code is unknown; its ingredient is trastuzumab."""
+    order = c.order("trastuzumab")
+    del order["medicationCodeableConcept"]
+    order["contained"] = [
+        {
+            "resourceType": "Medication",
+            "id": "med",
+            "code": {"coding": [{"system": c.RXNORM, "code": "9999995", "display": "HLX-new 150 MG Injection"}]},
+            "ingredient": [{"itemCodeableConcept": {"coding": [{"system": c.RXNORM, "code": "224905"}]}}],
+        }
+    ]
+    order["medicationReference"] = {"reference": "#med"}
+
+    cards = select(client, templates, PREGNANT, order)
+
+    assert card_for(cards, "S7")["indicator"] == "critical"
+    assert "9999995" in card_for(cards, "order-readable")["summary"]
