@@ -668,9 +668,6 @@ def scope_finding(facts: PatientFacts, *, order: bool) -> Finding:
     )
 
 
-_CRITICAL_ONLY = ("critical",)
-
-
 def _contraindications(
     knowledge: Knowledge, terminology: Terminology, facts: PatientFacts, entry_id: str
 ) -> tuple[str, ...]:
@@ -701,17 +698,16 @@ def patient_view_findings(knowledge: Knowledge, terminology: Terminology, facts:
                 *ild_findings(facts, current, ordering=False),
                 *lvef_findings(knowledge, facts, current, ordering=False),
             )
-            if f.indicator in _CRITICAL_ONLY
+            if f.indicator == "critical"
         ]
         return [scope_finding(facts, order=False), *critical]
-    recommendations = _recommendation_findings(knowledge, terminology, facts) if facts.breast_cancer else []
-    if facts.breast_cancer:
-        recommendations = [
-            dataclasses.replace(f, indicator="warning", details=(*why, *f.details))
-            if f.summary == "rec.summary" and (why := _contraindications(knowledge, terminology, facts, f.cites[0]))
-            else f
-            for f in recommendations
-        ]
+    # Treatment options need invasive breast cancer; a regimen that cannot start now says so first.
+    recommendations = [
+        dataclasses.replace(f, indicator="warning", details=(*why, *f.details))
+        if f.summary == "rec.summary" and (why := _contraindications(knowledge, terminology, facts, f.cites[0]))
+        else f
+        for f in (_recommendation_findings(knowledge, terminology, facts) if facts.breast_cancer else [])
+    ]
     found = [
         _status_finding(facts),
         *_testing_findings(facts),
