@@ -35,6 +35,8 @@ LVEF_RULES = frozenset({"S1", "S2", "S3", "S4", "S5"})
 # Safety findings about the patient rather than one order: one card each, listing the orders.
 PATIENT_SAFETY = frozenset({"S1", "S2", "S4", "S5", "S6", "S7", "S9"})
 PRODUCT_NOTE = "BIO6"
+# Findings about two or more orders together (a duplicate ingredient, a combination): a card of their own.
+BETWEEN_ORDERS = frozenset({"order-duplicate", "order-combination"})
 
 
 def _worst(findings: Iterable[Finding]) -> str:
@@ -116,7 +118,7 @@ def _per_order(findings: list[Finding]) -> list[Finding]:
         if finding in patient:
             continue
         orders = _orders_of(finding)
-        if len(orders) == 1:
+        if len(orders) == 1 and finding.rule not in BETWEEN_ORDERS:
             by_order.setdefault(orders[0], []).append(finding)
         else:
             loose.append(finding)

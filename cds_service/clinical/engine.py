@@ -2,24 +2,38 @@
 
 Knowledge and terminology are loaded once (load_engine); evaluation is pure and fast."""
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from fhir.resources.R4B.medicationrequest import MedicationRequest
-from pydantic import ValidationError
-
 from ..fhir import PatientData
 from ..hooks.request import HookContext, OrderSignContext
 from ..hooks.response import Card
 from ..knowledge import Knowledge, load_knowledge
-from ..terminology import DrugMatch, Terminology, load_terminology, text
+from ..terminology import DrugMatch, Terminology, codings, load_terminology, text
 from .consolidate import consolidate
 from .facts import PatientFacts, build_facts
-from .orders import combination_findings, order_findings
-from .record import as_map, external_medication, medication_concept, reference_of
+from .identity import belongs_to, screen
+from .orders import (
+    Ordered,
+    combination_findings,
+    duplicate_findings,
+    order_findings,
+    product_label,
+    safety_findings,
+)
+from .record import (
+    ORDER_TYPES,
+    as_map,
+    describe_medication,
+    external_medication,
+    medication_concept,
+    medication_ingredients,
+    reference_of,
+)
 from .render import Renderer
 from .rules import ENGINE_DEFINITIONS, ENGINE_PARAMETERS, Finding, patient_view_findings
 
@@ -38,23 +52,24 @@ class Engine:
         return build_facts(data, self.terminology, self.knowledge, context.patientId, today)
 
     def patient_view(self, context: HookContext, data: PatientData, language: str, today: date) -> list[Card]:
+        data, notices = screen(data, context.patientId)
         facts = self.facts(context, data, today)
         findings = patient_view_findings(self.knowledge, self.terminology, facts)
-        return self._cards(findings, facts, data, language, orders=False)
+        return self._cards(findings, facts, data, language, notices, orders=False)
 
     def order_check(self, context: HookContext, data: PatientData, language: str, today: date) -> list[Card]:
         """order-select (the selected orders) and order-sign (every draft order)."""
         assert isinstance(context, OrderSignContext)
+        data, notices = screen(data, context.patientId)
         fetched = {k: v[0] for k, v in data.resources.items() if k.startswith("Medication/") and v}
         findings: list[Finding] = []
         facts: PatientFacts | None = None
         anti_her2: list[tuple[DrugMatch, str]] = []
         for order in context.orders_to_check():
-            if order.get("resourceType") != "MedicationRequest":
+            if order.get("resourceType") not in ORDER_TYPES:
                 continue
-            subject = text(as_map(order.get("subject")).get("reference"))
-            if subject and subject != f"Patient/{context.patientId}":
-                findings.append(_other_patient(order, subject))
+            if belongs_to(order, context.patientId) == "other":
+                findings.append(_other_patient(order))
                 continue
             concept = medication_concept(order, context.draftOrders, fetched)
             reference = external_medication(order)
@@ -62,25 +77,70 @@ class Engine:
                 reason = data.unavailable.get(reference, "not on the FHIR server")
                 findings.append(_unidentified(order, reference, reason))
                 continue
-            match = self.terminology.match_drug(concept)
-            if match is None or not self.terminology.is_anti_her2(match.drug):
-                continue  # non-anti-HER2 orders get no noise
-            problem = _invalid(order)
-            if problem:
-                findings.append(problem)
+            if concept is None:
+                findings.append(_unreadable(order))
                 continue
+            match = self._identify(concept, medication_ingredients(order, context.draftOrders, fetched))
+            if match is None:
+                continue  # non-anti-HER2 orders get no noise
             facts = facts or self.facts(context, data, today)
+            invalid = _invalid(order)
+            if invalid:
+                # A field the checks rely on is malformed: the patient-level safety checks still run.
+                drugs = {match.drug, *self.terminology.drugs[match.drug].components}
+                findings += [invalid, *safety_findings(self.knowledge, facts, drugs)]
+                continue
             findings += order_findings(self.knowledge, self.terminology, facts, order, match, self.jurisdiction)
+            findings += _read_notes(order, concept, match)
             anti_her2.append((match, reference_of(order)))
         if len(anti_her2) > 1:
             matched, orders = [m for m, _ in anti_her2], [r for _, r in anti_her2]
             findings += combination_findings(self.knowledge, self.terminology, matched, orders)
-        if not findings:
+        if anti_her2:
+            assert facts is not None
+            checked = {r for _, r in anti_her2}
+            drafts = self._draft_anti_her2(context, fetched)
+            findings += duplicate_findings(self.terminology, drafts, _active_orders(self.terminology, facts), checked)
+        if not findings and not notices:
             return []
-        return self._cards(findings, facts or self.facts(context, data, today), data, language, orders=True)
+        return self._cards(findings, facts or self.facts(context, data, today), data, language, notices, orders=True)
+
+    def _identify(self, concept: Mapping[str, Any], ingredients: list[Mapping[str, Any]]) -> DrugMatch | None:
+        """The anti-HER2 drug an order gives: by its medication's code or name, else (a code this service
+        does not know) by an ingredient of the referenced Medication."""
+        match = self.terminology.match_drug(concept)
+        if match is not None and self.terminology.is_anti_her2(match.drug):
+            return match
+        for item in ingredients:
+            found = self.terminology.match_drug(item)
+            if found is not None and self.terminology.is_anti_her2(found.drug):
+                return DrugMatch(found.drug, None, f"ingredient {found.evidence}")
+        return None
+
+    def _draft_anti_her2(self, context: OrderSignContext, fetched: Mapping[str, Mapping[str, Any]]) -> list[Ordered]:
+        """Every anti-HER2 draft order of the call (order-select: the unselected ones too), for duplicates."""
+        found = []
+        for order in context.draft_resources():
+            if order.get("resourceType") not in ORDER_TYPES or belongs_to(order, context.patientId) == "other":
+                continue
+            concept = medication_concept(order, context.draftOrders, fetched)
+            ingredients = medication_ingredients(order, context.draftOrders, fetched)
+            match = self._identify(concept, ingredients) if concept is not None else None
+            if concept is not None and match is not None:
+                shown = text(concept.get("text")) or describe_medication(order, match.drug)
+                label = product_label(self.terminology, shown, match.product)
+                found.append(Ordered(reference_of(order), match.drug, match.product, label))
+        return found
 
     def _cards(
-        self, findings: list[Finding], facts: PatientFacts, data: PatientData, language: str, *, orders: bool
+        self,
+        findings: list[Finding],
+        facts: PatientFacts,
+        data: PatientData,
+        language: str,
+        notices: list[Finding] | None = None,
+        *,
+        orders: bool,
     ) -> list[Card]:
         partial = sorted(k for k in data.unavailable if not k.startswith("Medication/"))
         if findings and partial:
@@ -104,13 +164,26 @@ class Engine:
                     details=("data.truncated.why",),
                 )
             )
+        # Resources left out as another patient's, or keys holding the wrong content: always said.
+        findings = [*findings, *(notices or [])]
         renderer = Renderer(self.knowledge, self.terminology, language, facts.patient_id, self.jurisdiction)
         findings = consolidate(findings, orders=orders)
         ranked = sorted(findings, key=lambda f: (f.indicator != "critical", not f.lead, _SEVERITY[f.indicator]))
         return [renderer.card(f) for f in ranked]
 
 
-def _other_patient(order: Mapping[str, Any], subject: str) -> Finding:
+def _active_orders(terminology: Terminology, facts: PatientFacts) -> list[Ordered]:
+    """Active MedicationRequests of the record: a new order of the same ingredient duplicates them."""
+    return [
+        Ordered(e.evidence.reference, e.drug, e.product, product_label(terminology, e.evidence.label, e.product))
+        for e in facts.therapy.exposures
+        if e.evidence.reference.startswith(("MedicationRequest/", "MedicationOrder/")) and e.evidence.value == "active"
+    ]
+
+
+def _other_patient(order: Mapping[str, Any]) -> Finding:
+    holder = order.get("subject") if "subject" in order else order.get("patient")
+    subject = text(as_map(holder).get("reference")) or "?"
     return Finding(
         "order-readable",
         "warning",
@@ -130,19 +203,62 @@ def _unidentified(order: Mapping[str, Any], reference: str, reason: str) -> Find
     )
 
 
+def _unreadable(order: Mapping[str, Any]) -> Finding:
+    """No medication could be read at all: say so, rather than pass the order as "not anti-HER2"."""
+    field = next((f for f in ("medicationCodeableConcept", "medicationReference") if f in order), "medication[x]")
+    return Finding(
+        "order-readable",
+        "warning",
+        "order.medication_unreadable",
+        args={"order": reference_of(order), "field": field},
+        details=("order.medication_unreadable.why",),
+    )
+
+
+_CODE = re.compile(r"^[^\s]+(\s[^\s]+)*$")  # FHIR `code`
+
+
 def _invalid(order: Mapping[str, Any]) -> Finding | None:
-    try:
-        MedicationRequest.model_validate(order)
-    except ValidationError as exc:
-        field = ".".join(str(p) for p in exc.errors()[0]["loc"])
-        return Finding(
-            "order-readable",
-            "warning",
-            "order.invalid",
-            args={"order": reference_of(order), "field": field},
-            details=("order.invalid.why",),
+    """Only what the checks read is validated: status and intent (codes), subject/patient (a Reference).
+    Anything else (a `category` object as the CDS Hooks Sandbox sends it, odd dosage) is tolerated."""
+    problems = [
+        f for f in ("status", "intent") if f in order and not (isinstance(order[f], str) and _CODE.match(order[f]))
+    ]
+    problems += [f for f in ("subject", "patient") if f in order and not isinstance(order[f], Mapping)]
+    if not problems:
+        return None
+    return Finding(
+        "order-readable",
+        "warning",
+        "order.invalid_partly",
+        args={"order": reference_of(order), "field": ", ".join(problems)},
+        details=("order.invalid_partly.why",),
+    )
+
+
+def _read_notes(order: Mapping[str, Any], concept: Mapping[str, Any], match: DrugMatch) -> list[Finding]:
+    """What the service could not read of an anti-HER2 order it still checked (only the fields the rules
+    read are required: medication[x] and subject/patient; anything else odd is tolerated)."""
+    notes = []
+    args = {"order": reference_of(order), "drug": f"drug:{match.drug}"}
+    if order.get("resourceType") == "MedicationOrder":
+        notes.append(Finding("order-readable", "info", "order.dstu2", args=args, details=("order.dstu2.why",)))
+    unknown = [f"{system or '?'}|{code}" for system, code, _ in codings(concept) if code]
+    if unknown and match.evidence.startswith(("name ", "ingredient ")):
+        notes.append(
+            Finding(
+                "order-readable",
+                "warning",
+                "order.code_unknown",
+                args=args
+                | {
+                    "codes": ", ".join(unknown[:3]),
+                    "name": match.evidence.removeprefix("name ").removeprefix("ingredient "),
+                },
+                details=("order.code_unknown.why",),
+            )
         )
-    return None
+    return notes
 
 
 def load_engine(

@@ -38,7 +38,7 @@ class PatientFacts:
     today: date
     age: int | None
     female: bool | None
-    breast_cancer: tuple[Evidence, ...]
+    breast_cancer: tuple[Evidence, ...]  # invasive breast cancer (C50 and its SNOMED codes); DCIS is not
     her2_diagnosis: tuple[tuple[str, Evidence], ...]  # (positive | negative, Condition) from diagnosis codes
     her2: Her2Status
     hr: str | None  # positive | negative
@@ -55,6 +55,8 @@ class PatientFacts:
     lv_dysfunction: tuple[Evidence, ...]
     unreadable: tuple[Evidence, ...]
     truncated: tuple[str, ...]
+    other_primary: tuple[Evidence, ...] = ()  # a primary cancer other than breast (gastric, colorectal ...)
+    dcis: tuple[Evidence, ...] = ()  # breast carcinoma in situ (D05): no anti-HER2 treatment indication
 
     @property
     def setting(self) -> str | None:
@@ -245,4 +247,6 @@ def build_facts(
         lv_dysfunction=of("lv-dysfunction", current_only=True),
         unreadable=tuple(e for c, e in unreadable if c != "her2-unknown-code"),
         truncated=tuple(sorted(data.truncated)),
+        other_primary=of("cancer-other-primary"),
+        dcis=of("breast-carcinoma-in-situ"),
     )

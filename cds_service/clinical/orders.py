@@ -3,6 +3,7 @@ safety (LVEF, pregnancy, ILD, diarrhoea) and, for trastuzumab and pertuzumab, bi
 
 import dataclasses
 from collections.abc import Mapping
+from itertools import combinations
 from typing import Any
 
 from ..knowledge import Knowledge, Recommendation
@@ -18,9 +19,18 @@ from .rules import (
     ild_findings,
     lvef_findings,
     pregnancy_findings,
+    scope_finding,
 )
 
-__all__ = ["order_findings"]
+__all__ = [
+    "Ordered",
+    "combination_findings",
+    "duplicate_findings",
+    "ingredients",
+    "order_findings",
+    "product_label",
+    "safety_findings",
+]
 
 _BIOSIMILAR_DRUGS = {"trastuzumab", "pertuzumab", "trastuzumab-sc", "pertuzumab-trastuzumab-sc"}
 _NOT_ESTABLISHED = {"equivocal", "unknown", "conflicting"}
@@ -39,6 +49,69 @@ def ingredients(match: DrugMatch, terminology: Terminology) -> frozenset[str]:
 
 def _contains(entry: Recommendation, wanted: frozenset[str]) -> bool:
     return any(wanted <= set(regimen.drugs) for regimen in entry.regimens)
+
+
+@dataclasses.dataclass(frozen=True)
+class Ordered:
+    """An anti-HER2 order, draft or active, as the duplicate check sees it: its own product and name."""
+
+    reference: str
+    drug: str
+    product: str | None
+    label: str  # the record's own name of the medication (brand and strength included)
+
+
+def product_label(terminology: Terminology, shown: str, product_id: str | None) -> str:
+    """The record's name of a medication, with its product's brand when the name does not say it, so two
+    products of one ingredient are never shown under one name."""
+    product = terminology.products.get(product_id or "")
+    brand = product.brands[0] if product and product.brands else (product.nonproprietary if product else None)
+    return f"{shown} ({brand})" if brand and brand.lower() not in shown.lower() else shown
+
+
+def _ingredients_of(drug: str, terminology: Terminology) -> frozenset[str]:
+    return frozenset(terminology.drugs[drug].components or (drug,))
+
+
+def duplicate_findings(
+    terminology: Terminology, drafts: list[Ordered], active: list[Ordered], checked: set[str]
+) -> list[Finding]:
+    """Two orders that deliver the same anti-HER2 ingredient: IV + SC trastuzumab, originator + biosimilar,
+    Phesgo + trastuzumab or pertuzumab, or a draft order of a drug an active MedicationRequest already
+    gives. T-DM1 and T-DXd are drugs of their own (their antibody is not trastuzumab therapy)."""
+    found = []
+    pairs = [(a, b, "order.duplicate") for a, b in combinations(drafts, 2) if {a.reference, b.reference} & checked]
+    pairs += [
+        (d, a, "order.duplicate_active")
+        for d in drafts
+        if d.reference in checked
+        for a in active
+        if a.reference != d.reference
+    ]
+    for first, second, key in pairs:
+        shared = _ingredients_of(first.drug, terminology) & _ingredients_of(second.drug, terminology)
+        if not shared:
+            continue
+        found.append(
+            Finding(
+                "order-duplicate",
+                "warning",
+                key,
+                args={
+                    "drugs": ", ".join(f"drug:{d}" for d in sorted(shared)),
+                    "first": first.label,
+                    "second": second.label,
+                    "first_ref": first.reference,
+                    "second_ref": second.reference,
+                    "order": first.reference
+                    if key == "order.duplicate_active"
+                    else f"{first.reference}, {second.reference}",
+                },
+                details=(f"{key}.why",),
+                overrides=("duplicate-intended", "mdt-decision"),
+            )
+        )
+    return found
 
 
 def combination_findings(
@@ -222,6 +295,41 @@ def _fit(
     ]
 
 
+# A critical safety finding that makes the drug contraindicated now, and how a fit card names it.
+_CONTRAINDICATION = {
+    "S7": "contra.pregnancy",
+    "S6": "contra.ild",
+    "S9": "contra.ild",
+    "S2": "contra.lvef",
+    "S4": "contra.lvef",
+    "S5": "contra.lvef",
+}
+
+
+def _contraindicated(found: list[Finding]) -> list[Finding]:
+    """A contraindication wins: no card says the order fits the consensus without saying, in the same
+    card and first, that the drug is contraindicated now and why (it becomes critical like its cause)."""
+    reasons = list(
+        dict.fromkeys(
+            _CONTRAINDICATION[f.rule] for f in found if f.indicator == "critical" and f.rule in _CONTRAINDICATION
+        )
+    )
+    if not reasons:
+        return found
+    return [
+        dataclasses.replace(
+            f,
+            indicator="critical",
+            summary="order.fits_contraindicated",
+            args={**f.args, "why": reasons[0]},
+            details=(*(f"{r}.detail" for r in reasons), *f.details),
+        )
+        if f.summary == "order.fits"
+        else f
+        for f in found
+    ]
+
+
 _REGION_GUIDANCE = {"US": ("BIO4",), "EU": ("BIO5",), "CN": ("BIO2", "BIO3")}
 
 
@@ -240,6 +348,29 @@ def _biosimilar(match: DrugMatch, terminology: Terminology, args: dict[str, str]
     ]
 
 
+def safety_findings(knowledge: Knowledge, facts: PatientFacts, drugs: set[str]) -> list[Finding]:
+    """The patient-level checks every anti-HER2 order gets, whatever else could be read: pregnancy, ILD, LVEF."""
+    return [
+        *pregnancy_findings(knowledge, facts, drugs, ordering=True),
+        *ild_findings(facts, drugs, ordering=True),
+        *lvef_findings(knowledge, facts, drugs, ordering=True),
+    ]
+
+
+def _placed(
+    knowledge: Knowledge, facts: PatientFacts, drugs: set[str], wanted: frozenset[str], args: dict[str, str]
+) -> list[Finding]:
+    """Where the order sits in the consensus, for invasive breast cancer only. Another primary or DCIS alone
+    gets the scope card instead; a chart with no cancer diagnosis keeps its HER2 and sequence checks, but
+    never hears that the order "fits" (the diagnosis is not on record)."""
+    if not facts.breast_cancer and (facts.other_primary or facts.dcis):
+        return [scope_finding(facts, order=True)]
+    fit = _fit(knowledge, facts, drugs, wanted, args)
+    if facts.breast_cancer:
+        return fit
+    return [scope_finding(facts, order=True) if f.summary == "order.fits" else f for f in fit]
+
+
 def order_findings(
     knowledge: Knowledge,
     terminology: Terminology,
@@ -253,11 +384,10 @@ def order_findings(
     if match.product:
         args["product"] = match.product
     found = [
-        *pregnancy_findings(knowledge, facts, drugs, ordering=True),
-        *ild_findings(facts, drugs, ordering=True),
-        *_fit(knowledge, facts, drugs, ingredients(match, terminology), args),
-        *lvef_findings(knowledge, facts, drugs, ordering=True),
+        *safety_findings(knowledge, facts, drugs),
+        *_placed(knowledge, facts, drugs, ingredients(match, terminology), args),
     ]
+    found = _contraindicated(found)
     if drugs & set(knowledge.entries["S8"].drugs):
         found.append(Finding("S8", "info", "safety.diarrhoea", args=args, cites=("S8",)))
     found += _biosimilar(match, terminology, args, jurisdiction)

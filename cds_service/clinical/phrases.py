@@ -421,11 +421,6 @@ PHRASES: Mapping[str, tuple[str, str]] = {
         "this record; make sure the order is placed for the right patient.",
         "该医嘱的subject为{subject}，不是本次调用的患者。未按本病历核查；请确认医嘱开给了正确的患者。",
     ),
-    "order.invalid": (
-        "Anti-HER2 order could not be checked: not a valid MedicationRequest",
-        "无法核查抗HER2医嘱：MedicationRequest格式无效",
-    ),
-    "order.invalid.why": ("The order fails FHIR validation at {field}.", "该医嘱在{field}处未通过FHIR校验。"),
     "data.truncated": (
         "Patient record only partly read: checks may miss results",
         "仅读取了部分病历：核查可能遗漏结果",
@@ -564,6 +559,187 @@ PHRASES: Mapping[str, tuple[str, str]] = {
         "HER2在新辅助治疗中可能改变；应对手术标本中的残留肿瘤重新检测HER2（及ER/PR）（共识C1）。"
         "残留病灶重检为HER2阴性者仍可使用T-DM1（KATHERINE）。",
     ),
+    # -- issue 7 safety ------------------------------------------------------------------------------
+    "identity.other_patient": (
+        "{count} resources of another patient excluded from this check",
+        "已排除{count}条属于其他患者的资源，未纳入本次核查",
+    ),
+    "identity.other_patient.why": (
+        "Their subject or patient reference names a different patient from the one in context. They were "
+        "not used for any card. Check the EHR's prefetch or FHIR search for this patient.",
+        "这些资源的subject或patient引用指向的不是当前患者，未用于任何卡片。请检查EHR对该患者的预取或FHIR检索。",
+    ),
+    "identity.unconfirmed": (
+        "{count} resources excluded: their patient could not be confirmed",
+        "已排除{count}条资源：无法确认其所属患者",
+    ),
+    "identity.unconfirmed.why": (
+        "They name their patient only by a logical identifier or a reference that cannot be resolved, or name "
+        "none. Results that cannot be tied to this patient are not used.",
+        "这些资源仅以逻辑标识符或无法解析的引用指代患者，或未注明患者。无法确认属于该患者的结果不予使用。",
+    ),
+    "identity.key": ("Prefetch key: resources excluded", "预取键：已排除资源数"),
+    "shape.summary": (
+        "Prefetch content not of the expected kind ({keys}): used, please check",
+        "预取内容与预期不符（{keys}）：已使用，请核查",
+    ),
+    "shape.summary.why": (
+        "The EHR sent something other than what these prefetch keys ask for. Resources of this patient were "
+        "still read (each resource's patient is checked); nothing was dropped without saying so.",
+        "EHR在这些预取键下发送的内容与模板要求不符。属于该患者的资源仍被读取（逐条核对所属患者），未静默丢弃任何内容。",
+    ),
+    "shape.type": ("Resources of another type under the key", "该键下含其他类型资源"),
+    "shape.not-a-bundle": ("A single resource where a search Bundle belongs", "应为检索Bundle处为单个资源"),
+    "shape.bundle-for-read": ("A Bundle where a single resource belongs", "应为单个资源处为Bundle"),
+    "shape.bundle-type": ("Bundle type not searchset or collection", "Bundle类型不是searchset或collection"),
+    "scope.other_primary": (
+        "HER2 result in a non-breast cancer: this service covers breast cancer only",
+        "非乳腺癌患者的HER2结果：本服务仅适用于乳腺癌",
+    ),
+    "scope.dcis": (
+        "DCIS without invasive breast cancer on record: no anti-HER2 treatment card",
+        "仅记录导管原位癌（DCIS），无浸润性乳腺癌：不提供抗HER2治疗建议",
+    ),
+    "scope.no_diagnosis": (
+        "No invasive breast cancer diagnosis on record: treatment options not shown",
+        "未记录浸润性乳腺癌诊断：不显示治疗方案",
+    ),
+    "scope.order_other_primary": (
+        "{drug}: chart's cancer is not breast ({primary}); consensus fit not checked",
+        "{drug}：病历所载肿瘤非乳腺癌（{primary}）；未核对共识适用性",
+    ),
+    "scope.order_dcis": (
+        "{drug}: only DCIS on record; anti-HER2 therapy is for invasive disease",
+        "{drug}：病历仅记录导管原位癌；抗HER2治疗适用于浸润性乳腺癌",
+    ),
+    "scope.order_no_diagnosis": (
+        "{drug}: no invasive breast cancer diagnosis on record; fit not checked",
+        "{drug}：未记录浸润性乳腺癌诊断；未核对共识适用性",
+    ),
+    "scope.other_primary.why": (
+        "The diagnosis on record is {primary}. The 2025 consensus and this service's rules are for breast "
+        "cancer: HER2 scoring and anti-HER2 regimens differ for other cancers. Safety checks still run.",
+        "病历诊断为{primary}。2025共识及本服务规则仅适用于乳腺癌：其他肿瘤的HER2判读及抗HER2方案不同。安全性核查仍照常执行。",
+    ),
+    "scope.dcis.why": (
+        "Anti-HER2 therapy is given for invasive HER2-positive breast cancer; DCIS alone is not an "
+        "indication outside a trial. Record an invasive diagnosis if there is one. Safety checks still run.",
+        "抗HER2治疗适用于HER2阳性浸润性乳腺癌；单纯导管原位癌在临床试验之外并非适应证。如有浸润性诊断请补录。安全性核查仍照常执行。",
+    ),
+    "scope.no_diagnosis.why": (
+        "Treatment recommendations need an invasive breast cancer diagnosis (a Condition coded C50 or its "
+        "SNOMED equivalent). Record the diagnosis to see them. Safety checks still run.",
+        "治疗建议需要浸润性乳腺癌诊断（ICD-10 C50或相应SNOMED编码的Condition）。补录诊断后方可显示。安全性核查仍照常执行。",
+    ),
+    "scope.fact.other_primary": ("Primary cancer on record (not breast)", "病历所载原发肿瘤（非乳腺）"),
+    "scope.fact.dcis": ("Breast carcinoma in situ", "乳腺原位癌"),
+    "scope.fact.no_diagnosis": ("Invasive breast cancer diagnosis", "浸润性乳腺癌诊断"),
+    "order.fits_contraindicated": (
+        "CONTRAINDICATED now ({why}): {drug}; otherwise fits {title}",
+        "目前禁用（{why}）：{drug}；否则符合{title}",
+    ),
+    "contra.pregnancy": ("pregnancy", "妊娠"),
+    "contra.ild": ("ILD/pneumonitis", "间质性肺病/肺炎"),
+    "contra.lvef": ("LVEF at hold threshold", "LVEF达暂停阈值"),
+    "contra.pregnancy.detail": (
+        "**Contraindicated now: pregnancy on record.** Anti-HER2 antibodies and ADCs cause embryo-fetal harm "
+        "(oligohydramnios); do not start while pregnant (see the pregnancy card).",
+        "**目前禁用：病历记录妊娠。**抗HER2抗体及ADC有胚胎-胎儿毒性（羊水过少）；妊娠期间不应开始（见妊娠卡片）。",
+    ),
+    "contra.ild.detail": (
+        "**Contraindicated now: ILD/pneumonitis on record.** T-DXd needs a documented pulmonary assessment and "
+        "risk–benefit decision first (see the ILD card).",
+        "**目前禁用：病历记录间质性肺病/肺炎。**使用T-DXd前需有肺部评估及获益-风险决策记录（见间质性肺病卡片）。",
+    ),
+    "contra.lvef.detail": (
+        "**Contraindicated now: LVEF at the label's hold threshold.** Hold and recheck LVEF before giving the "
+        "drug (see the LVEF card).",
+        "**目前禁用：LVEF达到说明书暂停阈值。**请暂停并复查LVEF后再用药（见LVEF卡片）。",
+    ),
+    "rec.contra.pregnancy": (
+        "**Not now: the patient is pregnant.** Anti-HER2 antibodies and ADCs cause embryo-fetal harm; this "
+        "regimen cannot start during pregnancy (see the pregnancy card).",
+        "**目前不可：患者妊娠。**抗HER2抗体及ADC有胚胎-胎儿毒性；妊娠期间不能开始该方案（见妊娠卡片）。",
+    ),
+    "rec.contra.ild": (
+        "**Not now without pulmonary review: ILD/pneumonitis on record.** T-DXd in this regimen needs a "
+        "baseline CT, pulmonary review and an explicit risk–benefit decision (see the S9/S6 card).",
+        "**需先行肺部评估：病历记录间质性肺病/肺炎。**该方案中的T-DXd需基线CT、呼吸科评估及明确的获益-风险决策（见S9/S6卡片）。",
+    ),
+    "rec.contra.lvef": (
+        "**Not now: LVEF below the threshold to start or at the hold threshold** (see the LVEF card).",
+        "**目前不可：LVEF低于开始治疗阈值或达到暂停阈值**（见LVEF卡片）。",
+    ),
+    "safety.ild_before_first": (
+        "ILD/pneumonitis history before first T-DXd: CT, pulmonary review, risk–benefit",
+        "首次使用T-DXd前有间质性肺病/肺炎史：CT、呼吸科评估、获益-风险评估",
+    ),
+    "safety.ild_before_first.why": (
+        "The DESTINY trials excluded patients with a history of non-infectious ILD/pneumonitis needing "
+        "steroids, or with current or suspected ILD: there are no efficacy or safety data for them. Before a "
+        "first dose: baseline high-resolution CT, pulmonary review, and a documented risk–benefit decision "
+        "with the patient; if T-DXd is given, monitor closely.",
+        "DESTINY系列试验排除了既往需激素治疗的非感染性间质性肺病/肺炎或现有/疑似间质性肺病患者，缺乏该人群的疗效及安全性数据。"
+        "首次给药前：基线高分辨率CT、呼吸科评估，并与患者记录获益-风险决策；如使用T-DXd，须密切监测。",
+    ),
+    "order.duplicate": (
+        "Duplicate {drugs}: {first} and {second} both deliver it",
+        "{drugs}重复：{first}与{second}含相同成分",
+    ),
+    "order.duplicate.why": (
+        "Two orders in this session deliver the same anti-HER2 ingredient ({drugs}): {first_ref} ({first}) "
+        "and {second_ref} ({second}). Keep one product per ingredient unless a switch is intended; record "
+        "which product the patient receives.",
+        "本次医嘱中有两条含相同抗HER2成分（{drugs}）：{first_ref}（{first}）与{second_ref}（{second}）。"
+        "除非有意换药，每种成分只保留一个产品；请记录患者实际使用的产品。",
+    ),
+    "order.duplicate_active": (
+        "Duplicate {drugs}: new {first}, while {second} is active",
+        "{drugs}重复：新开{first}，而{second}仍在使用",
+    ),
+    "order.duplicate_active.why": (
+        "The new order {first_ref} ({first}) delivers {drugs}, which the active order {second_ref} ({second}) "
+        "already gives. Stop or replace the active order if this is a switch.",
+        "新医嘱{first_ref}（{first}）含{drugs}，而在用医嘱{second_ref}（{second}）已含该成分。如为换药，请停止或替换在用医嘱。",
+    ),
+    "order.medication_unreadable": (
+        "An order's medication could not be read: HER2 and safety checks not applied",
+        "无法读取医嘱中的药物：未执行HER2及安全性核查",
+    ),
+    "order.medication_unreadable.why": (
+        "The order has no readable {field} (not a CodeableConcept or Reference). If it is an anti-HER2 drug, "
+        "check pregnancy, LVEF and HER2 status yourself.",
+        "该医嘱的{field}无法读取（既非CodeableConcept也非Reference）。如为抗HER2药物，请自行核对妊娠、LVEF及HER2状态。",
+    ),
+    "order.dstu2": (
+        "{drug} order in DSTU2 format (MedicationOrder): read for drug and patient only",
+        "{drug}医嘱为DSTU2格式（MedicationOrder）：仅读取药物和患者",
+    ),
+    "order.dstu2.why": (
+        "The order was read as an R4 MedicationRequest: its medication and patient. Other fields were not "
+        "read; the checks shown still apply.",
+        "该医嘱按R4 MedicationRequest读取：仅读取药物及患者，其他字段未读取；所示核查仍然适用。",
+    ),
+    "order.code_unknown": (
+        "Drug code not recognised ({codes}): read as {drug} from its name",
+        "药品编码无法识别（{codes}）：按名称识别为{drug}",
+    ),
+    "order.code_unknown.why": (
+        "None of the order's codes is in this service's drug mappings; the name {name} identifies {drug}. The "
+        "product (originator, biosimilar, form) could not be confirmed. Patient-level safety checks were applied.",
+        "医嘱中的编码均不在本服务的药品映射中；名称{name}识别为{drug}。无法确认具体产品（原研药、生物类似药或剂型）。已执行患者层面的安全性核查。",
+    ),
+    "order.invalid_partly": (
+        "Anti-HER2 order malformed at {field}: only safety checks applied",
+        "抗HER2医嘱{field}格式无效：仅执行安全性核查",
+    ),
+    "order.invalid_partly.why": (
+        "The order's {field} is not valid FHIR, so what the order is (status, intent, patient) is uncertain. "
+        "Pregnancy, ILD and LVEF were checked; the consensus fit was not. Correct the order and check again.",
+        "该医嘱的{field}不符合FHIR格式，医嘱性质（状态、意图、患者）不确定。已核查妊娠、间质性肺病及LVEF，未核对共识适用性。请更正医嘱后重新核查。",
+    ),
+    "override.duplicate-intended": ("Both orders intended (documented)", "两条医嘱均为本意（已记录）"),
+    "override.pulmonary-reviewed": ("Pulmonary review and risk–benefit documented", "已完成呼吸科评估并记录获益-风险"),
 }
 
 

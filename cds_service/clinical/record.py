@@ -12,6 +12,7 @@ from typing import Any
 from ..terminology import codings, text
 
 __all__ = [
+    "ORDER_TYPES",
     "as_map",
     "describe_medication",
     "describe_value",
@@ -24,11 +25,15 @@ __all__ = [
     "is_current_condition",
     "is_usable",
     "medication_concept",
+    "medication_ingredients",
     "medications_to_fetch",
     "reference_of",
 ]
 
 _INACTIVE = {"entered-in-error", "cancelled"}
+# Medication orders the order hooks read: R4 MedicationRequest, and DSTU2 MedicationOrder as older
+# clients send it (same medication[x]; `patient` instead of `subject`).
+ORDER_TYPES = frozenset({"MedicationRequest", "MedicationOrder"})
 _NOT_A_DIAGNOSIS = {"entered-in-error", "refuted"}
 
 
@@ -147,6 +152,28 @@ def medication_concept(
     return {"text": text(reference.get("display"))} if text(reference.get("display")) else None
 
 
+def medication_ingredients(
+    order: Mapping[str, Any], draft_orders: Mapping[str, Any] | None, fetched: Mapping[str, Mapping[str, Any]]
+) -> list[Mapping[str, Any]]:
+    """The ingredient concepts of the Medication an order references (contained, draft or fetched): a
+    drug whose own code is unknown may still name its anti-HER2 ingredient there."""
+    target = text(as_map(order.get("medicationReference")).get("reference"))
+    if not target:
+        return []
+    if target.startswith("#"):
+        found = [r for r in as_list(order.get("contained")) if f"#{text(as_map(r).get('id'))}" == target]
+    else:
+        entries = [as_map(e).get("resource") for e in as_list(as_map(draft_orders).get("entry"))]
+        found = [r for r in entries if isinstance(r, Mapping) and reference_of(r) == target]
+        found.append(fetched.get(target))
+    return [
+        item
+        for medication in found
+        for ingredient in as_list(as_map(medication).get("ingredient"))
+        if isinstance(item := as_map(ingredient).get("itemCodeableConcept"), Mapping)
+    ]
+
+
 def external_medication(order: Mapping[str, Any]) -> str | None:
     """`Medication/<id>` when the order names its drug only by reference to a separate resource."""
     if isinstance(order.get("medicationCodeableConcept"), Mapping):
@@ -160,7 +187,7 @@ def medications_to_fetch(orders: list[dict[str, Any]], draft_orders: Mapping[str
     wanted = {}
     for order in orders:
         reference = external_medication(order)
-        if order.get("resourceType") == "MedicationRequest" and reference:
+        if order.get("resourceType") in ORDER_TYPES and reference:
             if medication_concept(order, draft_orders, {}) is None:
                 wanted[reference] = reference
     return wanted

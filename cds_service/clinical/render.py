@@ -31,6 +31,7 @@ REGULATOR_LINKS = {
 }
 EXTENSION = "org.her2-cds.card"
 _DATA_CHECKS = {"her2-not-understood", "her2-unreadable", "data-complete", "order-readable"}
+_DATA_CHECKS |= {"data-identity", "data-shape", "order-duplicate", "scope-diagnosis"}  # issue 7 safety
 ORDERABLES = {
     "order-ish": ("http://loinc.org", "85318-4", "ERBB2 gene duplication [Presence] in Breast cancer specimen by FISH"),
     "order-ihc": ("http://loinc.org", "85319-2", "HER2 [Presence] in Breast cancer specimen by Immune stain"),

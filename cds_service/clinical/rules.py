@@ -4,6 +4,7 @@ Findings carry phrase keys and the facts they used; render.py turns them into ca
 reader's language. Recommendation rows are matched declaratively (their `when`); testing (T*) and
 safety (S*) rows are applied here with the thresholds written in their entries."""
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -25,6 +26,7 @@ __all__ = [
     "patient_view_findings",
     "rank",
     "ranked_recommendations",
+    "scope_finding",
 ]
 
 # Entries whose logic lives here, with the parameters it reads: start-up fails if the data lacks one.
@@ -46,6 +48,7 @@ ENGINE_PARAMETERS: Mapping[str, tuple[str, ...]] = {
     "S6": (),
     "S7": ("contraception_months",),
     "S8": (),
+    "S9": (),
 }
 ENGINE_DEFINITIONS = (
     "trastuzumab_sensitive_months",
@@ -714,7 +717,7 @@ def lvef_findings(knowledge: Knowledge, facts: PatientFacts, drugs: set[str], *,
         found.append(
             Finding(
                 "S5",
-                "warning",
+                "critical" if ordering else "warning",  # an order at the label's interruption threshold
                 "safety.tdxd_lvef",
                 args=args,
                 cites=("S5",),
@@ -729,7 +732,7 @@ def lvef_findings(knowledge: Knowledge, facts: PatientFacts, drugs: set[str], *,
         found.append(
             Finding(
                 rule,
-                "critical" if persisting else "warning",
+                "critical" if persisting or ordering else "warning",  # an order at the label's hold threshold
                 f"safety.{rule.lower()}",
                 args=args,
                 cites=(rule,),
@@ -839,6 +842,19 @@ def ild_findings(facts: PatientFacts, drugs: set[str], *, ordering: bool) -> lis
     if "trastuzumab-deruxtecan" not in drugs:
         return []
     basis = (FactLine("fact.ild", "value.yes" if facts.ild else "value.none_recorded", facts.ild),)
+    if facts.ild and "trastuzumab-deruxtecan" not in facts.therapy.received:
+        # ILD/pneumonitis history before a first T-DXd dose: pre-treatment work-up (S9), not S6's grading.
+        return [
+            Finding(
+                "S9",
+                "critical",
+                "safety.ild_before_first",
+                cites=("S9",),
+                basis=basis,
+                details=("safety.ild_before_first.why",),
+                overrides=("pulmonary-reviewed", "benefit-outweighs-risk"),
+            )
+        ]
     if facts.ild:
         return [
             Finding(
@@ -853,13 +869,74 @@ def ild_findings(facts: PatientFacts, drugs: set[str], *, ordering: bool) -> lis
     return [Finding("S6", "info", "safety.ild_monitoring", cites=("S6",), basis=basis)] if ordering else []
 
 
+def scope_finding(facts: PatientFacts, *, order: bool) -> Finding:
+    """The chart has no invasive breast cancer: another primary, DCIS alone, or no cancer diagnosis at all.
+    This service's recommendations are for invasive breast cancer; it says so instead of recommending."""
+    if facts.other_primary:
+        kind, indicator, evidence = "other_primary", "info", facts.other_primary
+    elif facts.dcis:
+        kind, indicator, evidence = "dcis", "warning" if order else "info", facts.dcis
+    else:
+        kind, indicator, evidence = "no_diagnosis", "info", ()
+    return Finding(
+        "scope-diagnosis",
+        indicator,
+        f"scope.{'order_' if order else ''}{kind}",
+        args={"primary": evidence[0].label if evidence else "value.unknown"},
+        details=(f"scope.{kind}.why",),
+        basis=(
+            her2_line(facts),
+            FactLine(f"scope.fact.{kind}", "value.yes" if evidence else "value.none_recorded", evidence[:3]),
+        ),
+    )
+
+
+def _contraindications(
+    knowledge: Knowledge, terminology: Terminology, facts: PatientFacts, entry_id: str
+) -> tuple[str, ...]:
+    """Why a recommended regimen cannot start now (pregnancy, ILD before T-DXd, LVEF): phrase keys."""
+    drugs = {d for r in knowledge.entries[entry_id].regimens for d in r.drugs if terminology.is_anti_her2(d)}
+    reasons = []
+    if facts.pregnancy == "pregnant" and drugs & set(knowledge.entries["S7"].drugs):
+        reasons.append("rec.contra.pregnancy")
+    if facts.ild and "trastuzumab-deruxtecan" in drugs:
+        reasons.append("rec.contra.ild")
+    lvef = lvef_findings(knowledge, facts, drugs, ordering=True)
+    if any(f.indicator == "critical" or f.summary == "safety.lvef_low" for f in lvef):
+        reasons.append("rec.contra.lvef")
+    return tuple(reasons)
+
+
 def patient_view_findings(knowledge: Knowledge, terminology: Terminology, facts: PatientFacts) -> list[Finding]:
     if not facts.relevant:
         return []
+    if not facts.breast_cancer and (facts.other_primary or facts.dcis):
+        # Not a breast-cancer chart (or DCIS alone): one card saying so; only a critical safety finding
+        # about a drug the patient is receiving still shows (labels apply whatever the diagnosis).
+        current = {d for e in facts.therapy.current_anti_her2 for d in e.contains | {e.drug}}
+        critical = [
+            f
+            for f in (
+                *pregnancy_findings(knowledge, facts, current, ordering=False),
+                *ild_findings(facts, current, ordering=False),
+                *lvef_findings(knowledge, facts, current, ordering=False),
+            )
+            if f.indicator == "critical"
+        ]
+        return [scope_finding(facts, order=False), *critical]
+    # Treatment options need invasive breast cancer; a regimen that cannot start now says so first.
+    recommendations = [
+        dataclasses.replace(f, indicator="warning", details=(*why, *f.details))
+        if f.summary in ("rec.summary", "rec.summary_running")
+        and (why := _contraindications(knowledge, terminology, facts, f.cites[0]))
+        else f
+        for f in (_recommendation_findings(knowledge, terminology, facts) if facts.breast_cancer else [])
+    ]
     found = [
         _status_finding(facts),
         *_testing_findings(facts, int(knowledge.definition("her2_specimen_window_days"))),
-        *_recommendation_findings(knowledge, terminology, facts),
+        *recommendations,
+        *(() if facts.breast_cancer else (scope_finding(facts, order=False),)),
     ]
     current = {d for e in facts.therapy.current_anti_her2 for d in e.contains | {e.drug}}
     safety = [

@@ -37,6 +37,10 @@ class PatientData:
     origin: Mapping[str, Origin]
     truncated: frozenset[str] = frozenset()  # keys whose paging stopped at the cap
     unavailable: Mapping[str, str] = field(default_factory=dict)  # best-effort reads that failed, with why
+    # Keys whose content is not what their template asks for (wrong type, a Bundle where one resource
+    # belongs, a single resource or an odd Bundle type where a search Bundle belongs). The content is
+    # still used (identity is checked per resource downstream); cards report each problem code.
+    misplaced: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def of(self, *keys: str) -> tuple[dict[str, Any], ...]:
         return tuple(r for key in keys for r in self.resources.get(key, ()))
@@ -58,6 +62,10 @@ def _is_read(template: str) -> bool:
 
 Job = Callable[[FhirClient], Awaitable[SearchResult]]
 _MISSING: dict[str, Any] = {}  # sentinel: the client did not send the key
+_SEARCH_BUNDLES = ("searchset", "collection")
+# Besides the type a key asks for: Medications and the actors a server `_include`s with orders, and
+# search OperationOutcomes. None of them carries clinical content the engine could miss.
+_ALSO_ALLOWED = ("Medication", "OperationOutcome", "Practitioner", "PractitionerRole", "Organization")
 
 
 def _fetch(template: str, url: str) -> Job:
@@ -79,6 +87,7 @@ async def gather_patient_data(
     was read in part) instead of failing the call with 412."""
     given = prefetch or {}
     resources: dict[str, tuple[dict[str, Any], ...]] = {}
+    misplaced: dict[str, list[str]] = {}
     origin: dict[str, Origin] = {}
     work: dict[str, Job] = {}
 
@@ -90,12 +99,20 @@ async def gather_patient_data(
             work[key], origin[key] = _fetch(template, render_template(template, context)), "fhir"
         elif value.get("resourceType") == "Bundle" and not _is_read(template):
             origin[key] = "prefetch"
+            if value.get("type") not in _SEARCH_BUNDLES:
+                misplaced.setdefault(key, []).append(f"bundle-type:{value.get('type') or '-'}")
             if next_link(value):
                 work[key] = partial(FhirClient.complete, bundle=value)
             else:
                 resources[key] = tuple(bundle_resources(value))
+        elif value.get("resourceType") == "Bundle":
+            # A Bundle where one resource belongs (`patient`): its resources are read, and it is reported.
+            resources[key], origin[key] = tuple(bundle_resources(value)), "prefetch"
+            misplaced.setdefault(key, []).append("bundle-for-read")
         else:
             resources[key], origin[key] = (value,), "prefetch"
+            if not _is_read(template):
+                misplaced.setdefault(key, []).append("not-a-bundle")
 
     for key, url in (extra_reads or {}).items():
         work[key], origin[key] = _fetch(url, url), "fhir"
@@ -118,7 +135,17 @@ async def gather_patient_data(
             resources[key] = result.resources
             if result.truncated:
                 truncated.add(key)
-    return PatientData(resources=resources, origin=origin, truncated=frozenset(truncated), unavailable=unavailable)
+    for key, template in templates.items():
+        wanted = template.split("?")[0].split("/")[0]
+        odd = sorted({str(r.get("resourceType")) for r in resources.get(key, ())} - {wanted, *_ALSO_ALLOWED})
+        misplaced.setdefault(key, []).extend(f"type:{kind}" for kind in odd)
+    return PatientData(
+        resources=resources,
+        origin=origin,
+        truncated=frozenset(truncated),
+        unavailable=unavailable,
+        misplaced={key: tuple(problems) for key, problems in misplaced.items() if problems},
+    )
 
 
 async def _run_all(

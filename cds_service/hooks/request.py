@@ -150,6 +150,10 @@ class OrderSignContext(HookContext):
     def orders_to_check(self) -> list[dict[str, Any]]:
         return _draft_resources(self.draftOrders)
 
+    def draft_resources(self) -> list[dict[str, Any]]:
+        """Every draft order, checked or not (order-select: the unselected ones too)."""
+        return _draft_resources(self.draftOrders)
+
 
 class OrderSelectContext(OrderSignContext):
     selections: list[str] = Field(min_length=1)

@@ -25,9 +25,10 @@ TABLE_ROWS = (
     + [f"BIO{i}" for i in range(1, 7)]
     + ["SC1", "SC2"]
 )
-# Rows added by issue 7 beyond the compiled table, each with its own sources (recommendation logic).
-ISSUE_7_ROWS = ["N7", "A13"]
 # The product rows of §3.1–3.3 and §3.5, as the table names them.
+# Rows added by issue 7 beyond the compiled table, each with its own sources and provenance: N7 (cT1c N0),
+# A13 (high-risk pN0, pertuzumab) and S9 (ILD history before a first T-DXd dose).
+ADDED_ROWS = ["N7", "A13", "S9"]
 PRODUCT_ROWS = [
     "Ogivri",
     "Herzuma",
@@ -49,7 +50,7 @@ PRODUCT_ROWS = [
 
 
 def test_every_row_of_the_knowledge_table_is_encoded_once() -> None:
-    assert sorted(ENGINE.knowledge.entries) == sorted(TABLE_ROWS + ISSUE_7_ROWS)
+    assert sorted(ENGINE.knowledge.entries) == sorted(TABLE_ROWS + ADDED_ROWS)
 
 
 @pytest.mark.skipif(not KNOWLEDGE_TABLE.exists(), reason="shared/ not beside this checkout")

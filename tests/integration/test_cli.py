@@ -91,7 +91,7 @@ def test_feedback_command_prints_stored_feedback(
 def test_check_data_summarises_the_knowledge_base(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check-data"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("OK 74 knowledge rows: adjuvant 13, biosimilars 8, metastatic 16")
+    assert out.startswith("OK 75 knowledge rows: adjuvant 13, biosimilars 8, metastatic 16")  # 72 + N7, A13, S9
     assert "rows by source kind: " in out
     assert "drug and product codes: single-source" in out
 

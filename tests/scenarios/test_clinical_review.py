@@ -59,7 +59,7 @@ def test_t_dxd_order_on_a_patient_with_ild_is_critical(client: TestClient, templ
 
     cards = select(client, templates, record, c.order("trastuzumab-deruxtecan"))
 
-    assert card_for(cards, "S6")["indicator"] == "critical"
+    assert card_for(cards, "S9")["indicator"] == "critical"  # ILD before a first T-DXd dose (issue 7)
     assert cards[0]["indicator"] == "critical"  # critical cards come first
 
 
@@ -80,7 +80,7 @@ def test_ild_on_record_shows_with_t_dxd_options(client: TestClient, templates: d
     cards = view(client, templates, [*r.early_relapse_after_adjuvant_trastuzumab(), c.ild()])
 
     assert "M6" in shown_rows(cards)
-    assert card_for(cards, "S6")["indicator"] == "critical"
+    assert card_for(cards, "S9")["indicator"] == "critical"  # T-DXd not yet given: pre-treatment work-up
 
 
 def test_low_lvef_shows_with_proposed_anti_her2_regimens(client: TestClient, templates: dict[str, str]) -> None:

@@ -126,6 +126,10 @@ def _pregnant_ordering() -> list[Resource]:
     return [*r.de_novo_metastatic(), c.lvef(62, when=ago(days=10)), c.pregnant()]
 
 
+def _ild_before_first_tdxd() -> list[Resource]:
+    return [*r.metastatic_after_first_line(), *checked_before_start(), c.ild()]
+
+
 def _no_lvef_ordering() -> list[Resource]:
     return [*r.de_novo_metastatic(), not_pregnant()]
 
@@ -220,6 +224,8 @@ SCENARIOS: list[Scenario] = [
              _drug("trastuzumab")),
     Scenario("S8", "pyrotinib ordered: diarrhoea prophylaxis", _ready(SECOND), "topic", "info", "order-sign",
              _drug("pyrotinib")),
+    Scenario("S9", "ILD on record, first T-DXd ordered: pre-treatment work-up", _ild_before_first_tdxd, "topic",
+             "critical", "order-select", _drug("trastuzumab-deruxtecan"), not_shown=("S6",)),
     # -- §3.4–3.5 biosimilars and subcutaneous forms -----------------------------------------------------------------
     Scenario("BIO1", "Ogivri (trastuzumab-dkst) ordered", _ready(DE_NOVO), "cited", hook="order-select",
              order=_named("Ogivri (trastuzumab-dkst)", "trastuzumab")),
@@ -332,12 +338,18 @@ def test_biosimilar_order_names_its_product(
 
 
 def test_ild_on_record_makes_tdxd_order_critical(client: TestClient, templates: dict[str, str]) -> None:
-    """T-DXd ordered for a patient with interstitial lung disease on record: S6 critical."""
-    record = [*r.metastatic_after_first_line(), *checked_before_start(), c.ild()]
+    """T-DXd ordered again for a patient who developed ILD on it: S6 critical (a first dose is S9)."""
+    record = [
+        *r.metastatic_after_first_line(),
+        *checked_before_start(),
+        c.given("trastuzumab-deruxtecan", start=ago(months=3), end=ago(days=30)),
+        c.ild(),
+    ]
 
     cards = select(client, templates, record, c.order("trastuzumab-deruxtecan"))
 
     assert card_for(cards, "S6")["indicator"] == "critical"
+    assert "S9" not in topics(cards)
 
 
 def test_pregnancy_condition_blocks_trastuzumab_in_patient_view(client: TestClient, templates: dict[str, str]) -> None:

@@ -98,7 +98,9 @@ def test_observation_and_condition_concepts() -> None:
     assert TERMS.observation_code(codeable(LOINC, "21902-2")) == ("stage-group", "p")
     icd = "http://hl7.org/fhir/sid/icd-10-cm"
     assert TERMS.condition_concept(codeable(icd, "C50.912")) == "breast-cancer"
-    assert TERMS.condition_concept(codeable(icd, "C56")) is None
+    assert TERMS.condition_concept(codeable(icd, "C56")) == "cancer-other-primary"  # ovary: another primary
+    assert TERMS.condition_concept(codeable(icd, "D05.12")) == "breast-carcinoma-in-situ"  # DCIS is not C50
+    assert TERMS.condition_concept(codeable(icd, "D24.1")) is None  # benign neoplasm of breast: silent
     assert TERMS.condition_concept(codeable(icd, "C79.31")) == "metastasis-brain"  # exact before prefix C79
     assert TERMS.condition_concept(codeable(icd, "C78.7")) == "metastasis-distant"
     assert TERMS.condition_concept(codeable(SNOMED, "94181007")) == "metastasis-regional"  # axillary: not M1

@@ -1,0 +1,141 @@
+"""Patient identity: only resources of the patient in context become facts.
+
+Whatever prefetch or the FHIR server returned, a resource whose `subject` / `patient` names another
+patient, or whose patient cannot be confirmed (a logical identifier, a contained or `urn:` reference, a
+patient-specific resource with no patient at all), is left out before any fact is read, and a card
+says how many were left out and from which key. Never silently.
+
+Reference forms accepted as the patient in context: `Patient/x`, `https://any.base/fhir/Patient/x`
+and either with `/_history/n`. An absolute URL is accepted whatever its base: the engine does not
+know the EHR's base URL, and ids of one patient compartment are what the client sent."""
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any, Literal
+
+from ..fhir import PatientData
+from ..terminology import text
+from .conditions import FactLine
+from .record import as_map, reference_of
+from .rules import Finding
+
+__all__ = ["Belonging", "belongs_to", "screen"]
+
+Belonging = Literal["own", "other", "unconfirmed", "none"]
+
+_PATIENT_REFERENCE = re.compile(r"(?:^|/)([A-Za-z]+)/([A-Za-z0-9\-.]{1,64})(?:/_history/[A-Za-z0-9\-.]{1,64})?$")
+# Resources that are always about one patient: without a patient reference they cannot be attributed.
+_PATIENT_SPECIFIC = frozenset(
+    {
+        "Observation",
+        "Condition",
+        "MedicationRequest",
+        "MedicationOrder",  # DSTU2
+        "MedicationStatement",
+        "MedicationAdministration",
+        "MedicationDispense",
+        "Procedure",
+        "DiagnosticReport",
+        "AllergyIntolerance",
+        "Encounter",
+        "ServiceRequest",
+    }
+)
+
+
+def belongs_to(resource: Mapping[str, Any], patient_id: str) -> Belonging:
+    """Whose resource this is: the patient in context, another patient, not confirmable, or nobody's
+    (a Medication, an Organization: resources outside any patient compartment)."""
+    kind = text(resource.get("resourceType"))
+    if kind == "Patient":
+        return "own" if text(resource.get("id")) == patient_id else "other"
+    holder = resource.get("subject") if "subject" in resource else resource.get("patient")
+    if holder is None:
+        return "unconfirmed" if kind in _PATIENT_SPECIFIC else "none"
+    reference = text(as_map(holder).get("reference"))
+    match = _PATIENT_REFERENCE.search(reference) if reference else None
+    if match is None:
+        return "unconfirmed"  # identifier only, `#contained`, `urn:uuid:`, or not a reference at all
+    if match.group(1) != "Patient":
+        return "other"  # a Group, a Device: not this patient
+    return "own" if match.group(2) == patient_id else "other"
+
+
+@dataclass(frozen=True)
+class _Counts:
+    other: dict[str, int]
+    unconfirmed: dict[str, int]
+
+
+def screen(data: PatientData, patient_id: str) -> tuple[PatientData, list[Finding]]:
+    """The data without other patients' resources, and the cards that say what was left out and which
+    prefetch keys held something other than what they ask for."""
+    kept: dict[str, tuple[dict[str, Any], ...]] = {}
+    counts = _Counts({}, {})
+    for key, found in data.resources.items():
+        keep = []
+        seen: dict[str, set[str]] = {"other": set(), "unconfirmed": set()}
+        for resource in found:
+            whose = belongs_to(resource, patient_id)
+            if whose in ("own", "none"):
+                keep.append(resource)
+            else:
+                ref = reference_of(resource)
+                seen[whose].add(f"{ref}@{id(resource)}" if ref.endswith("/?") else ref)
+        kept[key] = tuple(keep)
+        for kind, refs in seen.items():
+            if refs:
+                getattr(counts, kind)[key] = len(refs)
+    findings = _identity_findings(counts)
+    findings += _shape_findings(data.misplaced)
+    if not counts.other and not counts.unconfirmed:
+        return data, findings
+    return replace(data, resources=kept), findings
+
+
+def _identity_findings(counts: _Counts) -> list[Finding]:
+    found = []
+    if counts.other:
+        found.append(
+            Finding(
+                "data-identity",
+                "warning",
+                "identity.other_patient",
+                args={"count": str(sum(counts.other.values()))},
+                details=("identity.other_patient.why",),
+                basis=tuple(FactLine("identity.key", f"{k}: {n}") for k, n in sorted(counts.other.items())),
+            )
+        )
+    if counts.unconfirmed:
+        found.append(
+            Finding(
+                "data-identity",
+                "warning",
+                "identity.unconfirmed",
+                args={"count": str(sum(counts.unconfirmed.values()))},
+                details=("identity.unconfirmed.why",),
+                basis=tuple(FactLine("identity.key", f"{k}: {n}") for k, n in sorted(counts.unconfirmed.items())),
+            )
+        )
+    return found
+
+
+def _shape_findings(misplaced: Mapping[str, tuple[str, ...]]) -> list[Finding]:
+    if not misplaced:
+        return []
+    lines = []
+    for key, problems in sorted(misplaced.items()):
+        for problem in problems:
+            name, _, value = problem.partition(":")
+            lines.append(FactLine(f"shape.{name}", f"{key}: {value}" if value else key))
+    return [
+        Finding(
+            "data-shape",
+            "warning",
+            "shape.summary",
+            args={"keys": ", ".join(sorted(misplaced))},
+            details=("shape.summary.why",),
+            basis=tuple(lines),
+        )
+    ]
