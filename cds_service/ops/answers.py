@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from fastapi import Request
 
+from ..clinical.render import EXTENSION as CARD_EXTENSION
 from ..hooks.response import Card
 from ..store.issued import IssuedCard, IssuedCards
 from .metrics import CARDS
@@ -22,7 +23,9 @@ async def record_cards(request: Request, service_id: str, cards: Sequence[Card])
     issued = []
     for card in cards:
         topic = card.source.topic
-        rules = (topic.code,) if topic is not None and topic.code else ()
+        # The card's topic first, then every other row it shows (lines folded into it, rows it names).
+        shown = (card.extension or {}).get(CARD_EXTENSION, {}).get("rules", [])
+        rules = tuple(dict.fromkeys([*((topic.code,) if topic is not None and topic.code else ()), *shown]))
         issued.append(IssuedCard(card.uuid, service_id, rules, card.indicator, now))
         CARDS.labels(service_id, card.indicator, rules[0] if rules else "none").inc()
     store: IssuedCards | None = getattr(request.app.state, "issued_cards", None)

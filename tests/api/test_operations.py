@@ -124,13 +124,15 @@ def test_hook_answers_are_recorded_without_patient_data_and_feedback_links_to_th
     client.post("/cds-services/her2-patient-view/feedback", json={"feedback": [feedback]})
     database = Database(settings.database_url)
     [stored] = FeedbackStore(database).query(card_uuid=first["uuid"])
-    assert stored.rules == (first["source"]["topic"]["code"],)  # feedback traced to the rule
+    shown = first.get("extension", {}).get("org.her2-cds.card", {}).get("rules", [])
+    assert stored.rules[0] == first["source"]["topic"]["code"]  # feedback traced to the rule
+    assert set(stored.rules) == {first["source"]["topic"]["code"], *shown}  # and to every row the card shows
     issued = IssuedCards(database)
     for card in response.json()["cards"]:
         recorded = issued.find(card["uuid"])
         assert recorded is not None
         assert recorded.service_id == "her2-patient-view"
-        assert recorded.rules == (card["source"]["topic"]["code"],)
+        assert recorded.rules[0] == card["source"]["topic"]["code"]
         assert recorded.indicator == card["indicator"]
     database.close()
 
