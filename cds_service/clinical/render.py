@@ -228,7 +228,8 @@ class Renderer:
             tags += [self.say("rec.china")] if entry.region == "china" else []
             if tags:
                 lines.append(f"_{self.join(tags, clauses=True)}_")
-            lines += self.qualifier_lines(entry, dict(finding.checked))
+            if finding.summary != "rec.summary_running":  # a running regimen was chosen already: no criteria
+                lines += self.qualifier_lines(entry, dict(finding.checked))
         else:
             lines += [self.say(key, **args) for key in finding.details]
             if cited and cited[0].kind in ("recommendation", "caution") and finding.rule == cited[0].id:
