@@ -21,7 +21,7 @@ from ..terminology import DrugMatch, Terminology, load_terminology, text
 from .facts import PatientFacts, build_facts
 from .orders import combination_findings, order_findings
 from .phrases import PHRASES
-from .record import as_map, external_medication, medication_concept, reference_of
+from .record import as_map, draft_resources, external_medication, medication_concept, reference_of
 from .render import Renderer
 from .rules import ENGINE_DEFINITIONS, ENGINE_PARAMETERS, Finding, patient_view_findings
 
@@ -47,6 +47,7 @@ class Engine:
         """order-select (the selected orders) and order-sign (every draft order)."""
         assert isinstance(context, OrderSignContext)
         fetched = {k: v[0] for k, v in data.resources.items() if k.startswith("Medication/") and v}
+        known = {**fetched, **draft_resources(context.draftOrders)}  # draft orders first, as before; one index
         findings: list[Finding] = []
         facts: PatientFacts | None = None
         anti_her2: list[tuple[DrugMatch, str]] = []
@@ -57,7 +58,7 @@ class Engine:
             if subject and subject != f"Patient/{context.patientId}":
                 findings.append(_other_patient(order, subject))
                 continue
-            concept = medication_concept(order, context.draftOrders, fetched)
+            concept = medication_concept(order, None, known)
             reference = external_medication(order)
             if concept is None and reference:
                 reason = data.unavailable.get(reference, "not on the FHIR server")

@@ -21,6 +21,9 @@ _STAGE = re.compile(r"(?:ajcc\s*)?(?:stage\s*)?(0is|is|iv|iii[abc]?|ii[ab]?|i[ab
 _TNM = re.compile(
     r"(yp|c|p)?\s*(t(?:is|mi|x|[0-4][a-d]?)|n(?:x|[0-3](?:mi|[a-c])?)(?:\s*\(.*\))?|m(?:x|[01]))", re.IGNORECASE
 )
+_CELLS = re.compile(r"\(\s*(i|mol)\s*([+-])\s*\)", re.IGNORECASE)
+# Stage and TNM texts are a few characters ("Stage IIIA", "ypN1mi (i+)"); longer ones are not staging.
+MAX_STAGING_TEXT = 64
 _KIND = {"t-category": "T", "n-category": "N", "m-category": "M"}
 _LOCALLY_ADVANCED_T = {"T4", "T4a", "T4b", "T4c", "T4d"}
 _LOCALLY_ADVANCED_N = ("N2", "N3")
@@ -38,14 +41,17 @@ def _stage_value(raw: str) -> str:
 def _category_value(raw: str) -> str:
     head, rest = raw[0].upper(), raw[1:]
     # Isolated tumour cells stay visible: ypN0(i+) is not a pathologic complete response (AJCC 8).
-    cells = re.search(r"\s*\(\s*(i|mol)\s*([+-])\s*\)$", rest, re.IGNORECASE)
+    # Anchored matches on slices (not a search for `\s*\(` at every position): linear on any input.
+    cells = _CELLS.fullmatch(rest[rest.rfind("(") :]) if "(" in rest else None
     suffix = f"({cells.group(1).lower()}{cells.group(2)})" if cells else ""
-    rest = re.sub(r"\s*\(.*\)$", "", rest)
+    rest = rest[: rest.find("(")].rstrip() if "(" in rest else rest
     return head + (rest if rest in ("is", "mi") else rest.lower() if len(rest) > 1 else rest.upper()) + suffix
 
 
 def parse_staging_text(raw: str, concept: str) -> Staging | None:
     cleaned = raw.strip()
+    if len(cleaned) > MAX_STAGING_TEXT:
+        return None
     if concept == "stage-group":
         match = _STAGE.fullmatch(cleaned)
         return Staging("stage", _stage_value(match.group(1)), None) if match else None
