@@ -10,7 +10,7 @@ __all__ = ["MAX_JSON_DEPTH", "JsonRejected", "load_bounded"]
 # FHIR resources nest about 10 deep (contained + extensions + components: ~20); 64 leaves room and stays far
 # below Python's recursion limit, which validation and the rules would otherwise meet.
 MAX_JSON_DEPTH = 64
-# A lone surrogate can only arrive as a \uD800-\uDFFF escape: raw surrogate bytes are invalid UTF-8.
+# A lone surrogate can then only arrive as a \uD800-\uDFFF escape: raw surrogate bytes are invalid UTF-8.
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
@@ -20,7 +20,8 @@ class JsonRejected(ValueError):
 
 def load_bounded(raw: bytes, max_depth: int = MAX_JSON_DEPTH) -> Any:
     try:
-        value = json.loads(raw)
+        # Strict UTF-8 (RFC 8259): json.loads on bytes would let encoded surrogates through ("surrogatepass").
+        value = json.loads(raw.decode("utf-8"))
     except RecursionError:
         raise JsonRejected(f"JSON nested deeper than {max_depth} levels") from None
     except (ValueError, UnicodeDecodeError):
