@@ -131,11 +131,15 @@ def _is_loopback(host: str) -> bool:
 
 def _check_exposure(settings: Settings, *, trusted_clients: bool) -> None:
     """Secure by default: an open service (no allowlist, no client authentication) stays on loopback."""
-    for prefix in settings.fhir_server_allowlist:
-        try:
-            normalise_url(prefix)
-        except UnsafeUrl as exc:
-            raise ValueError(f"HER2_CDS_FHIR_SERVER_ALLOWLIST: an entry is not a plain http(s) URL ({exc})") from None
+    for name, urls in (
+        ("HER2_CDS_FHIR_SERVER_ALLOWLIST", settings.fhir_server_allowlist),
+        ("HER2_CDS_FHIR_SERVER_ALIASES", [u for pair in settings.fhir_server_aliases.items() for u in pair]),
+    ):
+        for url in urls:
+            try:
+                normalise_url(url)
+            except UnsafeUrl as exc:
+                raise ValueError(f"{name}: an entry is not a plain http(s) URL ({exc})") from None
     if not trusted_clients:
         log.warning("no trusted clients configured: CDS Hooks calls are not authenticated")
     if not settings.fhir_server_allowlist:

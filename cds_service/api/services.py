@@ -63,6 +63,12 @@ def fhir_client_factory(
         if refusal:
             raise FhirError(refusal)
         token = hook_request.fhirAuthorization.access_token if hook_request.fhirAuthorization else None
+        try:
+            return _client(base, token)
+        except UnsafeUrl:
+            raise FhirError("fhirServer is not a plain http(s) URL") from None
+
+    def _client(base: str, token: str | None) -> FhirClient:
         return FhirClient(
             http,
             settings.fhir_server_aliases.get(base, base),

@@ -26,10 +26,17 @@ def _stage_observation(code: str, text: str) -> dict[str, Any]:
     return f.observation("stage", code, value={"valueString": text})
 
 
-@pytest.fixture
-def bounded(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings.model_copy(update={"hook_deadline_seconds": 1.0}))) as client:
+@pytest.fixture(scope="module")
+def bounded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    database = tmp_path_factory.mktemp("bounds") / "feedback.sqlite3"
+    configured = Settings(database_url=f"sqlite:///{database}", hook_deadline_seconds=1.0)
+    with TestClient(create_app(configured)) as client:
         yield client
+
+
+@pytest.fixture(scope="module")
+def templates(bounded: TestClient) -> dict[str, str]:
+    return dict(bounded.app.state.catalog["her2-patient-view"].prefetch)  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 
 import json
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -9,9 +10,29 @@ import pytest
 import respx
 from fastapi.testclient import TestClient
 
+from cds_service.app import create_app
+from cds_service.config import Settings
 from tests.utils import factories as f
 
 FHIR = "https://fhir.example.org/r4"
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    """One app for the module: these tests only read its answers."""
+    database = tmp_path_factory.mktemp("hostile") / "feedback.sqlite3"
+    configured = Settings(
+        database_url=f"sqlite:///{database}", hook_deadline_seconds=2.0, fhir_request_timeout_seconds=1.0
+    )
+    with TestClient(create_app(configured)) as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="module")
+def templates(client: TestClient) -> dict[str, str]:
+    return dict(client.app.state.catalog["her2-patient-view"].prefetch)  # type: ignore[attr-defined]
+
+
 CARD = "8b2f6c1e-0d6f-4a57-9f7e-3c1d2b4a5e6f"
 
 

@@ -34,6 +34,11 @@ def shared(module_settings: Settings) -> Iterator[TestClient]:
         yield client
 
 
+@pytest.fixture(scope="module")
+def templates(shared: TestClient) -> dict[str, str]:
+    return dict(shared.app.state.catalog["her2-patient-view"].prefetch)  # type: ignore[attr-defined]
+
+
 def _without(templates: dict[str, str], key: str) -> dict[str, Any]:
     prefetch = f.prefetch_for(templates, [f.patient(), f.breast_cancer()], "p1")
     del prefetch[key]
