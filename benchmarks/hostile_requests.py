@@ -89,6 +89,14 @@ def _attacks(templates: dict[str, str], fhir: str) -> dict[str, tuple[str, dict[
             "her2-patient-view",
             f.hook_request("patient-view", prefetch=f.prefetch_for(templates, [f.patient(), *many], "p1")),
         ),
+        "200 trastuzumab orders to check (order-sign)": (
+            "her2-order-sign",
+            f.hook_request(
+                "order-sign",
+                prefetch=f.prefetch_for(templates, [f.patient(), f.breast_cancer()], "p1"),
+                draftOrders=f.draft_orders(*[f.medication_request(f"mr{i}") for i in range(200)]),
+            ),
+        ),
         "no prefetch, endless paging from FHIR server": (
             "her2-patient-view",
             f.hook_request("patient-view", fhir_server=fhir),
