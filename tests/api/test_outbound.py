@@ -448,3 +448,10 @@ def test_an_allowlist_or_the_development_switch_lets_it_listen_beyond_loopback(
 def test_a_malformed_allowlist_entry_stops_start_up(module_settings: Settings) -> None:
     with pytest.raises(ValueError, match="ALLOWLIST"):
         create_app(module_settings.model_copy(update={"fhir_server_allowlist": ["fhir.example.org/r4"]}))
+
+
+def test_serve_explains_a_refused_bind_instead_of_a_traceback(capsys: pytest.CaptureFixture[str]) -> None:
+    from cds_service.cli import main
+
+    assert main(["serve", "--host", "0.0.0.0", "--port", "0"]) == 2
+    assert "HER2_CDS_ALLOW_INSECURE" in capsys.readouterr().err
