@@ -18,14 +18,19 @@ class _Lenient(BaseModel):
     model_config = ConfigDict(extra="allow", frozen=True)
 
 
-class ReasonCoding(_Lenient):
+class _Stored(BaseModel):
+    # Stored as given: unknown fields are dropped rather than kept, so that size limits cannot be side-stepped.
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class ReasonCoding(_Stored):
     # Clients (the Sandbox among them) send the chosen reason without display; accept it.
     code: str = Field(min_length=1, max_length=MAX_CODE_CHARS)
     system: str | None = Field(default=None, max_length=MAX_CODE_CHARS)
     display: str | None = Field(default=None, max_length=MAX_CODE_CHARS)
 
 
-class OverrideReasonFeedback(_Lenient):
+class OverrideReasonFeedback(_Stored):
     reason: ReasonCoding | None = None
     userComment: str | None = Field(default=None, max_length=MAX_COMMENT_CHARS)
 

@@ -170,3 +170,14 @@ def test_transport_errors_of_every_kind_are_412(
     )
 
     assert response.status_code == 412
+
+
+def test_unknown_fields_in_an_override_reason_are_not_stored(client: TestClient) -> None:
+    card = "0f0e0d0c-0b0a-4909-8807-060504030201"
+    reason = {"reason": {"code": "mdt", "padding": "x" * 100_000}, "userComment": "ok", "more": "y" * 100_000}
+    body = {"feedback": [{"card": card, "outcome": "overridden", "outcomeTimestamp": "2025-06-01T10:00:00Z",
+                          "overrideReason": reason}]}  # fmt: skip
+
+    assert client.post("/cds-services/her2-patient-view/feedback", json=body).status_code == 200
+    (stored,) = client.app.state.feedback_store.query(card_uuid=card)  # type: ignore[attr-defined]
+    assert stored.override_reason == {"reason": {"code": "mdt"}, "userComment": "ok"}
