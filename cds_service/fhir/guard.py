@@ -15,6 +15,7 @@ from pydantic_core import Url
 __all__ = ["UnsafeUrl", "is_internal_host", "is_under", "normalise_url"]
 
 _AMBIGUOUS = re.compile(r"%(?:2f|5c|25|00)|;", re.IGNORECASE)  # encoded slash/backslash, double encoding, path params
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 _LOCAL_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback")
 
 
@@ -65,6 +66,8 @@ def is_internal_host(url: str) -> bool:
         return False
     if isinstance(address, ipaddress.IPv6Address):
         mapped = address.ipv4_mapped or address.sixtofour
+        if address in _NAT64:  # 64:ff9b::a.b.c.d reaches a.b.c.d through a NAT64 gateway
+            mapped = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
         if mapped is not None:
             address = mapped
     return not address.is_global or address.is_multicast

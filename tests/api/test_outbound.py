@@ -183,6 +183,11 @@ INTERNAL_SERVERS = [
     "http://[fe80::1]/fhir",
     "http://[fd00::1]/fhir",
     "http://100.64.0.1/fhir",
+    "http://[64:ff9b::7f00:1]/fhir",  # NAT64 of 127.0.0.1
+    "http://[2002:7f00:1::]/fhir",  # 6to4 of 127.0.0.1
+    "http://[0:0:0:0:0:0:0:1]/fhir",
+    "http://0x7f.1/fhir",
+    "http://0/fhir",
 ]
 
 
