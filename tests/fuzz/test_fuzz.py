@@ -12,7 +12,7 @@ import uuid
 import zlib
 from collections.abc import Iterator
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pytest
@@ -277,3 +277,27 @@ def test_fhir_answers_never_cause_5xx(
     event(f"HTTP {response.status_code}")
 
     assert response.status_code in (200, 412), response.text
+
+
+PIECES = ["..", ".", "%2e", "%2E%2e", ".%2e", "\\", "/", "//", ";", "%2f", "%5c", "%25", "@", ":", ":443", "?", "#"]
+url_tails = st.lists(st.sampled_from([*PIECES, "a", "Observation", "admin"]), max_size=8).map("".join)
+
+
+@settings(settings.get_profile(PROFILE))
+@given(tail=url_tails, relative=st.booleans())
+def test_a_link_judged_under_the_base_is_sent_under_the_base(tail: str, relative: bool) -> None:
+    """What the guard accepts is what httpx sends: no parser disagreement lets a link escape the base."""
+    from cds_service.fhir.client import FhirClient, FhirError
+
+    client = FhirClient(cast(httpx.AsyncClient, None), FHIR, "token", timeout=1, max_pages=1)  # no I/O here
+    try:
+        target = client._absolute(tail if relative else f"{FHIR}/{tail}")
+    except FhirError:
+        event("refused")
+        return
+    event("followed")
+    sent = httpx.URL(target)
+    assert (sent.scheme, sent.host, sent.port) == ("https", "fhir.example.org", None)
+    assert sent.raw_path == b"/r4" or sent.raw_path.startswith((b"/r4/", b"/r4?"))
+    segments = sent.path.split("/")
+    assert ".." not in segments and "." not in segments
