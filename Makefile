@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 FHIR_SERVER := tests/fhir_server
 
-.PHONY: install run test lint bench load clean
+.PHONY: install run test lint bench load fuzz clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ lint: install
 	$(PY) -m ruff check cds_service tests benchmarks
 	$(PY) -m ruff format --check cds_service tests benchmarks
 	$(PY) -m mypy
+
+## fuzz: the long property-based fuzzing run (>= 10,000 hook, feedback and FHIR-answer cases; 0 server errors)
+fuzz: install
+	HER2_FUZZ_PROFILE=long $(PY) -m pytest tests/fuzz -p no:cacheprovider --hypothesis-show-statistics
 
 ## bench: hook latency with full prefetch and with FHIR fallback, as ratios in one run
 bench: install $(FHIR_SERVER)/node_modules/.installed

@@ -1,22 +1,29 @@
 """create_app(settings): routes, error handlers, and the data loaded once at start-up."""
 
+import ipaddress
 import logging
 import time
 import traceback
 from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
-from fastapi import FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import JSONResponse
 
 from . import __version__
 from .api import discovery, feedback, services
+from .api.deps import authenticate
 from .api.errors import Issue, install_error_handlers, outcome
 from .catalog import build_catalog
 from .clinical.engine import load_engine
 from .config import Settings
+from .fhir.guard import UnsafeUrl, normalise_url
 from .ops import PROBES, OperationsMiddleware
 from .ops import routes as operations
 from .ops.metrics import MeteredTransport
@@ -41,21 +48,21 @@ def create_app(settings: Settings | None = None, *, transport: httpx.AsyncBaseTr
     trusted = load_trusted_clients(settings.trusted_clients_file) if settings.trusted_clients_file else None
     if trusted is not None and not settings.public_base_url:
         raise ValueError("HER2_CDS_PUBLIC_BASE_URL is required with trusted clients: it is the JWT audience")
-    if trusted is None:
-        log.warning("no trusted clients configured: CDS Hooks calls are not authenticated")
-    if not settings.fhir_server_allowlist:
-        log.warning("no fhirServer allowlist set: the service will call any fhirServer a client names")
+    _check_exposure(settings, trusted_clients=trusted is not None)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         database = Database(settings.database_url)
         limits = httpx.Limits(max_connections=settings.fhir_max_connections)
-        fhir_transport = MeteredTransport(transport or httpx.AsyncHTTPTransport(limits=limits))
+        pool = ThreadPoolExecutor(settings.engine_threads, thread_name_prefix="her2-engine")
+        fhir_transport = MeteredTransport(transport or httpx.AsyncHTTPTransport(limits=limits, trust_env=False))
+        # trust_env=False: proxies and .netrc credentials from the environment never see FHIR tokens by accident.
         async with (
-            httpx.AsyncClient(transport=fhir_transport, limits=limits, follow_redirects=False) as http,
-            httpx.AsyncClient(transport=transport, follow_redirects=False) as keys_http,
+            httpx.AsyncClient(transport=fhir_transport, limits=limits, follow_redirects=False, trust_env=False) as http,
+            httpx.AsyncClient(transport=transport, follow_redirects=False, trust_env=False) as keys_http,
         ):
             app.state.http = http
+            app.state.engine_pool = pool
             app.state.verifier = (
                 ClientVerifier(
                     trusted,
@@ -77,10 +84,19 @@ def create_app(settings: Settings | None = None, *, transport: httpx.AsyncBaseTr
             try:
                 yield
             finally:
+                pool.shutdown(wait=False, cancel_futures=True)
                 del app.state.database
                 database.close()
 
-    app = FastAPI(title="HER2 CDS Hooks service", version=__version__, lifespan=lifespan)
+    # The docs routes are added below, behind the hooks' authentication unless configured otherwise.
+    app = FastAPI(
+        title="HER2 CDS Hooks service",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
     app.state.settings = settings
     app.state.engine = engine
     app.state.catalog = catalog
@@ -121,9 +137,71 @@ def create_app(settings: Settings | None = None, *, transport: httpx.AsyncBaseTr
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
+    _add_docs(app, settings.api_docs)
     install_error_handlers(app)
     app.include_router(operations.router)
     app.include_router(discovery.router)
     app.include_router(services.router)
     app.include_router(feedback.router)
     return app
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() in ("localhost", "localhost."):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _check_exposure(settings: Settings, *, trusted_clients: bool) -> None:
+    """Secure by default: an open service (no allowlist, no client authentication) stays on loopback."""
+    for name, urls in (
+        ("HER2_CDS_FHIR_SERVER_ALLOWLIST", settings.fhir_server_allowlist),
+        ("HER2_CDS_FHIR_SERVER_ALIASES", [u for pair in settings.fhir_server_aliases.items() for u in pair]),
+    ):
+        for url in urls:
+            try:
+                normalise_url(url)
+            except UnsafeUrl as exc:
+                raise ValueError(f"{name}: an entry is not a plain http(s) URL ({exc})") from None
+    if not trusted_clients:
+        log.warning("no trusted clients configured: CDS Hooks calls are not authenticated")
+    if not settings.fhir_server_allowlist:
+        log.warning(
+            "no fhirServer allowlist set: the service calls public fhirServers a client names "
+            "(loopback, private and link-local addresses are refused)"
+        )
+    if settings.fhir_server_allowlist or trusted_clients or _is_loopback(settings.host):
+        return
+    if not settings.allow_insecure:
+        raise ValueError(
+            f"refusing to listen on {settings.host} with neither HER2_CDS_FHIR_SERVER_ALLOWLIST nor "
+            "HER2_CDS_TRUSTED_CLIENTS_FILE: anyone who reaches the port could use the service to call any "
+            "server with a token. Set one of them, or HER2_CDS_ALLOW_INSECURE=true for development"
+        )
+    log.warning(
+        "INSECURE: HER2_CDS_ALLOW_INSECURE is set; listening on %s without client authentication or fhirServer "
+        "allowlist. Development only: never expose this to a network with real data",
+        settings.host,
+    )
+
+
+def _add_docs(app: FastAPI, mode: str) -> None:
+    """/openapi.json, /docs and /redoc: behind `authenticate` (a no-op unless trusted clients are configured)."""
+    if mode == "off":
+        return
+    guard = [] if mode == "public" else [Depends(authenticate)]
+
+    @app.get("/openapi.json", include_in_schema=False, dependencies=guard)
+    async def openapi() -> JSONResponse:
+        return JSONResponse(app.openapi())
+
+    @app.get("/docs", include_in_schema=False, dependencies=guard)
+    async def docs() -> Any:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title=f"{app.title} - docs")
+
+    @app.get("/redoc", include_in_schema=False, dependencies=guard)
+    async def redoc() -> Any:
+        return get_redoc_html(openapi_url="/openapi.json", title=f"{app.title} - ReDoc")

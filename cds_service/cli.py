@@ -16,8 +16,13 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
     overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
     settings = settings.model_copy(update=overrides)
+    try:
+        app = create_app(settings)
+    except ValueError as exc:  # a refused configuration (e.g. an open service beyond loopback): say why, no traceback
+        print(f"her2-cds: {exc}", file=sys.stderr)
+        return 2
     uvicorn.run(
-        create_app(settings),
+        app,
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level.lower(),

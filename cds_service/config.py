@@ -46,6 +46,19 @@ class Settings(BaseSettings):
     # "client URL=service URL" pairs, for a FHIR server the service reaches under another name than the
     # EHR does (docker-compose, reverse proxies, split DNS). Links under the client URL are rewritten too.
     fhir_server_aliases: Annotated[dict[str, str], NoDecode] = {}
+    # Bounds on what one hook call may make the service read or compute (see README, Security).
+    fhir_max_response_bytes: int = Field(default=32 * 1024 * 1024, ge=1024)  # per answer, on the wire and decompressed
+    max_resources_per_key: int = Field(default=2000, ge=1)  # more is cut, and the cards say the record was cut
+    max_draft_orders: int = Field(default=200, ge=1)  # more in draftOrders: 413
+    max_medication_reads: int = Field(default=20, ge=0)  # Medications read from fhirServer per call; the rest: a card
+    engine_threads: int = Field(default=4, ge=1)  # the rules run off the event loop, so /healthz always answers
+    # Secure by default. A bind beyond loopback with neither an allowlist nor trusted clients refuses to start
+    # unless this development switch is set (a loud warning is logged then).
+    allow_insecure: bool = False
+    # 412 texts name network details (HTTP status, refused vs timed out) only with this switch; the log always does.
+    debug_errors: bool = False
+    # /docs, /redoc and /openapi.json: "auth" (the same authentication as the hooks), "public" or "off".
+    api_docs: Literal["auth", "public", "off"] = "auth"
 
     # Client authentication: a YAML allowlist of JWT issuers (see config/trusted-clients.example.yaml).
     # When set, every call must carry a valid client JWT; when unset, calls are not authenticated.

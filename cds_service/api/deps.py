@@ -1,6 +1,5 @@
 """Typed dependencies: everything a route needs comes from app.state, set up once at start-up."""
 
-import json
 import logging
 from collections.abc import Mapping
 from typing import Annotated, Any, TypeVar
@@ -8,9 +7,11 @@ from typing import Annotated, Any, TypeVar
 import httpx
 from fastapi import Depends, Request
 from pydantic import BaseModel, ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from ..catalog import ServiceSpec
 from ..config import Settings
+from ..jsonlimits import JsonRejected, load_bounded
 from ..security import ClientVerifier, Unauthorized
 from ..store import FeedbackStore
 from .errors import ApiError, Issue, validation_issues
@@ -77,15 +78,18 @@ ServiceDep = Annotated[ServiceSpec, Depends(_service)]
 
 async def read_json(request: Request) -> dict[str, Any]:
     limit: int = request.app.state.settings.max_request_bytes
-    raw = b""
+    parts: list[bytes] = []
+    size = 0
     async for chunk in request.stream():
-        raw += chunk
-        if len(raw) > limit:
+        parts.append(chunk)
+        size += len(chunk)
+        if size > limit:
             raise ApiError(413, [Issue(f"request body larger than {limit} bytes", code="too-costly")])
     try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        raise ApiError(400, [Issue("request body is not valid JSON", code="structure")]) from None
+        # In a worker thread: a big body's depth and Unicode walk must not hold up other calls.
+        body = await run_in_threadpool(load_bounded, b"".join(parts))
+    except JsonRejected as exc:
+        raise ApiError(400, [Issue(f"request body is not acceptable JSON: {exc}", code="structure")]) from None
     if not isinstance(body, dict):
         raise ApiError(400, [Issue("request body must be a JSON object", code="structure")])
     return body

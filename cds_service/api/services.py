@@ -1,9 +1,11 @@
 """POST /cds-services/{id}: request → FHIR data → rules → cards."""
 
+import asyncio
 import logging
 import time
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import Executor
 from datetime import UTC, datetime
 
 import httpx
@@ -13,6 +15,7 @@ from fastapi.responses import JSONResponse
 from ..clinical.record import medications_to_fetch
 from ..config import Settings
 from ..fhir import DataUnavailable, FhirClient, FhirError, gather_patient_data
+from ..fhir.guard import UnsafeUrl, is_internal_host, is_under, normalise_url
 from ..hooks.request import HookRequest
 from ..hooks.response import HookResponse, dump
 from ..ops import bind_request_id, record_cards
@@ -25,9 +28,29 @@ router = APIRouter(dependencies=[Depends(authenticate)])
 log = logging.getLogger("cds_service.hooks")
 
 
-def _allowed(base: str, allowlist: list[str]) -> bool:
-    prefixes = [p.rstrip("/") for p in allowlist]
-    return not prefixes or any(base == p or base.startswith(p + "/") for p in prefixes)
+# The rules get at least this long, even when fetching used most of the deadline: the hook's bound is the
+# deadline plus this margin.
+ENGINE_MARGIN_SECONDS = 1.0
+
+
+def fhir_server_refusal(base: str, settings: Settings) -> str | None:
+    """Why the service will not call this fhirServer, or None. Compared after normalisation, so `..`, encoded
+    dots, default ports and numeric IP spellings cannot slip past the allowlist."""
+    if base in settings.fhir_server_aliases:
+        return None  # named by the operator
+    try:
+        normalised = normalise_url(base)
+    except UnsafeUrl:
+        return "fhirServer is not a plain http(s) URL"
+    if settings.fhir_server_allowlist:
+        prefixes = [normalise_url(p).rstrip("/") for p in settings.fhir_server_allowlist]
+        if any(is_under(normalised, p) for p in prefixes):
+            return None
+        return "fhirServer is not on this service's allowlist"
+    if is_internal_host(normalised):
+        # Secure by default: without an allowlist, callers may not point the service at this machine or its network.
+        return "fhirServer is a loopback, private or link-local address; only an allowlisted one may be"
+    return None
 
 
 def fhir_client_factory(
@@ -37,9 +60,16 @@ def fhir_client_factory(
         base = hook_request.fhir_base
         if base is None:
             raise FhirError("not in prefetch and no fhirServer to fetch it from")
-        if not _allowed(base, settings.fhir_server_allowlist):
-            raise FhirError("fhirServer is not on this service's allowlist")
+        refusal = fhir_server_refusal(base, settings)
+        if refusal:
+            raise FhirError(refusal)
         token = hook_request.fhirAuthorization.access_token if hook_request.fhirAuthorization else None
+        try:
+            return _client(base, token)
+        except UnsafeUrl:
+            raise FhirError("fhirServer is not a plain http(s) URL") from None
+
+    def _client(base: str, token: str | None) -> FhirClient:
         return FhirClient(
             http,
             settings.fhir_server_aliases.get(base, base),
@@ -47,6 +77,8 @@ def fhir_client_factory(
             timeout=settings.fhir_request_timeout_seconds,
             max_pages=settings.fhir_max_pages,
             public_base_url=base,
+            max_response_bytes=settings.fhir_max_response_bytes,
+            max_resources=settings.max_resources_per_key,
         )
 
     return build
@@ -68,6 +100,27 @@ async def call_service(service: ServiceDep, request: Request, settings: Settings
             ],
         )
     context = parse(service.context_model, hook_request.context, prefix="context")
+    draft_orders = hook_request.context.get("draftOrders")
+    entries = draft_orders.get("entry") if isinstance(draft_orders, dict) else None
+    if isinstance(entries, list) and len(entries) > settings.max_draft_orders:
+        raise ApiError(
+            413,
+            [
+                Issue(
+                    f"context.draftOrders: {len(entries)} orders, more than the {settings.max_draft_orders} "
+                    "this service checks in one call",
+                    code="too-costly",
+                    expression="context.draftOrders",
+                )
+            ],
+        )
+    wanted = medications_to_fetch(context.orders_to_check(), draft_orders)
+    reads = dict(list(wanted.items())[: settings.max_medication_reads])
+    skipped = {
+        key: f"not read: more than {settings.max_medication_reads} orders name their drug only by reference"
+        for key in wanted
+        if key not in reads
+    }
 
     try:
         data = await gather_patient_data(
@@ -76,8 +129,13 @@ async def call_service(service: ServiceDep, request: Request, settings: Settings
             hook_request.prefetch,
             fhir_client_factory(hook_request, http, settings),
             deadline_seconds=settings.hook_deadline_seconds - (time.perf_counter() - started),
-            extra_reads=medications_to_fetch(context.orders_to_check(), hook_request.context.get("draftOrders")),
+            extra_reads=reads,
             optional=service.optional_prefetch,
+            max_resources=settings.max_resources_per_key,
+            not_read=skipped,
+            # Details (HTTP 403, timed out…) only for allowlisted servers, which the operator chose, or in debug mode:
+            # for a server a caller names freely they would map a network.
+            explain=settings.debug_errors or bool(settings.fhir_server_allowlist),
         )
     except DataUnavailable as exc:
         log.warning(
@@ -95,7 +153,21 @@ async def call_service(service: ServiceDep, request: Request, settings: Settings
         ) from None
 
     language = request_language(request, settings.language)
-    response = HookResponse(cards=service.evaluate(context, data, language, datetime.now(UTC).date()))
+    # The rules run in a worker thread: the event loop (other calls, /healthz) keeps answering meanwhile.
+    pool: Executor = request.app.state.engine_pool
+    budget = max(settings.hook_deadline_seconds - (time.perf_counter() - started), 0) + ENGINE_MARGIN_SECONDS
+    work = asyncio.get_running_loop().run_in_executor(
+        pool, service.evaluate, context, data, language, datetime.now(UTC).date()
+    )
+    try:
+        cards = await asyncio.wait_for(work, budget)
+    except TimeoutError:
+        log.warning("hook=%s instance=%s status=413 engine over budget", service.id, hook_request.hookInstance)
+        raise ApiError(
+            413,
+            [Issue("the record needs more work than the hook deadline allows; send less", code="too-costly")],
+        ) from None
+    response = HookResponse(cards=cards)
     await record_cards(request, service.id, response.cards)
     log.info(
         "hook=%s instance=%s cards=%d data=%s ms=%.1f",

@@ -77,8 +77,11 @@ def _status(findings: list[Finding]) -> list[Finding]:
 
 def _merge_key(finding: Finding) -> tuple[object, ...]:
     """Findings that say the same about the patient, whichever order raised them."""
-    shown = {name for _, name, _, _ in Formatter().parse(PHRASES[finding.summary][0]) if name}
-    return (finding.rule, finding.summary, tuple(sorted((k, v) for k, v in finding.args.items() if k in shown)))
+    # The product is part of what a finding says even where the summary does not name it: two products
+    # of one drug never share a card.
+    shown = {name for _, name, _, _ in Formatter().parse(PHRASES[finding.summary][0]) if name} | {"product"}
+    said = tuple(sorted((k, v) for k, v in finding.args.items() if k in shown))
+    return (finding.rule, finding.summary, said, tuple(_merge_key(n) for n in finding.notes))
 
 
 def _orders_of(finding: Finding) -> list[str]:
@@ -138,8 +141,19 @@ def _per_order(findings: list[Finding]) -> list[Finding]:
         group = sorted(verdicts, key=lambda f: (_SEVERITY[f.indicator], not f.summary.startswith("order.")))
         group += notes
         if group:
-            cards.append(_with_notes(group[0], group[1:]))
-    return [*_patient_level(patient), *cards, *loose]
+            cards.append(_with_orders(_with_notes(group[0], group[1:]), [order]))
+    # Orders that come to the very same card (200 unreadable references, two orders of one product) are
+    # one card listing them.
+    return [*_patient_level(patient), *_merged_by_content(cards), *loose]
+
+
+def _merged_by_content(cards: list[Finding]) -> list[Finding]:
+    merged: dict[tuple[object, ...], Finding] = {}
+    for card in cards:
+        key = _merge_key(card)
+        first = merged.get(key)
+        merged[key] = card if first is None else _with_orders(first, _orders_of(card))
+    return list(merged.values())
 
 
 def consolidate(findings: list[Finding], *, orders: bool) -> list[Finding]:

@@ -29,6 +29,7 @@ from .record import (
     ORDER_TYPES,
     as_map,
     describe_medication,
+    draft_resources,
     external_medication,
     medication_concept,
     medication_ingredients,
@@ -62,6 +63,7 @@ class Engine:
         assert isinstance(context, OrderSignContext)
         data, notices = screen(data, context.patientId)
         fetched = {k: v[0] for k, v in data.resources.items() if k.startswith("Medication/") and v}
+        known = {**fetched, **draft_resources(context.draftOrders)}  # draft orders first, as before; one index
         findings: list[Finding] = []
         facts: PatientFacts | None = None
         anti_her2: list[tuple[DrugMatch, str]] = []
@@ -71,7 +73,7 @@ class Engine:
             if belongs_to(order, context.patientId) == "other":
                 findings.append(_other_patient(order))
                 continue
-            concept = medication_concept(order, context.draftOrders, fetched)
+            concept = medication_concept(order, None, known)
             reference = external_medication(order)
             if concept is None and reference:
                 reason = data.unavailable.get(reference, "not on the FHIR server")
@@ -80,7 +82,7 @@ class Engine:
             if concept is None:
                 findings.append(_unreadable(order))
                 continue
-            match = self._identify(concept, medication_ingredients(order, context.draftOrders, fetched))
+            match = self._identify(concept, medication_ingredients(order, None, known))
             if match is None:
                 continue  # non-anti-HER2 orders get no noise
             facts = facts or self.facts(context, data, today)
@@ -99,7 +101,7 @@ class Engine:
         if anti_her2:
             assert facts is not None
             checked = {r for _, r in anti_her2}
-            drafts = self._draft_anti_her2(context, fetched)
+            drafts = self._draft_anti_her2(context, known)
             findings += duplicate_findings(self.terminology, drafts, _active_orders(self.terminology, facts), checked)
         if not findings and not notices:
             return []
@@ -117,14 +119,14 @@ class Engine:
                 return DrugMatch(found.drug, None, f"ingredient {found.evidence}")
         return None
 
-    def _draft_anti_her2(self, context: OrderSignContext, fetched: Mapping[str, Mapping[str, Any]]) -> list[Ordered]:
+    def _draft_anti_her2(self, context: OrderSignContext, known: Mapping[str, Mapping[str, Any]]) -> list[Ordered]:
         """Every anti-HER2 draft order of the call (order-select: the unselected ones too), for duplicates."""
         found = []
         for order in context.draft_resources():
             if order.get("resourceType") not in ORDER_TYPES or belongs_to(order, context.patientId) == "other":
                 continue
-            concept = medication_concept(order, context.draftOrders, fetched)
-            ingredients = medication_ingredients(order, context.draftOrders, fetched)
+            concept = medication_concept(order, None, known)  # one index of drafts and fetched Medications
+            ingredients = medication_ingredients(order, None, known)
             match = self._identify(concept, ingredients) if concept is not None else None
             if concept is not None and match is not None:
                 shown = text(concept.get("text")) or describe_medication(order, match.drug)

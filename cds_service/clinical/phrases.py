@@ -426,9 +426,9 @@ PHRASES: Mapping[str, tuple[str, str]] = {
         "仅读取了部分病历：核查可能遗漏结果",
     ),
     "data.truncated.why": (
-        "The FHIR server returned more pages than the service reads for: {keys}. Results beyond the page cap "
+        "The record holds more pages or resources than the service reads for: {keys}. Results beyond the cap "
         "were not considered.",
-        "FHIR服务器返回的分页超出本服务读取上限：{keys}。超出部分未纳入核查。",
+        "病历的分页或资源数超出本服务读取上限：{keys}。超出部分未纳入核查。",
     ),
     "data.partial": (
         "Part of the record could not be read ({keys}): therapy history may be incomplete",

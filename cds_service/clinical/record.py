@@ -17,6 +17,7 @@ __all__ = [
     "describe_medication",
     "describe_value",
     "day_of",
+    "draft_resources",
     "effective_date",
     "fhir_day",
     "external_medication",
@@ -182,13 +183,25 @@ def external_medication(order: Mapping[str, Any]) -> str | None:
     return target if target.startswith("Medication/") else None
 
 
+def draft_resources(draft_orders: Mapping[str, Any] | None) -> dict[str, Mapping[str, Any]]:
+    """The draft orders' coded resources (the first per reference), built once per call: looking each order's
+    Medication up here keeps a call linear in the number of orders (a scan per order was quadratic)."""
+    found: dict[str, Mapping[str, Any]] = {}
+    for entry in as_list(as_map(draft_orders).get("entry")):
+        resource = as_map(entry).get("resource")
+        if isinstance(resource, Mapping) and isinstance(resource.get("code"), Mapping):
+            found.setdefault(reference_of(resource), resource)
+    return found
+
+
 def medications_to_fetch(orders: list[dict[str, Any]], draft_orders: Mapping[str, Any] | None) -> dict[str, str]:
     """Medications that orders name only by reference, found neither in the request nor by display."""
     wanted = {}
+    known = draft_resources(draft_orders)
     for order in orders:
         reference = external_medication(order)
         if order.get("resourceType") in ORDER_TYPES and reference:
-            if medication_concept(order, draft_orders, {}) is None:
+            if medication_concept(order, None, known) is None:
                 wanted[reference] = reference
     return wanted
 

@@ -27,6 +27,9 @@ _STAGE_LABEL = re.compile(
     r"^(?:(?:临床|病理|术后病理)?\s*(?:tnm\s*)?分期|(?:clinical|pathologic(?:al)?|prognostic)\s+stage(?:\s+group)?)\s*[:：]?\s*",
     re.IGNORECASE,
 )
+_CELLS = re.compile(r"\(\s*(i|mol)\s*([+-])\s*\)", re.IGNORECASE)
+# Stage and TNM texts are a few characters ("Stage IIIA", "ypN1mi (i+)"); longer ones are not staging.
+MAX_STAGING_TEXT = 64
 _KIND = {"t-category": "T", "n-category": "N", "m-category": "M"}
 _LOCALLY_ADVANCED_T = {"T4", "T4a", "T4b", "T4c", "T4d"}
 _LOCALLY_ADVANCED_N = ("N2", "N3")
@@ -44,15 +47,20 @@ def _stage_value(raw: str) -> str:
 def _category_value(raw: str) -> str:
     head, rest = raw[0].upper(), raw[1:]
     # Isolated tumour cells stay visible: ypN0(i+) is not a pathologic complete response (AJCC 8).
-    cells = re.search(r"\s*\(\s*(i|mol)\s*([+-])\s*\)$", rest, re.IGNORECASE)
+    # Anchored matches on slices (not a search for `\s*\(` at every position): linear on any input.
+    cells = _CELLS.fullmatch(rest[rest.rfind("(") :]) if "(" in rest else None
     suffix = f"({cells.group(1).lower()}{cells.group(2)})" if cells else ""
-    rest = re.sub(r"\s*\(.*\)$", "", rest)
+    rest = rest[: rest.find("(")].rstrip() if "(" in rest else rest
     return head + (rest if rest in ("is", "mi") else rest.lower() if len(rest) > 1 else rest.upper()) + suffix
 
 
 def parse_staging_text(raw: str, concept: str) -> Staging | None:
+    if len(raw) > MAX_STAGING_TEXT * 2:  # bounded work before normalising: staging texts are short
+        return None
     # NFKC reads full-width letters and the Roman-numeral signs Chinese reports use ("Ⅲ A期" is IIIA).
     cleaned = unicodedata.normalize("NFKC", raw).strip()
+    if len(cleaned) > MAX_STAGING_TEXT:
+        return None
     if concept == "stage-group":
         label = _STAGE_LABEL.match(cleaned)
         said = label.group(0).lower() if label else ""

@@ -10,6 +10,7 @@ Besides the templates, a hook may ask for best-effort reads (e.g. the Medication
 by reference); what they cannot get is reported in `PatientData.unavailable`, not raised."""
 
 import asyncio
+import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from .client import FhirClient, FhirError, SearchResult, bundle_resources, next_
 __all__ = ["DataUnavailable", "Origin", "PatientData", "gather_patient_data", "render_template"]
 
 Origin = Literal["prefetch", "prefetch-null", "fhir"]
+log = logging.getLogger("cds_service.fhir")
 _TOKEN = re.compile(r"\{\{\s*context\.([A-Za-z]+)\s*\}\}")
 
 
@@ -80,11 +82,15 @@ async def gather_patient_data(
     deadline_seconds: float,
     extra_reads: Mapping[str, str] | None = None,
     optional: frozenset[str] = frozenset(),
+    max_resources: int | None = None,
+    not_read: Mapping[str, str] | None = None,
+    explain: bool = False,
 ) -> PatientData:
     """`fhir` builds the client lazily and raises FhirError when the server cannot be used.
 
     A key in `optional` that cannot be had is recorded in `unavailable` (cards then say the record
-    was read in part) instead of failing the call with 412."""
+    was read in part) instead of failing the call with 412. `max_resources` caps each key (a Bundle given in
+    prefetch too; cut keys count as truncated); `not_read` are best-effort reads skipped by the caller, with why."""
     given = prefetch or {}
     resources: dict[str, tuple[dict[str, Any], ...]] = {}
     misplaced: dict[str, list[str]] = {}
@@ -118,7 +124,7 @@ async def gather_patient_data(
         work[key], origin[key] = _fetch(url, url), "fhir"
 
     truncated: set[str] = set()
-    unavailable: dict[str, str] = {}
+    unavailable: dict[str, str] = dict(not_read or {})
     if work:
         try:
             client = fhir()
@@ -126,14 +132,20 @@ async def gather_patient_data(
             problems = {key: str(exc) for key in work}
             results: dict[str, SearchResult] = {}
         else:
-            results, problems = await _run_all({key: job(client) for key, job in work.items()}, deadline_seconds)
+            jobs = {key: job(client) for key, job in work.items()}
+            results, problems = await _run_all(jobs, deadline_seconds, explain)
         required = {key: reason for key, reason in problems.items() if key in templates and key not in optional}
         if required:
             raise DataUnavailable(required)
-        unavailable = problems
+        unavailable.update(problems)
         for key, result in results.items():
             resources[key] = result.resources
             if result.truncated:
+                truncated.add(key)
+    if max_resources is not None:
+        for key, found in resources.items():
+            if len(found) > max_resources:
+                resources[key] = found[:max_resources]
                 truncated.add(key)
     for key, template in templates.items():
         wanted = template.split("?")[0].split("/")[0]
@@ -149,7 +161,7 @@ async def gather_patient_data(
 
 
 async def _run_all(
-    jobs: Mapping[str, Awaitable[SearchResult]], deadline_seconds: float
+    jobs: Mapping[str, Awaitable[SearchResult]], deadline_seconds: float, explain: bool = False
 ) -> tuple[dict[str, SearchResult], dict[str, str]]:
     tasks = {key: asyncio.ensure_future(job) for key, job in jobs.items()}
     done, pending = await asyncio.wait(tasks.values(), timeout=deadline_seconds)
@@ -160,8 +172,10 @@ async def _run_all(
     for key, task in tasks.items():
         if task in pending:
             problems[key] = f"no answer within the hook deadline ({deadline_seconds:g} s)"
-        elif isinstance(task.exception(), FhirError):
-            problems[key] = str(task.exception())
+        elif isinstance(error := task.exception(), FhirError):
+            # The detail (HTTP status, exception type) is for the operator; callers get it only in debug mode.
+            log.warning("FHIR data for key=%s not obtained: %s", key, error.detail)
+            problems[key] = error.detail if explain else str(error)
         else:
             results[key] = task.result()  # re-raises unexpected errors as bugs (500), never hidden
     if pending:

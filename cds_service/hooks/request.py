@@ -20,6 +20,8 @@ __all__ = [
 _FHIR_ID = r"[A-Za-z0-9\-.]{1,64}"
 _PLAIN_ID = re.compile(rf"^{_FHIR_ID}$")
 _REFERENCE = re.compile(rf"^([A-Za-z]+)/({_FHIR_ID})$")
+# An HTTP header value: printable ASCII without spaces (RFC 6750 b64token is narrower; real tokens vary).
+_TOKEN_CHARS = re.compile(r"[\x21-\x7e]+")
 
 
 class _Lenient(BaseModel):
@@ -33,6 +35,14 @@ class FhirAuthorization(_Lenient):
     scope: str = Field(min_length=1)
     subject: str = Field(min_length=1)
     patient: str | None = None
+
+    @field_validator("access_token")
+    @classmethod
+    def _header_safe(cls, value: str) -> str:
+        # It goes into an Authorization header. The message never quotes it: tokens stay out of answers and logs.
+        if len(value) > 16384 or not _TOKEN_CHARS.fullmatch(value):
+            raise ValueError("must be printable ASCII without spaces, at most 16384 characters")
+        return value
 
     @field_validator("token_type")
     @classmethod
@@ -58,6 +68,13 @@ class HookRequest(_Lenient):
             uuid.UUID(value)
         except ValueError:
             raise ValueError("must be a UUID") from None
+        return value
+
+    @field_validator("fhirServer")
+    @classmethod
+    def _plain_base(cls, value: HttpUrl | None) -> HttpUrl | None:
+        if value is not None and (value.username or value.password or value.query or value.fragment):
+            raise ValueError("must be a FHIR base URL without user info, query or fragment")
         return value
 
     @field_validator("prefetch")

@@ -107,6 +107,8 @@ class Terminology:
     def value_of_text(self, raw: str) -> str | None:
         if not raw:
             return None
+        if len(raw) > MAX_RESULT_TEXT:
+            return None  # a narrative, not a result: reported as not understood, never scanned
         normalised = normalise(raw)
         value = self.value_texts.get(normalised)
         if value:
@@ -127,9 +129,10 @@ class Terminology:
 
         Codes win over names; a name then still tells the product (brand) of a coded ingredient.
         Charts repeat the same medication concept every cycle, so answers are remembered."""
-        found = codings(codeable)
+        found = codings(codeable)[:MAX_CODINGS]
         texts = [text(codeable.get("text"))] if isinstance(codeable, Mapping) else []
-        texts += [d for _, _, d in found]
+        # Only the head of each text is read: drug names come first, and the name regex then stays cheap.
+        texts = [t[:MAX_NAME_TEXT] for t in [*texts, *(d for _, _, d in found)]]
         key = (tuple(found), tuple(texts))
         if key in self._matches:
             return self._matches[key]
@@ -179,6 +182,12 @@ class Terminology:
                 if system == prefix_system and code.startswith(prefix):
                     return prefix_concept
         return None
+
+
+# Bounds on what one resource can make the matchers read (attack: a 166 kB text per resource).
+MAX_RESULT_TEXT = 1000
+MAX_NAME_TEXT = 500
+MAX_CODINGS = 50
 
 
 def text(value: Any) -> str:

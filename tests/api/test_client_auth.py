@@ -300,3 +300,19 @@ def test_example_trusted_clients_file_loads() -> None:
     clients = load_trusted_clients(REPO_ROOT / "config" / "trusted-clients.example.yaml")
 
     assert clients["https://sandbox.cds-hooks.org"].jku == ("https://sandbox.cds-hooks.org/.well-known/jwks.json",)
+
+
+@pytest.mark.parametrize("path", ["/openapi.json", "/docs", "/redoc"])
+def test_api_docs_need_the_same_token_as_the_hooks(auth_client: TestClient, path: str) -> None:
+    assert auth_client.get(path).status_code == 401
+    assert auth_client.get(path, headers=bearer(token(f"{BASE}{path}"))).status_code == 200
+
+
+@pytest.mark.parametrize(("mode", "status"), [("public", 200), ("off", 404)])
+def test_api_docs_can_be_public_or_off(settings: Settings, mode: str, status: int) -> None:
+    with TestClient(create_app(settings.model_copy(update={"api_docs": mode}))) as client:
+        assert client.get("/openapi.json").status_code == status
+
+
+def test_api_docs_are_open_when_the_hooks_are(client: TestClient) -> None:
+    assert client.get("/openapi.json").json()["info"]["title"] == "HER2 CDS Hooks service"

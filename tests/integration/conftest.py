@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from cds_service.config import REPO_ROOT
+from cds_service.config import REPO_ROOT, Settings
 from cds_service.examples import load_examples
 
 SERVER_DIR = Path(__file__).resolve().parents[1] / "fhir_server"
@@ -58,3 +58,9 @@ def fhir_base() -> Iterator[str]:
         process.wait(timeout=10)
         if process.stdout:
             process.stdout.close()
+
+
+@pytest.fixture
+def settings(settings: Settings, fhir_base: str) -> Settings:
+    """The test server listens on loopback, which is refused unless allowlisted (secure by default)."""
+    return settings.model_copy(update={"fhir_server_allowlist": [fhir_base, "http://127.0.0.1:9/fhir"]})
