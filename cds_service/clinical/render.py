@@ -232,6 +232,8 @@ class Renderer:
                 lines += self.qualifier_lines(entry, dict(finding.checked))
         else:
             lines += [self.say(key, **args) for key in finding.details]
+            if not finding.details and self._rule_is_the_action(finding, cited):
+                lines.append(_without_evidence(cited[0].text.get(self.language)))  # e.g. what the label says to do
             if cited and cited[0].kind in ("recommendation", "caution") and finding.rule == cited[0].id:
                 lines += self.qualifier_lines(cited[0], dict(finding.checked))  # an order's fit: its criteria
         lines += [f"- {self.summary(note, self.args(note))}" for note in finding.notes]
@@ -239,6 +241,16 @@ class Renderer:
             product = finding if finding.rule == "BIO6" else next(n for n in finding.notes if n.rule == "BIO6")
             lines += self.product_lines(product)
         return lines
+
+    @staticmethod
+    def _rule_is_the_action(finding: Finding, cited: list[Recommendation]) -> bool:
+        """A safety or testing card without its own explanation: the rule's text says what to do."""
+        return (
+            not finding.details
+            and bool(cited)
+            and finding.rule == cited[0].id
+            and cited[0].kind in ("safety", "testing")
+        )
 
     def qualifier_lines(self, entry: Recommendation, checked: dict[int, str]) -> list[str]:
         """Criteria the record decides are shown as met / not met; the rest (and, for a checked one not
@@ -326,7 +338,7 @@ class Renderer:
                 lines.append(f"- {self.say(name)}{colon}{self.paren(self.title(entry), self.level(entry, short=True))}")
                 continue
             lines.append(f"- {self.say(name)}{colon}{self.title(entry)} — {self.grading(entry)}")
-            if finding.summary not in RECOMMENDATION_SUMMARIES:
+            if finding.summary not in RECOMMENDATION_SUMMARIES and not self._rule_is_the_action(finding, cited):
                 lines.append(f"  {entry.text.get(self.language)}")
             if entry.regimens:
                 lines.append(f"  {self.say('rec.regimens')}{colon}{self.regimens(entry)}")
