@@ -129,7 +129,7 @@ def _checks() -> list[Check]:
             return None
         given = sorted(set(w.received_any) & f.therapy.received)
         evidence = tuple(e.evidence for e in f.therapy.exposures if e.contains & set(w.received_any))
-        return bool(given), FactLine("fact.received", ", ".join(given) or "value.none", evidence)
+        return bool(given), FactLine("fact.received", _drugs(given), evidence)
 
     def received_metastatic(w: When, f: PatientFacts) -> tuple[bool, FactLine] | None:
         if w.received_metastatic_any is None:
@@ -138,7 +138,7 @@ def _checks() -> list[Check]:
         wanted = set(w.received_metastatic_any)
         given = [e for e in f.therapy.exposures if since and e.start and e.start >= since and e.contains & wanted]
         names = sorted({d for e in given for d in e.contains & wanted})
-        line = FactLine("fact.received_metastatic", ", ".join(names) or "value.none", tuple(e.evidence for e in given))
+        line = FactLine("fact.received_metastatic", _drugs(names), tuple(e.evidence for e in given))
         return bool(given), line
 
     def on(w: When, f: PatientFacts) -> tuple[bool, FactLine] | None:
@@ -147,7 +147,7 @@ def _checks() -> list[Check]:
         wanted = set(w.on_any)
         running = [e for e in f.therapy.exposures if e.current and e.contains & wanted]
         names = sorted({d for e in running for d in e.contains & wanted})
-        return bool(running), FactLine("fact.on", ", ".join(names) or "value.none", tuple(e.evidence for e in running))
+        return bool(running), FactLine("fact.on", _drugs(names), tuple(e.evidence for e in running))
 
     def chemo(w: When, f: PatientFacts) -> tuple[bool, FactLine] | None:
         if w.chemo_lines_metastatic_min is None and w.chemo_lines_metastatic_max is None:
@@ -279,3 +279,8 @@ def missing_only(when: When, facts: PatientFacts) -> tuple[FactLine, ...] | None
         if () not in possible:
             unknown += sorted(possible, key=len)[0]
     return tuple(dict.fromkeys(unknown))
+
+
+def _drugs(ids: list[str]) -> str:
+    """Drug ids the renderer names in the reader's language ("drug:trastuzumab" → 曲妥珠单抗)."""
+    return ", ".join(f"drug:{d}" for d in ids) or "value.none"

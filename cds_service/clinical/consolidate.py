@@ -75,13 +75,14 @@ def _status(findings: list[Finding]) -> list[Finding]:
     return [merged, *rest]
 
 
-def _merge_key(finding: Finding) -> tuple[object, ...]:
-    """Findings that say the same about the patient, whichever order raised them."""
-    # The product is part of what a finding says even where the summary does not name it: two products
-    # of one drug never share a card.
-    shown = {name for _, name, _, _ in Formatter().parse(PHRASES[finding.summary][0]) if name} | {"product"}
+def _merge_key(finding: Finding, *, product: bool = False) -> tuple[object, ...]:
+    """Findings that say the same, whichever order raised them. For an order's own card the product is
+    part of what it says even where the summary does not name it (two products never share a card); a
+    finding about the patient (pregnancy, LVEF) is one card whatever the products."""
+    shown = {name for _, name, _, _ in Formatter().parse(PHRASES[finding.summary][0]) if name}
+    shown |= {"product"} if product else set()
     said = tuple(sorted((k, v) for k, v in finding.args.items() if k in shown))
-    return (finding.rule, finding.summary, said, tuple(_merge_key(n) for n in finding.notes))
+    return (finding.rule, finding.summary, said, tuple(_merge_key(n, product=product) for n in finding.notes))
 
 
 def _orders_of(finding: Finding) -> list[str]:
@@ -150,7 +151,7 @@ def _per_order(findings: list[Finding]) -> list[Finding]:
 def _merged_by_content(cards: list[Finding]) -> list[Finding]:
     merged: dict[tuple[object, ...], Finding] = {}
     for card in cards:
-        key = _merge_key(card)
+        key = _merge_key(card, product=True)
         first = merged.get(key)
         merged[key] = card if first is None else _with_orders(first, _orders_of(card))
     return list(merged.values())

@@ -278,6 +278,7 @@ def _fit(
                 "warning",
                 mismatch,
                 args=args | {"ids": ", ".join(ids[:6]), "her2": f"her2.{her2}"},
+                details=("order.not_fitting.why",),
                 cites=ids[:3],
                 basis=basis,
                 overrides=("trial-protocol", "mdt-decision", "patient-specific"),
@@ -289,6 +290,7 @@ def _fit(
             "warning",
             "order.no_row",
             args=args,
+            details=("order.not_fitting.why",),
             basis=basis,
             overrides=("trial-protocol", "mdt-decision", "patient-specific"),
         )

@@ -393,6 +393,13 @@ PHRASES: Mapping[str, tuple[str, str]] = {
         "{drug} for {her2}: consensus criteria not met",
         "{her2}使用{drug}：未满足共识条件",
     ),
+    "order.not_fitting.why": (
+        "Check the order: the consensus options with this drug need facts this record does not show (the options "
+        "and the facts read are in the basis). Choose among this patient's recommendation cards, or record why "
+        "this drug is given (trial, MDT decision).",
+        "请核对该医嘱：含该药的共识方案所需条件在病历中未见（方案及所读取的患者信息见“依据”）。"
+        "请从该患者的推荐卡片中选择，或记录用药理由（临床试验、MDT决定）。",
+    ),
     "order.not_here": (
         "{drug}: not a consensus option at this point (line {line})",
         "{drug}：非该阶段共识推荐（第{line}线）",

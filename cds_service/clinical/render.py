@@ -45,6 +45,29 @@ ORDERABLES = {
 SUMMARY_MAX = 139
 RECOMMENDATION_SUMMARIES = ("rec.summary", "rec.summary_running")
 _SELF_NAMING = {"her2", "hr", "setting", "phase", "pregnancy", "h"}
+# FHIR status codes a record carries (Condition.clinicalStatus, MedicationRequest.status ...): basis only.
+_RECORD_STATUSES = frozenset(
+    {
+        "active",
+        "inactive",
+        "resolved",
+        "remission",
+        "recurrence",
+        "relapse",
+        "completed",
+        "stopped",
+        "on-hold",
+        "draft",
+        "final",
+        "amended",
+        "corrected",
+        "preliminary",
+        "intended",
+        "not-taken",
+        "unknown",
+        "status not recorded",
+    }
+)
 ACTION_MAX = 600  # the action and decisive facts a clinician reads first; the basis follows
 
 
@@ -59,6 +82,7 @@ def clip(value: str, limit: int = SUMMARY_MAX) -> str:
     return cut.rstrip(" ,;:·—-（(") + "…"
 
 
+_WORDS = re.compile(r"[A-Za-z][a-z]{2,}")  # a word, not an abbreviation (TCbHP, wTH, Py + X)
 _EVIDENCE = re.compile(r"\s*(Evidence: [^。]*|证据：[^。]*。)$")
 
 
@@ -180,7 +204,9 @@ class Renderer:
         if first is None:
             return shown
         said = first.value if first.value and first.value.lower() != self.value(line.value).lower() else ""
-        said = said if len(said) <= 24 else ""  # a short result (3+, 45 %), not a long display
+        # A short result of the one source (3+, 45 %): not a long display, not a record status (active), and
+        # not one number among several (an ISH ratio is not the HER2 status).
+        said = said if len(said) <= 24 and len(line.evidence) == 1 and said not in _RECORD_STATUSES else ""
         when = first.date or self.say("label.undated")
         extra = [said] if said else []
         if when not in dated:
@@ -196,9 +222,11 @@ class Renderer:
         for r in entry.regimens:
             extra = f" ×{r.cycles}" if r.cycles else ""
             extra += ("，" if self.zh else ", ") + r.duration.get(self.language) if r.duration else ""
-            shown.append(
-                f"{r.label}（{self.drugs(r.drugs)}）{extra}" if self.zh else f"{r.label} ({self.drugs(r.drugs)}){extra}"
-            )
+            if self.zh and _WORDS.search(r.label):  # "HP maintenance" is English: Chinese cards name the drugs
+                shown.append(f"{self.drugs(r.drugs)}{extra}")
+            else:
+                shown.append(self.paren(r.label, self.drugs(r.drugs)) + extra)
+
         return self.join(shown, clauses=True)
 
     def sources(self, entries: list[Recommendation]) -> list[str]:

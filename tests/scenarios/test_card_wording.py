@@ -101,3 +101,51 @@ def test_us_jurisdiction_speaks_of_the_fda(clients: Callable[[str], TestClient],
     card = next(card for card in cards if "BIO6" in extension(card).get("rules", []))
     assert {"BIO4"} <= set(extension(card)["rules"]) and not {"BIO2", "BIO3", "BIO5"} & set(extension(card)["rules"])
     assert any("purplebooksearch.fda.gov" in link["url"] for link in card["links"])
+
+
+# -- review findings -------------------------------------------------------------------------------------
+def test_pregnancy_is_one_card_whatever_the_products(client: TestClient, templates: dict[str, str]) -> None:
+    """Herceptin and Ogivri signed for a pregnant patient: one pregnancy card listing both orders."""
+    record = [*r.de_novo_metastatic(), c.lvef(62, when=ago(days=10)), c.condition("77386006", "Pregnancy")]
+    first, second = order_named("Herceptin", "trastuzumab"), order_named("Ogivri", "trastuzumab")
+
+    cards = sign(client, templates, record, first, second)
+
+    pregnancy = [card for card in cards if card["source"]["topic"]["code"] == "S7"]
+    assert len(pregnancy) == 1
+    assert first["id"] in pregnancy[0]["detail"] and second["id"] in pregnancy[0]["detail"]
+
+
+def test_an_order_that_fits_no_option_says_what_to_do(client: TestClient, templates: dict[str, str]) -> None:
+    """T-DXd for HER2-low HR-negative disease before any chemotherapy: the warning says what to do, first."""
+    cards = select(
+        client,
+        templates,
+        [*r.her2_low_metastatic(hr=False), c.lvef(62, when=ago(days=10))],
+        c.order("trastuzumab-deruxtecan"),
+    )
+
+    card = card_for(cards, "order-sequence")
+    assert card["indicator"] == "warning"
+    assert card["detail"].startswith("Check the order")
+
+
+def test_chinese_cards_name_regimens_drugs_and_statuses_in_chinese(
+    client: TestClient, templates: dict[str, str]
+) -> None:
+    """Maintenance HP (regimen labels "HP maintenance"), drugs given and record statuses: Chinese on Chinese cards."""
+    cards = view(client, templates, r.metastatic_after_first_line(hr=True), lang="zh-CN")
+
+    action = "\n".join(card.get("detail", "").split("**依据**")[0] for card in cards)
+    assert "maintenance" not in action and "active" not in action
+    basis = "\n".join(card.get("detail", "") for card in cards)
+    assert "**trastuzumab" not in basis and "**pertuzumab" not in basis  # drug facts named in Chinese
+
+
+def test_the_decisive_line_shows_a_result_only_when_it_is_the_one_source(
+    client: TestClient, templates: dict[str, str]
+) -> None:
+    """ISH group 3 with IHC 2+: HER2-positive, and the ratio 1.5 is not shown as if it decided it."""
+    cards = view(client, templates, [c.breast_cancer(), *c.ish_numbers(1.5, 6.5), c.her2_ihc("2+")])
+
+    assert "HER2-positive (1.5" not in cards[0].get("detail", "")
