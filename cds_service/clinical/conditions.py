@@ -93,6 +93,18 @@ def _checks() -> list[Check]:
             return None
         return _n_positive(f, "c") == w.clinical_n_positive, _category(f, "N", "c")
 
+    def clinical_n_at_least(w: When, f: PatientFacts) -> tuple[bool, FactLine] | None:
+        if w.clinical_n_at_least is None:
+            return None
+        found = f.staging.n.get("c")
+        number = found.staging.value[1:2] if found else ""
+        return number.isdigit() and int(number) >= w.clinical_n_at_least, _category(f, "N", "c")
+
+    def post_neoadjuvant_n(w: When, f: PatientFacts) -> tuple[bool, FactLine] | None:
+        if w.post_neoadjuvant_n_positive is None:
+            return None
+        return _n_positive(f, "yp") == w.post_neoadjuvant_n_positive, _category(f, "N", "yp")
+
     def pathologic_t(w: When, f: PatientFacts) -> tuple[bool, FactLine] | None:
         if w.pathologic_t is None:
             return None
@@ -202,8 +214,10 @@ def _checks() -> list[Check]:
         pcr,
         clinical_t,
         clinical_n,
+        clinical_n_at_least,
         pathologic_t,
         pathologic_n,
+        post_neoadjuvant_n,
         line,
         trastuzumab,
         brain,

@@ -193,8 +193,10 @@ def _fit(
         return [
             Finding(
                 ids[0],
-                "info",
-                "order.fits",
+                # Outside every matching row's checked limits (T-DXd for residual disease that is not high
+                # risk, pyrotinib past PHILA's ages): not "fits", a warning that says why.
+                "warning" if outside else "info",
+                "order.outside" if outside else "order.fits",
                 args=args | {"ids": ", ".join(ids[:3]), "title": f"title:{ids[0]}"},
                 details=("rec.outside_limit",) if outside else (),
                 cites=ids[:3],

@@ -393,6 +393,10 @@ PHRASES: Mapping[str, tuple[str, str]] = {
         "{drug} for {her2}: consensus criteria not met",
         "{her2}使用{drug}：未满足共识条件",
     ),
+    "order.outside": (
+        "{drug}: record outside the trial population of {title}",
+        "{drug}：病历显示不在“{title}”的研究入组人群内",
+    ),
     "order.not_fitting.why": (
         "Check the order: the consensus options with this drug need facts this record does not show (the options "
         "and the facts read are in the basis). Choose among this patient's recommendation cards, or record why "

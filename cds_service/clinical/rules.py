@@ -196,7 +196,9 @@ def checked_qualifiers(
         if qualifier.checked_by is None:
             continue
         ok, used = matches(qualifier.checked_by, facts)
-        if not ok and any(line.value == "value.unknown" for line in used):
+        # Not met only when every fact that stops it is on record (an option of `any_of` left unknown
+        # could still hold): otherwise it stays "confirm".
+        if not ok and any(line.value == "value.unknown" for line in (*used, *blocking(qualifier.checked_by, facts))):
             continue
         checked.append((index, "met" if ok else "not-met"))
         lines += used

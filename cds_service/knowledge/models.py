@@ -59,8 +59,10 @@ class When(_Data):
     pcr: bool | None = None  # pathologic complete response after neoadjuvant therapy (ypT0/is ypN0)
     clinical_t: list[TCategory] | None = None  # cT category in this list
     clinical_n_positive: bool | None = None  # cN1 or higher
+    clinical_n_at_least: int | None = Field(default=None, ge=1, le=3)  # cN category number ≥ this (2: cN2–3)
     pathologic_t: list[TCategory] | None = None  # pT (upfront surgery) in this list
     pathologic_n_positive: bool | None = None
+    post_neoadjuvant_n_positive: bool | None = None  # ypN1 or higher at surgery after neoadjuvant therapy
     metastatic_line_min: int | None = Field(default=None, ge=1)  # the line the next anti-HER2 regimen would be
     metastatic_line_max: int | None = Field(default=None, ge=1)
     trastuzumab: list[Literal["sensitive", "resistant"]] | None = None

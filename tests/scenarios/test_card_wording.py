@@ -149,3 +149,22 @@ def test_the_decisive_line_shows_a_result_only_when_it_is_the_one_source(
     cards = view(client, templates, [c.breast_cancer(), *c.ish_numbers(1.5, 6.5), c.her2_ihc("2+")])
 
     assert "HER2-positive (1.5" not in cards[0].get("detail", "")
+
+
+def test_t_dxd_after_neoadjuvant_therapy_is_checked_against_the_high_risk_criteria(
+    client: TestClient, templates: dict[str, str]
+) -> None:
+    """Residual disease: cT2 cN0 ypN0 is not DESTINY-Breast05's population (T-DM1 is the option); ypN1 is."""
+    ready = [c.lvef(62, when=ago(days=10)), not_pregnant()]
+    low_risk = select(
+        client, templates, [*r.after_neoadjuvant("ypT1c", "ypN0"), *ready], c.order("trastuzumab-deruxtecan")
+    )
+    high_risk = select(
+        client, templates, [*r.after_neoadjuvant("ypT1c", "ypN1"), *ready], c.order("trastuzumab-deruxtecan")
+    )
+
+    low = card_for(low_risk, "A4")
+    assert low["indicator"] == "warning" and "outside the trial population" in low["summary"]
+    assert "**not met**" in low["detail"]
+    high = card_for(high_risk, "A4")
+    assert high["indicator"] == "info" and high["summary"].startswith("Fits consensus") and "**met**" in high["detail"]

@@ -21,6 +21,8 @@ DEMANDING: dict[str, Any] = {
     "pcr": True,
     "clinical_t": ["T2"],
     "clinical_n_positive": True,
+    "clinical_n_at_least": 2,
+    "post_neoadjuvant_n_positive": True,
     "pathologic_t": ["T2"],
     "pathologic_n_positive": True,
     "metastatic_line_min": 1,
