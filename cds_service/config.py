@@ -24,8 +24,9 @@ class Settings(BaseSettings):
     # Any SQLAlchemy URL; the default is an embedded SQLite file; PostgreSQL (postgresql+psycopg://) for replicas.
     database_url: str = f"sqlite:///{REPO_ROOT / 'var' / 'feedback.sqlite3'}"
 
-    # Larger requests get 413: a hook call with a full prefetch of a big record is a few MB at most.
-    max_request_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
+    # Larger requests get 413. A full prefetch of a 5,000-resource record is about 2 MB; parsing a body holds
+    # Python's GIL (about 70 ms per MB here), so the cap also bounds how long /healthz can wait behind it.
+    max_request_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
 
     mappings_dir: Path = REPO_ROOT / "mappings"
     cards_dir: Path = REPO_ROOT / "cards"
@@ -47,7 +48,9 @@ class Settings(BaseSettings):
     # EHR does (docker-compose, reverse proxies, split DNS). Links under the client URL are rewritten too.
     fhir_server_aliases: Annotated[dict[str, str], NoDecode] = {}
     # Bounds on what one hook call may make the service read or compute (see README, Security).
-    fhir_max_response_bytes: int = Field(default=32 * 1024 * 1024, ge=1024)  # per answer, on the wire and decompressed
+    fhir_max_response_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)  # per answer, on the wire and decompressed
+    # All FHIR answers of one hook call together (keys, pages, Medication reads): bounds a call's memory.
+    fhir_max_call_bytes: int = Field(default=32 * 1024 * 1024, ge=1024)
     max_resources_per_key: int = Field(default=2000, ge=1)  # more is cut, and the cards say the record was cut
     max_draft_orders: int = Field(default=200, ge=1)  # more in draftOrders: 413
     max_medication_reads: int = Field(default=20, ge=0)  # Medications read from fhirServer per call; the rest: a card

@@ -12,6 +12,8 @@ __all__ = ["MAX_JSON_DEPTH", "JsonRejected", "load_bounded"]
 MAX_JSON_DEPTH = 64
 # A lone surrogate can then only arrive as a \uD800-\uDFFF escape: raw surrogate bytes are invalid UTF-8.
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+# NUL only arrives escaped too; no FHIR or CDS Hooks string holds it, and PostgreSQL cannot store it.
+_NUL_ESCAPE = re.compile(rb"\\u0000")
 
 
 class JsonRejected(ValueError):
@@ -26,7 +28,8 @@ def load_bounded(raw: bytes, max_depth: int = MAX_JSON_DEPTH) -> Any:
         raise JsonRejected(f"JSON nested deeper than {max_depth} levels") from None
     except (ValueError, UnicodeDecodeError):
         raise JsonRejected("not valid JSON") from None
-    _check(value, max_depth, surrogates=_SURROGATE_ESCAPE.search(raw) is not None)
+    strings = _SURROGATE_ESCAPE.search(raw) is not None or _NUL_ESCAPE.search(raw) is not None
+    _check(value, max_depth, surrogates=strings)
     return value
 
 
@@ -51,6 +54,8 @@ def _check(value: Any, max_depth: int, *, surrogates: bool) -> None:
 
 
 def _encodable(text: str) -> None:
+    if "\x00" in text:
+        raise JsonRejected("text with a NUL character (\\u0000)")
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:

@@ -79,6 +79,7 @@ def fhir_client_factory(
             public_base_url=base,
             max_response_bytes=settings.fhir_max_response_bytes,
             max_resources=settings.max_resources_per_key,
+            max_call_bytes=settings.fhir_max_call_bytes,
         )
 
     return build

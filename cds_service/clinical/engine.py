@@ -41,6 +41,7 @@ from .rules import ENGINE_DEFINITIONS, ENGINE_PARAMETERS, Finding, patient_view_
 __all__ = ["Engine", "load_engine"]
 
 _SEVERITY = {"critical": 0, "warning": 1, "info": 2}
+MAX_CARDS = 40  # one answer; a record that would need more is read by a person, not by cards
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,7 @@ class Engine:
                 reason = data.unavailable.get(reference, "not on the FHIR server")
                 findings.append(_unidentified(order, reference, reason))
                 continue
-            if concept is None:
+            if concept is None or not _names_something(concept):
                 findings.append(_unreadable(order))
                 continue
             match = self._identify(concept, medication_ingredients(order, None, known))
@@ -171,6 +172,12 @@ class Engine:
         renderer = Renderer(self.knowledge, self.terminology, language, facts.patient_id, self.jurisdiction)
         findings = consolidate(findings, orders=orders)
         ranked = sorted(findings, key=lambda f: (f.indicator != "critical", not f.lead, _SEVERITY[f.indicator]))
+        if len(ranked) > MAX_CARDS:  # bounded answers; the most severe first, and the cut is said
+            cut = len(ranked) - MAX_CARDS + 1
+            ranked = [
+                *ranked[: MAX_CARDS - 1],
+                Finding("data-complete", "warning", "data.cards_cut", args={"count": str(cut)}),
+            ]
         return [renderer.card(f) for f in ranked]
 
 
@@ -203,6 +210,12 @@ def _unidentified(order: Mapping[str, Any], reference: str, reason: str) -> Find
         details=("order.unidentified.why",),
         args={"order": reference_of(order), "reference": reference, "reason": reason},
     )
+
+
+def _names_something(concept: Mapping[str, Any]) -> bool:
+    """A medication concept with a code or a text to go by ({}, "coding": "x", blank text name nothing)."""
+    said = [text(concept.get("text")), *(f"{code}{display}" for _, code, display in codings(concept))]
+    return any(any(ch.isalnum() for ch in value) for value in said if value)
 
 
 def _unreadable(order: Mapping[str, Any]) -> Finding:

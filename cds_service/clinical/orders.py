@@ -3,7 +3,6 @@ safety (LVEF, pregnancy, ILD, diarrhoea) and, for trastuzumab and pertuzumab, bi
 
 import dataclasses
 from collections.abc import Mapping
-from itertools import combinations
 from typing import Any
 
 from ..knowledge import Knowledge, Recommendation
@@ -32,6 +31,7 @@ __all__ = [
     "safety_findings",
 ]
 
+_NAMED_ORDERS = 5  # orders named on a duplicate card; the rest are counted
 _BIOSIMILAR_DRUGS = {"trastuzumab", "pertuzumab", "trastuzumab-sc", "pertuzumab-trastuzumab-sc"}
 _NOT_ESTABLISHED = {"equivocal", "unknown", "conflicting"}
 
@@ -76,36 +76,53 @@ def _ingredients_of(drug: str, terminology: Terminology) -> frozenset[str]:
 def duplicate_findings(
     terminology: Terminology, drafts: list[Ordered], active: list[Ordered], checked: set[str]
 ) -> list[Finding]:
-    """Two orders that deliver the same anti-HER2 ingredient: IV + SC trastuzumab, originator + biosimilar,
+    """Orders that deliver the same anti-HER2 ingredient: IV + SC trastuzumab, originator + biosimilar,
     Phesgo + trastuzumab or pertuzumab, or a draft order of a drug an active MedicationRequest already
-    gives. T-DM1 and T-DXd are drugs of their own (their antibody is not trastuzumab therapy)."""
-    found = []
-    pairs = [(a, b, "order.duplicate") for a, b in combinations(drafts, 2) if {a.reference, b.reference} & checked]
-    pairs += [
-        (d, a, "order.duplicate_active")
-        for d in drafts
-        if d.reference in checked
-        for a in active
-        if a.reference != d.reference
-    ]
-    for first, second, key in pairs:
-        shared = _ingredients_of(first.drug, terminology) & _ingredients_of(second.drug, terminology)
-        if not shared:
+    gives. T-DM1 and T-DXd are drugs of their own (their antibody is not trastuzumab therapy).
+
+    One card per group of orders, however many there are (never one per pair: 200 orders must not
+    make 19,900 cards)."""
+    by_ingredient: dict[str, tuple[list[Ordered], list[Ordered]]] = {}
+    for order in drafts:
+        for ingredient in _ingredients_of(order.drug, terminology):
+            by_ingredient.setdefault(ingredient, ([], []))[0].append(order)
+    for order in active:
+        for ingredient in _ingredients_of(order.drug, terminology):
+            by_ingredient.setdefault(ingredient, ([], []))[1].append(order)
+    groups: dict[tuple[str, tuple[str, ...]], tuple[list[str], Ordered, list[Ordered]]] = {}
+    for ingredient, (new, running) in sorted(by_ingredient.items()):
+        if not any(o.reference in checked for o in new):
             continue
+        drafted = {o.reference for o in new}
+        running = [o for o in running if o.reference not in drafted]
+        if len(new) >= 2:
+            key, first, others = "order.duplicate", new[0], [*new[1:], *running]
+        elif new and running:
+            key, first, others = "order.duplicate_active", new[0], running
+        else:
+            continue
+        involved = (key, tuple(o.reference for o in (first, *others)))
+        if involved in groups:
+            groups[involved][0].append(ingredient)  # Phesgo twice: trastuzumab and pertuzumab, one card
+        else:
+            groups[involved] = ([ingredient], first, others)
+    found = []
+    for (key, _), (ingredients_, first, others) in groups.items():
+        shown = others[:_NAMED_ORDERS]
+        more = f" (+{len(others) - len(shown)})" if len(others) > len(shown) else ""
+        drafted_refs = [first.reference, *(o.reference for o in others if key == "order.duplicate" and o in drafts)]
         found.append(
             Finding(
                 "order-duplicate",
                 "warning",
                 key,
                 args={
-                    "drugs": ", ".join(f"drug:{d}" for d in sorted(shared)),
+                    "drugs": ", ".join(f"drug:{d}" for d in ingredients_),
                     "first": first.label,
-                    "second": second.label,
+                    "second": ", ".join(dict.fromkeys(o.label for o in shown)) + more,
                     "first_ref": first.reference,
-                    "second_ref": second.reference,
-                    "order": first.reference
-                    if key == "order.duplicate_active"
-                    else f"{first.reference}, {second.reference}",
+                    "second_ref": ", ".join(o.reference for o in shown) + more,
+                    "order": ", ".join(dict.fromkeys(drafted_refs)),
                 },
                 details=(f"{key}.why",),
                 overrides=("duplicate-intended", "mdt-decision"),

@@ -432,6 +432,10 @@ PHRASES: Mapping[str, tuple[str, str]] = {
         "this record; make sure the order is placed for the right patient.",
         "该医嘱的subject为{subject}，不是本次调用的患者。未按本病历核查；请确认医嘱开给了正确的患者。",
     ),
+    "data.cards_cut": (
+        "{count} more findings not shown: review the record and the orders directly",
+        "另有{count}条提示未显示：请直接核查病历和医嘱",
+    ),
     "data.truncated": (
         "Patient record only partly read: checks may miss results",
         "仅读取了部分病历：核查可能遗漏结果",

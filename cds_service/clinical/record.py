@@ -175,12 +175,16 @@ def medication_ingredients(
     ]
 
 
+_MEDICATION_REFERENCE = re.compile(r"Medication/[A-Za-z0-9\-.]{1,64}")
+
+
 def external_medication(order: Mapping[str, Any]) -> str | None:
     """`Medication/<id>` when the order names its drug only by reference to a separate resource."""
     if isinstance(order.get("medicationCodeableConcept"), Mapping):
         return None
     target = text(as_map(order.get("medicationReference")).get("reference"))
-    return target if target.startswith("Medication/") else None
+    # Only a plain `Medication/<id>` is read from the FHIR server (`Medication/../Patient/x` is not).
+    return target if _MEDICATION_REFERENCE.fullmatch(target) else None
 
 
 def draft_resources(draft_orders: Mapping[str, Any] | None) -> dict[str, Mapping[str, Any]]:

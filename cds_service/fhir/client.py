@@ -74,8 +74,9 @@ class FhirClient:
         timeout: float,
         max_pages: int,
         public_base_url: str | None = None,
-        max_response_bytes: int = 32 * 1024 * 1024,
+        max_response_bytes: int = 16 * 1024 * 1024,
         max_resources: int = 2000,
+        max_call_bytes: int = 32 * 1024 * 1024,
     ) -> None:
         self._http = http
         self.base_url = normalise_url(base_url).rstrip("/")
@@ -88,6 +89,8 @@ class FhirClient:
         self._max_pages = max_pages
         self._max_bytes = max_response_bytes
         self._max_resources = max_resources
+        # One budget for every answer of the hook call (all keys, pages and reads): memory stays bounded.
+        self._bytes_left = max_call_bytes
 
     def _absolute(self, url: str) -> str:
         """The URL to request, normalised; the bearer token may only travel below the fhirServer the client named."""
@@ -139,10 +142,19 @@ class FhirClient:
         return parsed
 
     async def _read_capped(self, response: httpx.Response) -> bytes:
-        """The body, decompressed here (not by httpx) so that both sizes are counted as it streams."""
+        """The body, decompressed here (not by httpx) so that both sizes are counted as it streams, within
+        the answer's cap and what is left of the call's budget."""
+        body = await self._read_within(response, min(self._max_bytes, self._bytes_left))
+        self._bytes_left -= len(body)
+        return body
+
+    async def _read_within(self, response: httpx.Response, limit: int) -> bytes:
+        too_large = (
+            "answer larger than the size limit" if limit == self._max_bytes else "answers of this call too large"
+        )
         declared = response.headers.get("Content-Length", "")
-        if declared.isdigit() and int(declared) > self._max_bytes:
-            raise FhirError(NO_USABLE_ANSWER, "answer larger than the size limit")
+        if declared.isdigit() and int(declared) > limit:
+            raise FhirError(NO_USABLE_ANSWER, too_large)
         encoding = response.headers.get("Content-Encoding", "identity").strip().lower()
         if encoding in ("gzip", "x-gzip", "deflate"):
             decoder: Any = zlib.decompressobj(wbits=zlib.MAX_WBITS | 32)  # gzip or zlib header, detected
@@ -152,15 +164,15 @@ class FhirClient:
             raise FhirError(NO_USABLE_ANSWER, "answer in an encoding that was not asked for")
         if response.is_stream_consumed:
             # A transport that built its answers from bytes (tests, embedding) has decoded them already.
-            if len(response.content) > self._max_bytes:
-                raise FhirError(NO_USABLE_ANSWER, "answer larger than the size limit")
+            if len(response.content) > limit:
+                raise FhirError(NO_USABLE_ANSWER, too_large)
             return response.content
         parts: list[bytes] = []
         wire = size = 0
         async for chunk in response.aiter_raw(_CHUNK):
             wire += len(chunk)
-            if wire > self._max_bytes:
-                raise FhirError(NO_USABLE_ANSWER, "answer larger than the size limit")
+            if wire > limit:
+                raise FhirError(NO_USABLE_ANSWER, too_large)
             if decoder is None:
                 parts.append(chunk)
                 size += len(chunk)
@@ -168,12 +180,12 @@ class FhirClient:
             data = chunk
             while data:
                 try:
-                    out = decoder.decompress(data, self._max_bytes - size + 1)
+                    out = decoder.decompress(data, limit - size + 1)
                 except zlib.error:
                     raise FhirError(NO_USABLE_ANSWER, "answer is not valid compressed data") from None
                 size += len(out)
-                if size > self._max_bytes:
-                    raise FhirError(NO_USABLE_ANSWER, "answer larger than the size limit once decompressed")
+                if size > limit:
+                    raise FhirError(NO_USABLE_ANSWER, f"{too_large} once decompressed")
                 parts.append(out)
                 data = decoder.unconsumed_tail
         return b"".join(parts)

@@ -16,6 +16,9 @@ __all__ = ["UnsafeUrl", "is_internal_host", "is_under", "normalise_url"]
 
 _AMBIGUOUS = re.compile(r"%(?:2f|5c|25|00)|;", re.IGNORECASE)  # encoded slash/backslash, double encoding, path params
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+# Forms no public FHIR server uses, some of which reach IPv4 behind a translator: IPv4-compatible (::a.b.c.d),
+# SIIT (::ffff:0:a.b.c.d), local-use NAT64 (RFC 8215) and deprecated site-local addresses.
+_NEVER_PUBLIC_V6 = tuple(ipaddress.IPv6Network(n) for n in ("::/96", "::ffff:0:0:0/96", "64:ff9b:1::/48", "fec0::/10"))
 _LOCAL_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback")
 
 
@@ -65,6 +68,8 @@ def is_internal_host(url: str) -> bool:
     except ValueError:
         return False
     if isinstance(address, ipaddress.IPv6Address):
+        if any(address in network for network in _NEVER_PUBLIC_V6):
+            return True
         mapped = address.ipv4_mapped or address.sixtofour
         if address in _NAT64:  # 64:ff9b::a.b.c.d reaches a.b.c.d through a NAT64 gateway
             mapped = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)

@@ -181,3 +181,16 @@ def test_unknown_fields_in_an_override_reason_are_not_stored(client: TestClient)
     assert client.post("/cds-services/her2-patient-view/feedback", json=body).status_code == 200
     (stored,) = client.app.state.feedback_store.query(card_uuid=card)  # type: ignore[attr-defined]
     assert stored.override_reason == {"reason": {"code": "mdt"}, "userComment": "ok"}
+
+
+def test_a_nul_character_in_feedback_is_400_not_a_database_error(client: TestClient) -> None:
+    """PostgreSQL cannot store U+0000: it is refused with the other unencodable text, before any store."""
+    body = {
+        "feedback": [
+            {"card": "a\u0000b", "outcome": "accepted", "outcomeTimestamp": "2025-06-01T10:00:00Z"},
+        ]
+    }
+
+    response = client.post("/cds-services/her2-patient-view/feedback", json=body)
+
+    assert response.status_code == 400

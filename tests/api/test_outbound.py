@@ -160,7 +160,8 @@ def test_medication_references_cannot_leave_the_base(
     assert response.status_code == 200
     assert anywhere.call_count == 0
     (card,) = response.json()["cards"]
-    assert "not followed" in card["detail"]  # the order is reported unidentified, with why
+    # Reported, with why: a link refused by the guard, or (not a plain `Medication/<id>`) never read at all.
+    assert "not followed" in card["detail"] or "no readable medicationReference" in card["detail"]
 
 
 INTERNAL_SERVERS = [
@@ -188,6 +189,10 @@ INTERNAL_SERVERS = [
     "http://[0:0:0:0:0:0:0:1]/fhir",
     "http://0x7f.1/fhir",
     "http://0/fhir",
+    "http://[::7f00:1]/fhir",  # IPv4-compatible form of 127.0.0.1
+    "http://[::ffff:0:7f00:1]/fhir",  # SIIT form
+    "http://[64:ff9b:1::7f00:1]/fhir",  # local-use NAT64 (RFC 8215)
+    "http://[fec0::1]/fhir",  # site-local
 ]
 
 
@@ -460,3 +465,25 @@ def test_serve_explains_a_refused_bind_instead_of_a_traceback(capsys: pytest.Cap
 
     assert main(["serve", "--host", "0.0.0.0", "--port", "0"]) == 2
     assert "HER2_CDS_ALLOW_INSECURE" in capsys.readouterr().err
+
+
+def test_all_answers_of_one_call_share_one_size_budget(module_settings: Settings, templates: dict[str, str]) -> None:
+    """Every page under the per-answer cap, but endless: the call's budget stops it (memory stays bounded)."""
+    page = {"resourceType": "Bundle", "type": "searchset", "pad": "x" * 300_000}
+    calls: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(str(request.url))
+        return httpx.Response(
+            200, json={**page, "link": [{"relation": "next", "url": f"{FHIR}/Condition?page={len(calls)}"}]}
+        )
+
+    settings = module_settings.model_copy(
+        update={"fhir_max_call_bytes": 1024 * 1024, "fhir_max_pages": 50, "debug_errors": True}
+    )
+    with TestClient(create_app(settings, transport=httpx.MockTransport(handler))) as client:
+        response = _patient_view(client, _without(templates, "conditions"))
+
+    assert response.status_code == 412
+    assert "answers of this call too large" in response.json()["issue"][0]["diagnostics"]
+    assert len(calls) <= 5  # about 1 MB read, not 50 pages

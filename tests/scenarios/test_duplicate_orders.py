@@ -169,3 +169,14 @@ def test_two_orders_of_one_product_share_one_card(client: TestClient, templates:
     assert sum("BIO6" in extension(card).get("rules", []) for card in cards) == 1
     assert len(_duplicates(cards)) == 1
     assert all(any(order["id"] in card["detail"] for card in cards) for order in (a, b))
+
+
+def test_many_duplicate_orders_make_one_card_not_one_per_pair(client: TestClient, templates: dict[str, str]) -> None:
+    """200 trastuzumab orders under different names: one duplicate card listing them (not 19,900 pairs)."""
+    orders = [order_named(f"Herceptin {i}", "trastuzumab") for i in range(200)]
+
+    cards = sign(client, templates, _ready(), *orders)
+
+    assert len(_duplicates(cards)) == 1
+    assert len(cards) < 10
+    assert "(+" in _duplicates(cards)[0]["summary"] + _duplicates(cards)[0]["detail"]  # the rest are counted

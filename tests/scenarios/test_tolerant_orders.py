@@ -224,3 +224,20 @@ def test_an_unknown_medication_code_with_an_anti_her2_ingredient_is_checked(
     assert card_for(cards, "S7")["indicator"] == "critical"
     note = card_for(cards, "order-readable")
     assert "9999995" in note["summary"] + note["detail"]
+
+
+@pytest.mark.parametrize(
+    "concept",
+    [{}, {"text": ""}, {"coding": "x"}, {"coding": [{}]}, {"coding": [{"system": c.RXNORM}]}, {"text": "\u200b"}],
+    ids=["empty", "blank-text", "coding-string", "empty-coding", "system-only", "zero-width-text"],
+)
+def test_a_medication_concept_that_names_nothing_is_reported(
+    client: TestClient, templates: dict[str, str], concept: dict[str, Any]
+) -> None:
+    """An object where the concept belongs, but no code or text to go by: said on a card, never an empty answer."""
+    order = c.order("trastuzumab")
+    order["medicationCodeableConcept"] = concept
+
+    cards = select(client, templates, PREGNANT, order)
+
+    assert card_for(cards, "order-readable")["indicator"] == "warning"
