@@ -168,3 +168,17 @@ def test_t_dxd_after_neoadjuvant_therapy_is_checked_against_the_high_risk_criter
     assert "**not met**" in low["detail"]
     high = card_for(high_risk, "A4")
     assert high["indicator"] == "info" and high["summary"].startswith("Fits consensus") and "**met**" in high["detail"]
+
+
+def test_destiny_breast06_line_count_is_read_from_the_record(client: TestClient, templates: dict[str, str]) -> None:
+    """HR+ HER2-ultralow after one endocrine line: "≥2 lines" is not met per record, the rest is to confirm;
+    after two lines it is met."""
+    one_line = [*r.ultralow_metastatic_after_endocrine(), c.lvef(62, when=ago(days=10)), not_pregnant()]
+    two_lines = [*one_line, c.given("fulvestrant", start=ago(days=15), status="active")]
+
+    one = card_for(select(client, templates, one_line, c.order("trastuzumab-deruxtecan")), "L2")
+    two = card_for(select(client, templates, two_lines, c.order("trastuzumab-deruxtecan")), "L2")
+
+    assert "≥2 endocrine lines for metastatic disease (DESTINY-Breast06): **not met**" in one["detail"]
+    assert "CDK4/6 inhibitor" in one["detail"].split("**Basis**")[0]  # what is left to confirm
+    assert "≥2 endocrine lines for metastatic disease (DESTINY-Breast06): **met**" in two["detail"]
