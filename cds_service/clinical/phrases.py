@@ -137,10 +137,6 @@ PHRASES: Mapping[str, tuple[str, str]] = {
     # -- HER2 status card ------------------------------------------------------------------------
     "status.summary": ("{her2} ({date}) · {hr} · {setting}", "{her2}（{date}）· {hr} · {setting}"),
     "status.summary_undated": ("{her2} · {hr} · {setting}", "{her2} · {hr} · {setting}"),
-    "status.interpretation_only": (
-        "Decided by the reported HER2 interpretation (no IHC score or ISH numbers on file).",
-        "依据报告的HER2判读结论（未见IHC评分或ISH数值）。",
-    ),
     # -- testing gaps ----------------------------------------------------------------------------
     "gap.no_result": (
         "Breast cancer without a recognised HER2 result: order HER2 testing",
@@ -207,10 +203,6 @@ PHRASES: Mapping[str, tuple[str, str]] = {
         "this is an MDT decision.",
         "HER2存在时空异质性。以最近一次组织结果为准，并考虑最具治疗价值的状态；由MDT决定。",
     ),
-    "gap.retest_metastasis": (
-        "Metastatic since {since}; latest HER2 is from {date}: retest on the new lesion",
-        "{since}起转移；最近HER2结果为{date}：建议对新病灶重新检测",
-    ),
     "gap.retest_metastasis.why": (
         "Retest HER2 (and ER/PR) on recurrent or metastatic lesions where possible (consensus statement C1).",
         "如条件允许，应对复发或转移病灶重新检测HER2（及ER/PR）（共识C1）。",
@@ -246,10 +238,6 @@ PHRASES: Mapping[str, tuple[str, str]] = {
     "gap.serum.why": (
         "Serum, liquid-biopsy or ctDNA HER2 is not sufficient for HER2 decisions; tissue IHC/ISH decides.",
         "血清、液体活检或ctDNA的HER2结果不足以指导HER2决策，应以组织IHC/ISH为准。",
-    ),
-    "gap.setting_unknown": (
-        "HER2-positive, but stage not recorded: recommendations not matched",
-        "HER2阳性但未记录分期：无法匹配推荐",
     ),
     "gap.setting_unknown.why": (
         "The consensus recommendations depend on the setting (early, locally advanced, metastatic). Record "
@@ -298,7 +286,6 @@ PHRASES: Mapping[str, tuple[str, str]] = {
         "Content: domain knowledge, inferred; pending clinical review",
         "内容：领域知识推断，待临床审核",
     ),
-    "label.facts": ("Patient facts used", "所依据的患者信息"),
     "label.basis": ("Basis", "依据"),
     "label.for_patient": ("For this patient", "本患者"),
     "label.recommendation": ("Recommendation", "推荐"),
@@ -463,19 +450,7 @@ PHRASES: Mapping[str, tuple[str, str]] = {
     "bio.role.originator": ("originator (reference product)", "原研药（参照药）"),
     "bio.role.biosimilar": ("biosimilar of {reference}", "{reference}的生物类似药"),
     "bio.role.subcutaneous": ("subcutaneous form", "皮下注射剂型"),
-    "codestatus.verified": ("verified", "已核实"),
-    "codestatus.single-source": ("single source", "单一来源"),
-    "codestatus.conflict": ("sources conflict", "来源冲突"),
-    "codestatus.unverified": ("unverified", "未核实"),
-    "codestatus.local": ("local", "本地"),
     "bio.sc_form": ("{drug}: subcutaneous form; record the product", "{drug}：皮下注射剂型；请记录产品名"),
-    "bio.approvals": ("Approvals", "批准情况"),
-    "bio.interchangeable.yes": (
-        "FDA interchangeable designation (per source; check status)",
-        "FDA可互换认定（据来源，请核实）",
-    ),
-    "bio.interchangeable.unverified": ("FDA interchangeability claimed but unverified", "FDA可互换性有报道但未核实"),
-    "bio.interchangeable.no": ("No FDA interchangeable designation", "无FDA可互换认定"),
     "bio.approved": ("approved in {region} ({date})", "{region}已批准（{date}）"),
     "bio.not_approved": ("no {region} approval on record", "未见{region}批准记录"),
     # -- suggestions and overrides --------------------------------------------------------------------

@@ -68,7 +68,6 @@ _RECORD_STATUSES = frozenset(
         "status not recorded",
     }
 )
-ACTION_MAX = 600  # the action and decisive facts a clinician reads first; the basis follows
 
 
 def clip(value: str, limit: int = SUMMARY_MAX) -> str:

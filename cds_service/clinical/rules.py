@@ -25,7 +25,6 @@ __all__ = [
     "checked_qualifiers",
     "patient_view_findings",
     "rank",
-    "ranked_recommendations",
     "scope_finding",
 ]
 
@@ -278,12 +277,6 @@ def rank(knowledge: Knowledge, terminology: Terminology, facts: PatientFacts) ->
         found.append((key, Ranked(entry, shown, situation, checked, outside)))
     found.sort(key=lambda item: item[0])
     return [ranked for _, ranked in found]
-
-
-def ranked_recommendations(
-    knowledge: Knowledge, terminology: Terminology, facts: PatientFacts
-) -> list[tuple[Recommendation, tuple[FactLine, ...]]]:
-    return [(r.entry, r.used) for r in rank(knowledge, terminology, facts)]
 
 
 def _status_finding(facts: PatientFacts) -> Finding:
