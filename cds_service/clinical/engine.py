@@ -13,6 +13,7 @@ from ..fhir import PatientData
 from ..hooks.request import HookContext, OrderSignContext
 from ..hooks.response import Card
 from ..knowledge import Knowledge, load_knowledge
+from ..knowledge.version import KnowledgeVersion, knowledge_version
 from ..terminology import DrugMatch, Terminology, codings, load_terminology, text
 from .consolidate import consolidate
 from .facts import PatientFacts, build_facts
@@ -49,6 +50,7 @@ class Engine:
     terminology: Terminology
     knowledge: Knowledge
     jurisdiction: str = "CN"  # CN | US | EU: the biosimilar guidance and approvals cards speak of
+    version: KnowledgeVersion = KnowledgeVersion("unversioned", date.min)  # of the data files loaded
 
     def facts(self, context: HookContext, data: PatientData, today: date) -> PatientFacts:
         return build_facts(data, self.terminology, self.knowledge, context.patientId, today)
@@ -282,4 +284,6 @@ def load_engine(
     """Load and cross-check every data file; a bad one raises DataFileError naming file and field."""
     terminology = load_terminology(mappings_dir, concept_maps)
     knowledge = load_knowledge(cards_dir, terminology.drugs, ENGINE_PARAMETERS, ENGINE_DEFINITIONS)
-    return Engine(terminology, knowledge, jurisdiction)
+    files = [*cards_dir.glob("*.yaml"), *mappings_dir.glob("*.yaml"), *mappings_dir.glob("*.conceptmap.json")]
+    version = knowledge_version([*files, *concept_maps], (e.reviewed for e in knowledge.entries.values()))
+    return Engine(terminology, knowledge, jurisdiction, version)
