@@ -30,6 +30,8 @@ class Settings(BaseSettings):
 
     mappings_dir: Path = REPO_ROOT / "mappings"
     cards_dir: Path = REPO_ROOT / "cards"
+    # Example patients (FHIR Bundles) for `her2-cds call` and the preview page.
+    examples_dir: Path = REPO_ROOT / "examples" / "synthetic"
     # Extra FHIR ConceptMap files with local codes (comma-separated paths), besides mappings/*.conceptmap.json.
     concept_maps: Annotated[list[Path], NoDecode] = []
     # Card language unless a request asks for another (Accept-Language header or ?lang=).
