@@ -183,7 +183,9 @@ def _condition(found: _Collector, terminology: Terminology, resource: Mapping[st
         if not codings(summary) or terminology.staging_value(summary):
             continue
         parsed = parse_staging_text(first_display(summary) or "", "stage-group")
-        read_as = f"stage {parsed.prefix or ''}{parsed.value} (from text)" if parsed and parsed.kind == "stage" else None
+        read_as = (
+            f"stage {parsed.prefix or ''}{parsed.value} (from text)" if parsed and parsed.kind == "stage" else None
+        )
         found.add("staging", summary, reference, relevant=True, read_as=read_as, note="Condition.stage.summary")
 
 
@@ -198,7 +200,11 @@ def _medication(
     if concept is None:
         return
     target = text(as_map(resource.get("medicationReference")).get("reference"))
-    where = f"{reference} ({target})" if target and not isinstance(resource.get("medicationCodeableConcept"), Mapping) else reference
+    where = (
+        f"{reference} ({target})"
+        if target and not isinstance(resource.get("medicationCodeableConcept"), Mapping)
+        else reference
+    )
     match = terminology.match_drug(concept)
     if match is None:
         found.add("drug", concept, where, relevant=False)

@@ -7,6 +7,7 @@ return the unknown ones). Exit 0: every code recognised; 1: codes to map were li
 import argparse
 import asyncio
 import json
+import logging
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -47,7 +48,7 @@ def _patient_in(resources: Sequence[Mapping[str, Any]]) -> str | None:
     ids = {r.get("id") for r in resources if r.get("resourceType") == "Patient" and isinstance(r.get("id"), str)}
     if len(ids) > 1:
         raise CodesError(f"the input holds {len(ids)} Patients: name one with --patient")
-    return next(iter(ids), None)  # type: ignore[arg-type]
+    return next(iter(ids), None)
 
 
 def fhir_queries(templates: Mapping[str, str]) -> dict[str, str]:
@@ -59,7 +60,9 @@ def fhir_queries(templates: Mapping[str, str]) -> dict[str, str]:
     return queries
 
 
-async def _from_server(args: argparse.Namespace, settings: Settings, templates: Mapping[str, str]) -> list[dict[str, Any]]:
+async def _from_server(
+    args: argparse.Namespace, settings: Settings, templates: Mapping[str, str]
+) -> list[dict[str, Any]]:
     import httpx
 
     from ..clinical.record import ORDER_TYPES, external_medication
@@ -106,7 +109,9 @@ async def _from_server(args: argparse.Namespace, settings: Settings, templates: 
                 )
                 found += [r for key in medications.resources for r in medications.resources[key]]
         except DataUnavailable as exc:
-            raise CodesError(f"FHIR server: {exc}") from None
+            reasons = set(exc.problems.values())
+            said = reasons.pop() if len(reasons) == 1 and len(exc.problems) > 1 else str(exc)
+            raise CodesError(f"FHIR server: {said}") from None
     for key in sorted(data.truncated):
         print(f"note: {key} was cut at the paging or size limit; codes beyond it are not listed", file=sys.stderr)
     for key, reason in sorted(data.unavailable.items()):
@@ -144,9 +149,8 @@ def _table(title: str, items: Sequence[Any]) -> list[str]:
         extra = [*([f"read as {item.read_as}"] if item.read_as else []), *item.notes]
         if not item.system:
             extra.append("no system: a ConceptMap cannot map it, the sender must add one")
-        lines.append(
-            f" {mark} {KINDS[item.kind]:<18} {item.system or '(no system)'}|{item.code}  \"{shown}\"  x{item.count}  {refs}"
-        )
+        code = f"{item.system or '(no system)'}|{item.code}"
+        lines.append(f' {mark} {KINDS[item.kind]:<18} {code}  "{shown}"  x{item.count}  {refs}')
         if extra:
             lines.append(f"   {'':<18} {'; '.join(extra)}")
     return lines
@@ -169,7 +173,14 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         except (DataFileError, ValueError) as exc:
             raise CodesError(f"mappings or ConceptMaps invalid: {exc}") from None
         if args.fhir_server:
-            resources = asyncio.run(_from_server(args, settings, prefetch_templates(terminology)))
+            # The prefetch stage logs each failed key for the service's operator; here the one-line error says it.
+            fhir_log = logging.getLogger("cds_service.fhir")
+            level = fhir_log.level
+            fhir_log.setLevel(logging.ERROR)
+            try:
+                resources = asyncio.run(_from_server(args, settings, prefetch_templates(terminology)))
+            finally:
+                fhir_log.setLevel(level)
         else:
             resources = _from_file(Path(args.source))
         patient = args.patient or _patient_in(resources)
@@ -237,7 +248,9 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
     )
     codes.add_argument("source", nargs="?", help="a FHIR Bundle (any type) or a single resource, as JSON")
     codes.add_argument("--fhir-server", metavar="URL", help="read the patient from this FHIR server instead")
-    codes.add_argument("--patient", metavar="ID", help="the patient's id (with --fhir-server; or to pick one in a file)")
+    codes.add_argument(
+        "--patient", metavar="ID", help="the patient's id (with --fhir-server; or to pick one in a file)"
+    )
     codes.add_argument("--token", metavar="T", help="bearer token for --fhir-server (never printed)")
     codes.add_argument("--timeout", type=float, default=30.0, metavar="S", help="seconds for the FHIR reads (30)")
     codes.add_argument("--out", metavar="FILE", help="write a FHIR ConceptMap skeleton for the codes listed here")

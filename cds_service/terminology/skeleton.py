@@ -113,7 +113,9 @@ def _suggest(item: Wanted, terminology: Terminology) -> str:
     return f"Perhaps {concept}." if concept else f"One of: {', '.join(listed)}; if none fits, leave it unmatched."
 
 
-def concept_map_skeleton(items: Sequence[Wanted], terminology: Terminology, *, name: str = "LocalCodes") -> dict[str, Any]:
+def concept_map_skeleton(
+    items: Sequence[Wanted], terminology: Terminology, *, name: str = "LocalCodes"
+) -> dict[str, Any]:
     """The skeleton as FHIR JSON, validated with fhir.resources (R4B ConceptMap: R4's structure)."""
     groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for item in items:
