@@ -109,8 +109,9 @@ class _Collector:
                 item.resources.append(reference)
             item.relevant = item.relevant or relevant or looks_relevant(display, concept_text)
             item.read_as = item.read_as or read_as
-            if note and note not in item.notes:
-                item.notes.append(note)
+            for said in (note, None if system else "no system: a ConceptMap cannot map it; the sender must add one"):
+                if said and said not in item.notes:
+                    item.notes.append(said)
 
 
 def _texts(codeable: Any) -> list[str]:

@@ -147,8 +147,6 @@ def _table(title: str, items: Sequence[Any]) -> list[str]:
         if len(item.resources) > MAX_REFERENCES_SHOWN:
             refs += f" +{len(item.resources) - MAX_REFERENCES_SHOWN} more"
         extra = [*([f"read as {item.read_as}"] if item.read_as else []), *item.notes]
-        if not item.system:
-            extra.append("no system: a ConceptMap cannot map it, the sender must add one")
         code = f"{item.system or '(no system)'}|{item.code}"
         lines.append(f' {mark} {KINDS[item.kind]:<18} {code}  "{shown}"  x{item.count}  {refs}')
         if extra:
@@ -186,7 +184,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         patient = args.patient or _patient_in(resources)
         report = find_unmapped(resources, terminology, patient)
         items = [*report.unrecognised, *report.by_text]
-        skeleton = concept_map_skeleton([i for i in items if i.system], terminology) if items else None
+        mappable = [i for i in items if i.system]  # a code without a system cannot be a ConceptMap source
+        skeleton = concept_map_skeleton(mappable, terminology) if mappable else None
         if args.out and skeleton:
             try:
                 Path(args.out).write_text(json.dumps(skeleton, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -225,6 +224,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             print("\n".join(["", *_table("Not recognised", report.unrecognised)]))
         if report.by_text:
             print("\n".join(["", *_table("Recognised only by their text (map the code too)", report.by_text)]))
+        if not skeleton and args.out:
+            print(f"Nothing a ConceptMap can map: {args.out} not written.")
         if items:
             print("\n* likely relevant to HER2 decisions")
             if args.out and skeleton:
@@ -232,7 +233,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                     f"ConceptMap skeleton written to {args.out}: fill in each target code, set equivalence to "
                     "'equivalent', load it with HER2_CDS_CONCEPT_MAPS, and run this again."
                 )
-            else:
+            elif skeleton:
                 print("Add --out conceptmap.json to write a ConceptMap skeleton to fill in.")
     return CODES_TO_MAP if report.unrecognised else ALL_RECOGNISED
 

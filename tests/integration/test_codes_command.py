@@ -215,3 +215,31 @@ def test_against_the_fhir_test_server(fhir_base: str, capsys: pytest.CaptureFixt
     assert _codes(from_server) == _codes(from_file)
     assert _codes(from_server, "recognisedOnlyByText") == _codes(from_file, "recognisedOnlyByText")
     assert from_server["resourcesRead"] == from_file["resourcesRead"] == 9
+
+
+def test_a_file_with_two_patients_needs_patient(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bundle = tmp_path / "two.json"
+    entries = [{"resource": r} for r in (f.patient("p1"), f.patient("p2"), f.observation("o", "X", system=LAB))]
+    bundle.write_text(json.dumps({"resourceType": "Bundle", "type": "collection", "entry": entries}))
+
+    assert main(["codes", str(bundle)]) == 2
+    assert "name one with --patient" in capsys.readouterr().err
+    status, answer = _run_json([str(bundle), "--patient", "p2"], capsys)
+    assert (status, answer["unrecognised"], answer["leftOutOtherPatients"]) == (0, [], 2)
+
+
+def test_codes_without_a_system_are_listed_but_left_out_of_the_skeleton(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    odd = f.observation("o", "HER2LOCAL", system=LAB)
+    del odd["code"]["coding"][0]["system"]
+    odd["code"]["text"] = "HER2"
+    path = tmp_path / "odd.json"
+    path.write_text(json.dumps(odd))
+
+    status, answer = _run_json([str(path)], capsys)
+
+    assert status == 1
+    (item,) = answer["unrecognised"]
+    assert item["system"] == "" and any("no system" in n for n in item["notes"])
+    assert "conceptMap" not in answer
