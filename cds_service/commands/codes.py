@@ -39,9 +39,35 @@ def _from_file(path: Path) -> list[dict[str, Any]]:
     except ValueError as exc:
         raise CodesError(f"{path}: not JSON ({str(exc).splitlines()[0]})") from None
     try:
-        return bundle_resources(raw)
+        resources = bundle_resources(raw)
     except RequestError as exc:
         raise CodesError(f"{path}: {exc}") from None
+    return [_with_patient_reference(r, _full_urls(raw)) for r in resources]
+
+
+def _full_urls(bundle: Mapping[str, Any]) -> dict[str, str]:
+    """`urn:uuid:` fullUrls of a Bundle's entries as `Type/id`: what loading it into a FHIR server makes of them."""
+    found = {}
+    entries = bundle.get("entry") if bundle.get("resourceType") == "Bundle" else None
+    for entry in entries if isinstance(entries, list) else ():
+        resource = entry.get("resource") if isinstance(entry, Mapping) else None
+        url = entry.get("fullUrl") if isinstance(resource, Mapping) else None
+        if isinstance(url, str) and url.startswith("urn:") and isinstance(resource, Mapping) and resource.get("id"):
+            found[url] = f"{resource.get('resourceType')}/{resource.get('id')}"
+    return found
+
+
+def _with_patient_reference(resource: dict[str, Any], full_urls: Mapping[str, str]) -> dict[str, Any]:
+    """The resource with its subject/patient `urn:uuid:` reference resolved within the Bundle (Synthea, mCODE
+    exports), so that the patient's resources count as the patient's, as they would once on a server."""
+    for field in ("subject", "patient"):
+        holder = resource.get(field)
+        if not isinstance(holder, Mapping):
+            continue
+        reference = holder.get("reference")
+        if isinstance(reference, str) and reference in full_urls:
+            return {**resource, field: {**holder, "reference": full_urls[reference]}}
+    return resource
 
 
 def _patient_in(resources: Sequence[Mapping[str, Any]]) -> str | None:

@@ -243,3 +243,16 @@ def test_codes_without_a_system_are_listed_but_left_out_of_the_skeleton(
     (item,) = answer["unrecognised"]
     assert item["system"] == "" and any("no system" in n for n in item["notes"])
     assert "conceptMap" not in answer
+
+
+def test_urn_uuid_references_count_as_the_patients(capsys: pytest.CaptureFixture[str]) -> None:
+    """An mCODE export whose resources name their patient by `urn:uuid:` fullUrl, as a server would have them."""
+    path = REPO_ROOT / "examples" / "fhir" / "mcode-ctm-breastcancertrials" / "patient_data.json"
+
+    status, answer = _run_json([str(path)], capsys)
+
+    assert status == 1
+    assert answer["leftOutOtherPatients"] == 0 and answer["resourcesRead"] == 4
+    # Its HER2 IHC result carries LOINC "34566", not a LOINC code the service knows: listed, first.
+    assert answer["unrecognised"][0]["code"] == "34566" and answer["unrecognised"][0]["likelyRelevant"]
+    assert _codes(answer, "recognisedOnlyByText") == {("drug", "http://www.nlm.nih.gov/research/umls/rxnorm", "904425")}
