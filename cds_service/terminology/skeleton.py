@@ -120,6 +120,9 @@ def concept_map_skeleton(
     groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for item in items:
         target_system = TARGET_SYSTEMS[item.kind]
+        elements = groups.setdefault((item.system, target_system), [])
+        if any(e["code"] == item.code for e in elements):
+            continue  # one code seen both with and without a readable text: one element
         element: dict[str, Any] = {"code": item.code}
         if item.displays:
             element["display"] = item.displays[0]
@@ -129,7 +132,7 @@ def concept_map_skeleton(
         if len(item.displays) > 1:
             comment += " Also shown as: " + "; ".join(item.displays[1:4])
         element["target"] = [{"equivalence": "unmatched", "comment": comment}]
-        groups.setdefault((item.system or "urn:unknown-system", target_system), []).append(element)
+        elements.append(element)
     resource = {
         "resourceType": "ConceptMap",
         "id": re.sub(r"[^A-Za-z0-9\-.]", "-", normalise(name))[:64] or "local-codes",

@@ -115,3 +115,12 @@ def test_drug_and_condition_codes_map_to_service_concepts(terminology: Terminolo
     loaded = load_terminology(MAPPINGS, (filled,))
     assert loaded.drug({"coding": [{"system": "urn:local:drugs", "code": "YP"}]}) == "pyrotinib"
     assert loaded.condition_concept({"coding": [{"system": "urn:local:dx", "code": "BC"}]}) == "breast-cancer"
+
+
+def test_a_code_seen_with_and_without_its_text_is_one_element(terminology: Terminology) -> None:
+    plain = FoundCode("drug", "urn:local:drugs", "YP", ["YP tablets"])
+    named = FoundCode("drug", "urn:local:drugs", "YP", ["吡咯替尼片"], read_as="pyrotinib (name '吡咯替尼')")
+
+    (group,) = concept_map_skeleton([plain, named], terminology)["group"]
+
+    assert [e["code"] for e in group["element"]] == ["YP"]
