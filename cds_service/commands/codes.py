@@ -128,19 +128,24 @@ async def _from_server(
             if data.origin.get("patient") and not data.resources.get("patient"):
                 raise CodesError(f"Patient/{args.patient} not found on the FHIR server")
             orders = [r for r in found if r.get("resourceType") in {*ORDER_TYPES, "MedicationStatement"}]
-            wanted = sorted({m for r in orders if (m := external_medication(r))})[:MAX_MEDICATION_READS]
+            wanted = sorted({m for r in orders if (m := external_medication(r))})
+            unavailable = dict(data.unavailable)
+            if len(wanted) > MAX_MEDICATION_READS:
+                unavailable["Medication"] = f"{len(wanted) - MAX_MEDICATION_READS} more Medications not read"
             if wanted:
+                reads = {m: m for m in wanted[:MAX_MEDICATION_READS]}
                 medications = await gather_patient_data(
-                    {}, context, None, client, deadline_seconds=args.timeout, extra_reads={m: m for m in wanted}
+                    {}, context, None, client, deadline_seconds=args.timeout, extra_reads=reads, explain=True
                 )
                 found += [r for key in medications.resources for r in medications.resources[key]]
+                unavailable.update(medications.unavailable)
         except DataUnavailable as exc:
             reasons = set(exc.problems.values())
             said = reasons.pop() if len(reasons) == 1 and len(exc.problems) > 1 else str(exc)
             raise CodesError(f"FHIR server: {said}") from None
     for key in sorted(data.truncated):
         print(f"note: {key} was cut at the paging or size limit; codes beyond it are not listed", file=sys.stderr)
-    for key, reason in sorted(data.unavailable.items()):
+    for key, reason in sorted(unavailable.items()):
         print(f"note: {key} not read ({reason})", file=sys.stderr)
     return found
 
