@@ -157,6 +157,15 @@ def _bundle(ask: PreviewAsk, settings: Settings) -> dict[str, Any]:
     return bundle
 
 
+def _hook_request(
+    ask: PreviewAsk, settings: Settings, service: ServiceSpec, terminology: Terminology
+) -> dict[str, Any]:
+    """The request an EHR would send: full prefetch from the bundle, no fhirServer (nothing is fetched)."""
+    resources = bundle_resources(_bundle(ask, settings))
+    orders = [order for order in ask.orders if order.strip()]
+    return build_request(ask.hook, resources, service.prefetch, terminology, orders=orders)
+
+
 def _one_line(exc: ApiError) -> str:
     return "; ".join(issue.diagnostics for issue in exc.issues)
 
@@ -181,18 +190,12 @@ async def evaluate(request: Request) -> JSONResponse:
         error = exc.errors()[0]
         where = ".".join(str(part) for part in error["loc"]) or "body"
         return _problem(400, f"{where}: {error['msg']}")
+    service = _service(request.app.state.catalog, ask.hook)
     try:
-        bundle = _bundle(ask, settings)
-        hook_request = build_request(
-            ask.hook,
-            bundle_resources(bundle),
-            _service(request.app.state.catalog, ask.hook).prefetch,
-            engine.terminology,
-            orders=[o for o in ask.orders if o.strip()],
-        )
+        # Parsing a pasted bundle of a few MB and building its prefetch take a while: off the event loop.
+        hook_request = await asyncio.to_thread(_hook_request, ask, settings, service, engine.terminology)
     except (PreviewError, RequestError) as exc:
         return _problem(400, str(exc))
-    service = _service(request.app.state.catalog, ask.hook)
     try:
         answer = await answer_hook(
             service, hook_request, ask.language, settings, request.app.state.http, request.app.state.engine_pool
