@@ -145,6 +145,11 @@ def create_app(settings: Settings | None = None, *, transport: httpx.AsyncBaseTr
     app.include_router(feedback.router)
     if settings.preview == "on" or (settings.preview == "auto" and _is_loopback(settings.host)):
         app.include_router(preview.router)
+        if not _is_loopback(settings.host):
+            log.warning(
+                "HER2_CDS_PREVIEW=on: /preview is served on %s without authentication (test systems only)",
+                settings.host,
+            )
     return app
 
 
