@@ -16,7 +16,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import JSONResponse
 
-from . import __version__
+from . import __version__, preview
 from .api import discovery, feedback, services
 from .api.deps import authenticate
 from .api.errors import Issue, install_error_handlers, outcome
@@ -143,6 +143,13 @@ def create_app(settings: Settings | None = None, *, transport: httpx.AsyncBaseTr
     app.include_router(discovery.router)
     app.include_router(services.router)
     app.include_router(feedback.router)
+    if settings.preview == "on" or (settings.preview == "auto" and _is_loopback(settings.host)):
+        app.include_router(preview.router)
+        if not _is_loopback(settings.host):
+            log.warning(
+                "HER2_CDS_PREVIEW=on: /preview is served on %s without authentication (test systems only)",
+                settings.host,
+            )
     return app
 
 

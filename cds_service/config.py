@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     debug_errors: bool = False
     # /docs, /redoc and /openapi.json: "auth" (the same authentication as the hooks), "public" or "off".
     api_docs: Literal["auth", "public", "off"] = "auth"
+    # The card preview page (/preview), a development and integration tool without authentication of its own:
+    # "auto" serves it only when the service listens on loopback; "off" removes it (404).
+    preview: Literal["auto", "on", "off"] = "auto"
 
     # Client authentication: a YAML allowlist of JWT issuers (see config/trusted-clients.example.yaml).
     # When set, every call must carry a valid client JWT; when unset, calls are not authenticated.

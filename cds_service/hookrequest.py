@@ -112,6 +112,8 @@ def _concept(name: str, terminology: Terminology) -> Resource:
             }
     for drug_id, drug in terminology.drugs.items():
         if wanted in (drug_id, drug.label.en.lower(), drug.label.zh_CN, *(n.lower() for n in drug.names)):
+            if not drug.codes:  # drugs without a code system entry (newer Chinese agents) are ordered by name
+                return {"text": drug.label.en}
             code = next((c for c in drug.codes if c.status == "verified"), drug.codes[0])
             display = code.display or drug.label.en
             return {"coding": [{"system": code.system, "code": code.code, "display": display}], "text": drug.label.en}

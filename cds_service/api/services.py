@@ -6,23 +6,26 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import Executor
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
+from ..catalog import ServiceSpec
 from ..clinical.record import medications_to_fetch
 from ..config import Settings
-from ..fhir import DataUnavailable, FhirClient, FhirError, gather_patient_data
+from ..fhir import DataUnavailable, FhirClient, FhirError, PatientData, gather_patient_data
 from ..fhir.guard import UnsafeUrl, is_internal_host, is_under, normalise_url
-from ..hooks.request import HookRequest
+from ..hooks.request import HookContext, HookRequest
 from ..hooks.response import HookResponse, dump
 from ..ops import bind_request_id, record_cards
 from .deps import HttpDep, ServiceDep, SettingsDep, authenticate, parse, read_json, request_language
 from .errors import ApiError, Issue
 
-__all__ = ["router"]
+__all__ = ["HookAnswer", "answer_hook", "router"]
 
 router = APIRouter(dependencies=[Depends(authenticate)])
 log = logging.getLogger("cds_service.hooks")
@@ -85,10 +88,35 @@ def fhir_client_factory(
     return build
 
 
+@dataclass(frozen=True)
+class HookAnswer:
+    """A hook call's cards, and the context and data the rules read (the preview shows the facts from them)."""
+
+    response: HookResponse
+    context: HookContext
+    data: PatientData
+
+
 @router.post("/cds-services/{service_id}")
 async def call_service(service: ServiceDep, request: Request, settings: SettingsDep, http: HttpDep) -> JSONResponse:
+    body = await read_json(request)
+    language = request_language(request, settings.language)
+    answer = await answer_hook(service, body, language, settings, http, request.app.state.engine_pool)
+    await record_cards(request, service.id, answer.response.cards)
+    return JSONResponse(dump(answer.response))
+
+
+async def answer_hook(
+    service: ServiceSpec,
+    body: dict[str, Any],
+    language: str,
+    settings: Settings,
+    http: httpx.AsyncClient,
+    pool: Executor,
+) -> HookAnswer:
+    """Everything a hook call does but record its cards: the route records them, the preview page must not."""
     started = time.perf_counter()
-    hook_request = parse(HookRequest, await read_json(request))
+    hook_request = parse(HookRequest, body)
     bind_request_id(hook_request.hookInstance)
     if hook_request.hook != service.hook:
         raise ApiError(
@@ -153,9 +181,7 @@ async def call_service(service: ServiceDep, request: Request, settings: Settings
             ],
         ) from None
 
-    language = request_language(request, settings.language)
     # The rules run in a worker thread: the event loop (other calls, /healthz) keeps answering meanwhile.
-    pool: Executor = request.app.state.engine_pool
     budget = max(settings.hook_deadline_seconds - (time.perf_counter() - started), 0) + ENGINE_MARGIN_SECONDS
     work = asyncio.get_running_loop().run_in_executor(
         pool, service.evaluate, context, data, language, datetime.now(UTC).date()
@@ -169,7 +195,6 @@ async def call_service(service: ServiceDep, request: Request, settings: Settings
             [Issue("the record needs more work than the hook deadline allows; send less", code="too-costly")],
         ) from None
     response = HookResponse(cards=cards)
-    await record_cards(request, service.id, response.cards)
     log.info(
         "hook=%s instance=%s cards=%d data=%s ms=%.1f",
         service.id,
@@ -178,4 +203,4 @@ async def call_service(service: ServiceDep, request: Request, settings: Settings
         dict(Counter(data.origin.values())),
         (time.perf_counter() - started) * 1000,
     )
-    return JSONResponse(dump(response))
+    return HookAnswer(response, context, data)
