@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 
 from ..config import Settings
-from ..hookrequest import HOOKS, RequestError, build_request, bundle_resources
+from ..hookrequest import HOOKS, RequestError, build_request, bundle_resources, patient_id_of
 from ..terminology import Terminology
 
 __all__ = ["CallError", "register"]
@@ -37,6 +37,7 @@ class Target:
     """Where the request goes: the service id for the hook, its prefetch templates and the client to post with."""
 
     client: httpx.AsyncClient
+    base: str  # the discovery URL; the service is under it
     service_id: str
     templates: Mapping[str, str]
     terminology: Terminology
@@ -70,12 +71,21 @@ def load_patient(patient: str, examples_dir: Path) -> list[dict[str, Any]]:
     except OSError as exc:
         raise CallError(f"{path}: cannot be read ({exc.strerror})") from None
     try:
-        return bundle_resources(bundle)
+        resources = bundle_resources(bundle)
+        patient_id_of(resources)  # checked here, so the message can name the file
     except RequestError as exc:
         raise CallError(f"{path}: {exc}") from None
+    return resources
 
 
 def _service_url(url: str) -> str:
+    """The discovery URL for --url, given as the service's root or its /cds-services."""
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL:
+        parsed = None
+    if parsed is None or parsed.scheme not in ("http", "https") or not parsed.host:
+        raise CallError(f"--url {url!r} is not an http(s) URL such as http://127.0.0.1:8080")
     base = url.rstrip("/")
     return base if base.endswith("/cds-services") else f"{base}/cds-services"
 
@@ -85,21 +95,20 @@ async def in_process(settings: Settings, hook: str) -> AsyncIterator[Target]:
     """The app itself, called through httpx without a socket. Its database is a temporary SQLite file, removed
     afterwards: cards issued for a trial call are not recorded in the user's database."""
     from ..app import create_app
+    from ..datafiles import DataFileError
 
     with tempfile.TemporaryDirectory(prefix="her2-cds-call-") as scratch:
         local = settings.model_copy(update={"database_url": f"sqlite:///{Path(scratch) / 'call.sqlite3'}"})
         try:
             app = create_app(local)
-        except ValueError as exc:  # a refused configuration or data file: the message names it
+        except (DataFileError, ValueError) as exc:  # a refused configuration or data file: the message names it
             raise CallError(str(exc)) from None
         spec = next(s for s in app.state.catalog.values() if s.hook == hook)
         async with (
             app.router.lifespan_context(app),
-            httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app), base_url=IN_PROCESS_BASE, timeout=TIMEOUT_SECONDS
-            ) as client,
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), timeout=TIMEOUT_SECONDS) as client,
         ):
-            yield Target(client, spec.id, dict(spec.prefetch), app.state.engine.terminology)
+            yield Target(client, IN_PROCESS_BASE, spec.id, dict(spec.prefetch), app.state.engine.terminology)
 
 
 @asynccontextmanager
@@ -113,11 +122,9 @@ async def over_http(settings: Settings, hook: str, url: str) -> AsyncIterator[Ta
         terminology = load_terminology(settings.mappings_dir, settings.concept_maps)
     except (DataFileError, ValueError) as exc:
         raise CallError(str(exc)) from None
-    async with httpx.AsyncClient(base_url=base, timeout=TIMEOUT_SECONDS, trust_env=False) as client:
+    async with httpx.AsyncClient(timeout=TIMEOUT_SECONDS, trust_env=False) as client:
         try:
-            response = await client.get("")
-        except httpx.InvalidURL:
-            raise CallError(f"--url {url!r} is not an http(s) URL") from None
+            response = await client.get(base)
         except httpx.TransportError as exc:
             raise CallError(f"cannot reach {base} ({type(exc).__name__}); is the service running (make run)?") from None
         if response.status_code != 200:
@@ -129,7 +136,7 @@ async def over_http(settings: Settings, hook: str, url: str) -> AsyncIterator[Ta
             raise CallError(f"discovery {base}: not a CDS Hooks discovery response") from None
         except StopIteration:
             raise CallError(f"discovery {base}: no service for {hook}") from None
-        yield Target(client, str(service["id"]), dict(service.get("prefetch") or {}), terminology)
+        yield Target(client, base, str(service["id"]), dict(service.get("prefetch") or {}), terminology)
 
 
 def _failure(response: httpx.Response) -> str:
@@ -156,7 +163,7 @@ async def call(args: argparse.Namespace, settings: Settings) -> tuple[dict[str, 
             return request, service.service_id, None
         headers = {"Accept-Language": args.lang} if args.lang else {}
         try:
-            response = await service.client.post(f"/{service.service_id}", json=request, headers=headers)
+            response = await service.client.post(f"{service.base}/{service.service_id}", json=request, headers=headers)
         except httpx.TransportError as exc:
             raise CallError(f"no answer from {service.service_id} ({type(exc).__name__})") from None
         if response.status_code != 200:
@@ -171,14 +178,18 @@ async def call(args: argparse.Namespace, settings: Settings) -> tuple[dict[str, 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from .render import render_cards
 
+    # In-process, the service's own log lines (start-up warnings, one line per call) would crowd the cards.
+    service_log = logging.getLogger("cds_service")
+    level = service_log.level
     if not args.url:
-        # In-process, the service's own log lines (start-up warnings, one line per call) would crowd the cards.
-        logging.getLogger("cds_service").setLevel(logging.ERROR)
+        service_log.setLevel(logging.ERROR)
     try:
         request, service_id, answer = asyncio.run(call(args, settings))
     except CallError as exc:
         print(f"her2-cds call: {exc}", file=sys.stderr)
         return 1
+    finally:
+        service_log.setLevel(level)
     if answer is None:
         print(json.dumps(request, ensure_ascii=False, indent=2))
         return 0
