@@ -88,3 +88,18 @@ def test_the_file_conforms_and_gets_its_cards(name: str, tmp_path: Path) -> None
     assert any(card["summary"].startswith(EXPECTED[name]) for card in answer["cards"]), [
         card["summary"] for card in answer["cards"]
     ]
+
+
+def test_the_readme_quick_start_posts_a_sample_request_that_gets_cards(tmp_path: Path) -> None:
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    curls = [line for line in readme.splitlines() if line.startswith("curl ")]
+    assert len(curls) == 1
+    found = re.search(r"--data @examples/requests/(\S+) http://127\.0\.0\.1:8080(/cds-services/\S+)$", curls[0])
+    assert found, curls[0]
+    name, path = found.groups()
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    with TestClient(create_app(settings)) as client:
+        response = client.post(path, json=_load(name))
+
+    assert response.status_code == 200
+    assert any(card["summary"].startswith(EXPECTED[name]) for card in response.json()["cards"])
