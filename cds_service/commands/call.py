@@ -132,11 +132,12 @@ async def over_http(settings: Settings, hook: str, url: str) -> AsyncIterator[Ta
         try:
             services = response.json()["services"]
             service = next(s for s in services if isinstance(s, dict) and s.get("hook") == hook)
-        except (ValueError, KeyError, TypeError):
+            service_id, templates = str(service["id"]), dict(service.get("prefetch") or {})
+        except (ValueError, KeyError, TypeError, AttributeError):
             raise CallError(f"discovery {base}: not a CDS Hooks discovery response") from None
         except StopIteration:
             raise CallError(f"discovery {base}: no service for {hook}") from None
-        yield Target(client, base, str(service["id"]), dict(service.get("prefetch") or {}), terminology)
+        yield Target(client, base, service_id, templates, terminology)
 
 
 def _failure(response: httpx.Response) -> str:

@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+import respx
 
 from cds_service.cli import main
 from cds_service.config import REPO_ROOT
@@ -274,3 +275,26 @@ def test_a_bad_configuration_is_one_line(monkeypatch: pytest.MonkeyPatch, capsys
         err.startswith("her2-cds call: /nonexistent/local.conceptmap.json: (file): cannot read")
         and err.count("\n") == 1
     )
+
+
+@pytest.mark.parametrize(
+    ("answer", "says"),
+    [
+        (httpx.Response(200, json={"services": [{"hook": "order-sign", "id": "x"}]}), "no service for patient-view"),
+        (httpx.Response(200, text="<html>"), "not a CDS Hooks discovery response"),
+        (httpx.Response(200, json={"services": [{"hook": "patient-view"}]}), "not a CDS Hooks discovery response"),
+        (
+            httpx.Response(401, json={"resourceType": "OperationOutcome", "issue": [{"diagnostics": "no JWT"}]}),
+            "HTTP 401 no JWT",
+        ),
+    ],
+)
+def test_a_discovery_that_does_not_name_the_service_is_one_line(
+    answer: httpx.Response, says: str, respx_mock: respx.MockRouter, capsys: pytest.CaptureFixture[str]
+) -> None:
+    respx_mock.get("http://cds.example.org/cds-services").mock(return_value=answer)
+
+    code, out, err = _call(capsys, "patient-view", METASTATIC, "--url", "http://cds.example.org")
+
+    assert code == 1 and out == ""
+    assert err == f"her2-cds call: discovery http://cds.example.org/cds-services: {says}\n"
