@@ -16,6 +16,7 @@ COMMANDS = (
     "feedback",
     "load_examples",
     "codes",
+    "call",
 )
 
 

@@ -52,12 +52,10 @@ def patient_id_of(resources: Sequence[Resource]) -> str:
 
 
 def searchset(resources: Iterable[Resource], next_url: str | None = None) -> Resource:
-    bundle: Resource = {
-        "resourceType": "Bundle",
-        "type": "searchset",
-        "entry": [{"resource": r, "search": {"mode": "match"}} for r in resources],
-    }
-    bundle["total"] = len(bundle["entry"])
+    entries = [{"resource": r, "search": {"mode": "match"}} for r in resources]
+    bundle: Resource = {"resourceType": "Bundle", "type": "searchset", "total": len(entries)}
+    if entries:  # FHIR JSON has no empty arrays: an empty search result has no entry at all
+        bundle["entry"] = entries
     if next_url:
         bundle["link"] = [{"relation": "next", "url": next_url}]
     return bundle

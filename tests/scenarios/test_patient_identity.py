@@ -53,7 +53,7 @@ def _inject(prefetch: dict[str, Any], key: str, resource: Resource) -> dict[str,
     if key == "patient":
         prefetch[key] = resource
     else:
-        prefetch[key]["entry"].append({"resource": resource, "search": {"mode": "match"}})
+        prefetch[key].setdefault("entry", []).append({"resource": resource, "search": {"mode": "match"}})
     return prefetch
 
 

@@ -4,10 +4,11 @@ Each check names the `cds-hooks_2.0@NN` requirement of the Inferno catalogue it 
 (shared/external/cds-hooks/inferno-davinci-crd-test-kit/cds-hooks-only_requirements_subset.csv)."""
 
 import re
+import uuid
 from typing import Any
 from urllib.parse import urlsplit
 
-__all__ = ["assert_discovery_conforms", "assert_response_conforms"]
+__all__ = ["assert_discovery_conforms", "assert_request_conforms", "assert_response_conforms"]
 
 _TOKEN = re.compile(r"\{\{(.*?)\}\}")
 USER_TOKENS = {"userPractitionerId", "userPractitionerRoleId", "userPatientId", "userRelatedPersonId"}
@@ -120,3 +121,31 @@ def assert_response_conforms(body: Any) -> None:
         _assert_action(action)
     uuids = [c["uuid"] for c in body["cards"]] + [s["uuid"] for c in body["cards"] for s in c.get("suggestions", [])]
     assert len(uuids) == len(set(uuids)), "uuids must be unique"
+
+
+_USER = re.compile(r"(Practitioner|PractitionerRole|Patient|RelatedPerson)/[A-Za-z0-9\-.]{1,64}")
+_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
+
+
+def assert_request_conforms(body: Any, service: Any) -> None:
+    """A hook request as a conforming client sends it to `service` (its discovery entry), with a full prefetch."""
+    assert isinstance(body, dict) and body.get("hook") == service["hook"]
+    assert str(uuid.UUID(body["hookInstance"])) == body["hookInstance"]
+    context = body["context"]
+    assert _USER.fullmatch(context["userId"]) and _ID.fullmatch(context["patientId"])
+    if service["hook"] in ("order-select", "order-sign"):
+        orders = context["draftOrders"]
+        assert orders["resourceType"] == "Bundle" and orders["entry"]
+        ids = [f"{e['resource']['resourceType']}/{e['resource']['id']}" for e in orders["entry"]]
+        for entry in orders["entry"]:
+            assert entry["resource"]["subject"] == {"reference": f"Patient/{context['patientId']}"}
+        if service["hook"] == "order-select":
+            assert context["selections"] and set(context["selections"]) <= set(ids)
+    else:
+        assert set(context) <= {"userId", "patientId", "encounterId"}
+    assert set(body["prefetch"]) == set(service["prefetch"]), "a full prefetch: every key the service asks for"
+    for key, value in body["prefetch"].items():
+        if value is not None:  # null: the client found nothing, which 2.0 allows
+            assert isinstance(value.get("resourceType"), str)
+            _no_null_or_empty(value, f"$.prefetch.{key}")
+    _no_null_or_empty({k: v for k, v in body.items() if k != "prefetch"})

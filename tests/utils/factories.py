@@ -1,13 +1,14 @@
-"""Request and FHIR resource factories for tests."""
+"""Request and FHIR resource factories for tests. Prefetch and searchset Bundles are built as `her2-cds call` builds
+them (cds_service.hookrequest), so the tests and the sample requests send the same shapes."""
 
 import json
 import uuid
 from functools import cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 from cds_service.config import REPO_ROOT
+from cds_service.hookrequest import prefetch_for, searchset  # noqa: F401 - re-exported for the tests
 
 EXAMPLES = REPO_ROOT / "examples" / "fhir"
 JENNY_BUNDLE = EXAMPLES / "mcode-ig-stu4" / "Bundle-mcode-patient-bundle-jenny-m.json"
@@ -23,50 +24,6 @@ def _bundle_text(path: Path) -> str:
 
 def bundle_resources(path: Path) -> list[dict[str, Any]]:
     return [e["resource"] for e in json.loads(_bundle_text(path))["entry"]]
-
-
-def searchset(resources: list[dict[str, Any]], next_url: str | None = None) -> dict[str, Any]:
-    bundle: dict[str, Any] = {
-        "resourceType": "Bundle",
-        "type": "searchset",
-        "entry": [{"resource": r, "search": {"mode": "match"}} for r in resources],
-    }
-    if next_url:
-        bundle["link"] = [{"relation": "next", "url": next_url}]
-    return bundle
-
-
-def _matches(template: str, resource: dict[str, Any], patient_id: str) -> bool:
-    """What a FHIR server would return for one of our prefetch templates (type, patient, code)."""
-    resource_type, _, query = template.partition("?")
-    if resource.get("resourceType") != resource_type:
-        return False
-    subject = (resource.get("subject") or resource.get("patient") or {}).get("reference")
-    if subject != f"Patient/{patient_id}":
-        return False
-    codes = parse_qs(urlsplit("?" + query).query).get("code")
-    if not codes:
-        return True
-    wanted = set(codes[0].split(","))
-    return any(f"{c.get('system')}|{c.get('code')}" in wanted for c in (resource.get("code") or {}).get("coding", []))
-
-
-def prefetch_for(
-    templates: dict[str, str], resources: list[dict[str, Any]], patient_id: str
-) -> dict[str, dict[str, Any] | None]:
-    """A complete prefetch, as a conforming client would send it for these resources."""
-    prefetch: dict[str, dict[str, Any] | None] = {}
-    for key, template in templates.items():
-        if "?" not in template:
-            found = [
-                r
-                for r in resources
-                if f"{r['resourceType']}/{r.get('id')}" == template.replace("{{context.patientId}}", patient_id)
-            ]
-            prefetch[key] = found[0] if found else None
-        else:
-            prefetch[key] = searchset([r for r in resources if _matches(template, r, patient_id)])
-    return prefetch
 
 
 def patient(patient_id: str = "p1") -> dict[str, Any]:
