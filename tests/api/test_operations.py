@@ -85,8 +85,9 @@ def test_metrics_count_requests_hooks_cards_feedback_and_fhir_calls(
     fallback = client.post(
         "/cds-services/her2-patient-view", json=f.hook_request("patient-view", fhir_server=FHIR, token="t")
     )
-    feedback = {"feedback": [{"card": "c1", "outcome": "overridden", "outcomeTimestamp": "2026-12-01T00:00:00Z"}]}
-    client.post("/cds-services/her2-patient-view/feedback", json=feedback)
+    card = hook.json()["cards"][0]["uuid"]
+    feedback = {"feedback": [{"card": card, "outcome": "overridden", "outcomeTimestamp": "2026-12-01T00:00:00Z"}]}
+    assert client.post("/cds-services/her2-patient-view/feedback", json=feedback).status_code == 200
     client.post("/cds-services/no-such-service-" + uuid.uuid4().hex, json={})
     after = client.get("/metrics")
 
@@ -121,7 +122,7 @@ def test_hook_answers_are_recorded_without_patient_data_and_feedback_links_to_th
     assert response.headers["x-request-id"] == body["hookInstance"]
     first = response.json()["cards"][0]
     feedback = {"card": first["uuid"], "outcome": "overridden", "outcomeTimestamp": "2026-12-01T00:00:00Z"}
-    client.post("/cds-services/her2-patient-view/feedback", json={"feedback": [feedback]})
+    assert client.post("/cds-services/her2-patient-view/feedback", json={"feedback": [feedback]}).status_code == 200
     database = Database(settings.database_url)
     [stored] = FeedbackStore(database).query(card_uuid=first["uuid"])
     shown = first.get("extension", {}).get("org.her2-cds.card", {}).get("rules", [])
@@ -134,6 +135,7 @@ def test_hook_answers_are_recorded_without_patient_data_and_feedback_links_to_th
         assert recorded.service_id == "her2-patient-view"
         assert recorded.rules[0] == card["source"]["topic"]["code"]
         assert recorded.indicator == card["indicator"]
+        assert recorded.knowledge_version == client.app.state.engine.version.label  # type: ignore[attr-defined]
     database.close()
 
 
@@ -249,10 +251,11 @@ def test_logs_of_a_full_scenario_run_carry_request_ids_and_no_phi_or_tokens(
                 f.hook_request("patient-view", fhir_server=FHIR, token=FHIR_TOKEN),
             )
         )
+        issued = json.loads(answers[0])["cards"][0]["uuid"]
         feedback = {
             "feedback": [
                 {
-                    "card": "c",
+                    "card": issued,
                     "outcome": "overridden",
                     "outcomeTimestamp": "2026-12-01T00:00:00Z",
                     "overrideReason": {"userComment": f"patient {NAME[1]} declined"},

@@ -1,0 +1,53 @@
+"""The database schema by Alembic migrations: upgraded to the newest revision at start, one process at a time."""
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, text
+
+__all__ = ["current_revision", "head_revision", "upgrade_to_head"]
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+# Any fixed number: the PostgreSQL advisory lock that lets one replica migrate while the others wait.
+ADVISORY_LOCK = 4_821_705_339
+
+
+def _config(connection: Connection | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(_config()).get_current_head()
+    assert head is not None, "no migrations shipped"
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The revision the database is at; None for an empty database or one made by create_all before migrations."""
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def upgrade_to_head(engine: Engine) -> None:
+    """Idempotent, and safe for replicas starting together: the first takes a lock and migrates in one
+    transaction; the others wait for the lock, then find the database at head and do nothing."""
+    with engine.connect() as connection:
+        _lock(connection)
+        command.upgrade(_config(connection), "head")
+        connection.commit()
+
+
+def _lock(connection: Connection) -> None:
+    backend = connection.dialect.name
+    if backend == "postgresql":
+        # Released at commit; PostgreSQL's DDL is transactional, so a waiting replica sees all or nothing.
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK})
+    elif backend == "sqlite":
+        # The write lock from the first statement on (busy_timeout waits for it): the DDL joins the transaction.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
