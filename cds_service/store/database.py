@@ -53,6 +53,9 @@ class Database:
                     self.engine.dispose()
                     raise
                 log.info("schema migration raced with another process; retrying")
+            except Exception:
+                self.engine.dispose()
+                raise
 
     def ping(self) -> bool:
         try:

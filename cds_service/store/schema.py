@@ -6,13 +6,22 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy import Connection, Engine, text
 
-__all__ = ["current_revision", "head_revision", "upgrade_to_head"]
+__all__ = ["SchemaTooNew", "current_revision", "head_revision", "upgrade_to_head"]
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Any fixed number: the PostgreSQL advisory lock that lets one replica migrate while the others wait.
 ADVISORY_LOCK = 4_821_705_339
+
+
+class SchemaTooNew(RuntimeError):
+    def __init__(self, found: str) -> None:
+        super().__init__(
+            f"the database is at schema revision {found}, which this version of the service does not know "
+            f"(its newest is {head_revision()}): a newer version migrated it; run that version"
+        )
 
 
 def _config(connection: Connection | None = None) -> Config:
@@ -37,10 +46,22 @@ def current_revision(engine: Engine) -> str | None:
 def upgrade_to_head(engine: Engine) -> None:
     """Idempotent, and safe for replicas starting together: the first takes a lock and migrates in one
     transaction; the others wait for the lock, then find the database at head and do nothing."""
+    config = _config()
     with engine.connect() as connection:
         _lock(connection)
-        command.upgrade(_config(connection), "head")
+        found = MigrationContext.configure(connection).get_current_revision()
+        if found is not None and not _known(config, found):
+            raise SchemaTooNew(found)
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
         connection.commit()
+
+
+def _known(config: Config, revision: str) -> bool:
+    try:
+        return ScriptDirectory.from_config(config).get_revision(revision) is not None
+    except CommandError:
+        return False
 
 
 def _lock(connection: Connection) -> None:
