@@ -2,7 +2,7 @@
 
 import argparse
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from ..config import Settings
 
@@ -15,7 +15,7 @@ def _counts(counts: Iterable[tuple[str, int]]) -> str:
     return "; ".join(f"{name}={count}" for name, count in counts) or "-"
 
 
-def summary_table(rows: list[tuple[str, ...]]) -> str:
+def summary_table(rows: Sequence[tuple[str, ...]]) -> str:
     """Columns separated by at least two spaces (a reason code or version never holds two in a row)."""
     widths = [max(len(row[i]) for row in rows) for i in range(len(HEADER) - 1)]
     return "\n".join(
