@@ -1,5 +1,6 @@
 """The database schema by Alembic migrations: upgraded to the newest revision at start, one process at a time."""
 
+import logging
 from pathlib import Path
 
 from alembic import command
@@ -10,6 +11,10 @@ from alembic.util import CommandError
 from sqlalchemy import Connection, Engine, text
 
 __all__ = ["SchemaTooNew", "current_revision", "head_revision", "upgrade_to_head"]
+
+log = logging.getLogger("cds_service.store")
+# Alembic says "Context impl SQLiteImpl." at INFO on every start; the one line below says what changed.
+logging.getLogger("alembic").setLevel(logging.WARNING)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Any fixed number: the PostgreSQL advisory lock that lets one replica migrate while the others wait.
@@ -54,7 +59,10 @@ def upgrade_to_head(engine: Engine) -> None:
             raise SchemaTooNew(found)
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+        upgraded = MigrationContext.configure(connection).get_current_revision()
         connection.commit()
+    if upgraded != found:
+        log.info("database schema upgraded from revision %s to %s", found or "none", upgraded)
 
 
 def _known(config: Config, revision: str) -> bool:

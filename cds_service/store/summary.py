@@ -5,6 +5,7 @@ knowledge version (or outcome and reason code), never one per card or per feedba
 bounded however many cards were issued."""
 
 import json
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -78,4 +79,9 @@ def rule_summary(database: Database) -> dict[str, RuleStats]:
                 elif outcome == "overridden":
                     entry(rule).overridden += count
                     entry(rule).override_reasons[code or NO_REASON] += count
-    return dict(sorted(stats.items()))
+    return dict(sorted(stats.items(), key=lambda item: _natural(item[0])))
+
+
+def _natural(rule: str) -> list[tuple[int, int | str]]:
+    """M2 before M10."""
+    return [(0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"(\d+)", rule) if part]
