@@ -28,6 +28,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from ..store import Database, FeedbackStore
     from ..store.summary import rule_summary
 
+    if args.json and not args.summary:
+        print("--json goes with --summary (feedback items are printed as JSON lines already)")
+        return 2
     if args.summary:
         database = Database(settings.database_url)
         try:
