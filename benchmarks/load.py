@@ -141,28 +141,30 @@ async def _traffic(base: str, seconds: float, max_requests: int, pid: int, repor
         services = (await http.get("/cds-services")).json()["services"]
         templates = next(s["prefetch"] for s in services if s["id"] == "her2-patient-view")
         bodies = _bodies(templates)
-        cards: list[str] = []
+        # Feedback names cards the service answered, each at the service that answered it (any other is refused).
+        cards: dict[str, list[str]] = {}
         issued = 0
 
         async def hook(kind: str, service: str, body: dict[str, Any]) -> None:
             response = await http.post(f"/cds-services/{service}", json={**body, "hookInstance": str(uuid.uuid4())})
             if response.status_code != 200:
                 raise RuntimeError(f"{kind} HTTP {response.status_code}")
-            answered = [card["uuid"] for card in response.json()["cards"]]
-            cards.extend(answered[:2])
-            del cards[:-500]
+            answered = cards.setdefault(service, [])
+            answered.extend(card["uuid"] for card in response.json()["cards"][:2])
+            del answered[:-500]
 
         async def feedback(rng: random.Random) -> None:
+            service = rng.choice(sorted(service for service, answered in cards.items() if answered))
             items = [
                 {
-                    "card": rng.choice(cards) if cards else str(uuid.uuid4()),
+                    "card": rng.choice(cards[service]),
                     "outcome": "overridden",
                     "overrideReason": {"reason": {"code": "mdt-reviewed", "system": "urn:her2-cds:override-reason"}},
                     "outcomeTimestamp": "2026-12-01T08:00:00Z",
                 }
                 for _ in range(rng.randint(1, 3))
             ]
-            response = await http.post("/cds-services/her2-patient-view/feedback", json={"feedback": items})
+            response = await http.post(f"/cds-services/{service}/feedback", json={"feedback": items})
             if response.status_code != 200:
                 raise RuntimeError(f"feedback HTTP {response.status_code}")
             report.feedback_accepted += int(response.json()["stored"])
@@ -171,7 +173,7 @@ async def _traffic(base: str, seconds: float, max_requests: int, pid: int, repor
             nonlocal issued
             issued += 1
             roll = rng.random()
-            kind = "feedback" if roll < 0.2 else ""
+            kind = "feedback" if roll < 0.2 and any(cards.values()) else ""
             started = time.perf_counter()
             try:
                 if kind:

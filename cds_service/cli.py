@@ -14,6 +14,7 @@ COMMANDS = (
     "serve",
     "check_data",
     "feedback",
+    "db",
     "load_examples",
     "codes",
     "call",

@@ -171,7 +171,9 @@ class Engine:
             )
         # Resources left out as another patient's, or keys holding the wrong content: always said.
         findings = [*findings, *(notices or [])]
-        renderer = Renderer(self.knowledge, self.terminology, language, facts.patient_id, self.jurisdiction)
+        renderer = Renderer(
+            self.knowledge, self.terminology, language, facts.patient_id, self.jurisdiction, self.version.label
+        )
         findings = consolidate(findings, orders=orders)
         ranked = sorted(findings, key=lambda f: (f.indicator != "critical", not f.lead, _SEVERITY[f.indicator]))
         if len(ranked) > MAX_CARDS:  # bounded answers; the most severe first, and the cut is said

@@ -291,6 +291,7 @@ PHRASES: Mapping[str, tuple[str, str]] = {
     "label.recommendation": ("Recommendation", "推荐"),
     "label.rule": ("Rule", "规则"),
     "label.sources": ("Sources", "来源"),
+    "label.knowledge_version": ("Knowledge {version}", "知识版本 {version}"),
     "label.order": ("Order", "医嘱"),
     "label.undated": ("undated", "日期未记录"),
     # -- safety -----------------------------------------------------------------------------------

@@ -101,6 +101,7 @@ class Renderer:
     language: str
     patient_id: str
     jurisdiction: str = "CN"
+    knowledge_version: str = ""  # engine.version.label: which data files produced the card (audits, feedback)
 
     # -- small pieces ------------------------------------------------------------------------------
     @property
@@ -438,6 +439,8 @@ class Renderer:
             detail.append(
                 f"**{self.say('label.sources')}**{'：' if self.zh else ': '}{self.join(sources, clauses=True)}"
             )
+        if self.knowledge_version:  # last and in italics: for an audit, not for the clinical reading
+            detail.append(f"*{self.say('label.knowledge_version', version=self.knowledge_version)}*")
         topic_title = self.title(cited[0]) if cited and cited[0].id == finding.rule else summary
         data_check = finding.rule in _DATA_CHECKS
         label, url = self.attribution(cited, data_check)
@@ -462,6 +465,7 @@ class Renderer:
             ),
             "cited": [c.id for c in own],
             "alsoMatching": list(finding.more),
+            "knowledgeVersion": self.knowledge_version,
         }
         return Card(
             summary=summary,

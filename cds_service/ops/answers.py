@@ -1,4 +1,10 @@
-"""What the hook path reports once it has its cards: card metrics and the issued-cards record."""
+"""What the hook path reports once it has its cards: card metrics and the issued-cards record.
+
+A card is recorded before it is answered (card uuid, service, rules, knowledge version, indicator, time; never
+patient data), because feedback is only accepted for recorded cards. If the database cannot record them, the
+cards are still answered: decision support, safety warnings among it, must not depend on the audit database,
+and the readiness probe already takes a replica whose database is down out of rotation. The loss is not silent:
+an ERROR log and her2_cds_cards_unrecorded_total, and feedback on those cards is later refused as unknown."""
 
 import asyncio
 import logging
@@ -10,28 +16,43 @@ from fastapi import Request
 from ..clinical.render import EXTENSION as CARD_EXTENSION
 from ..hooks.response import Card
 from ..store.issued import IssuedCard, IssuedCards
-from .metrics import CARDS
+from .metrics import CARDS, UNRECORDED
 
 __all__ = ["record_cards"]
 
 log = logging.getLogger("cds_service.ops")
 
+# A transient failure (a connection the server closed, SQLite busy past its timeout) gets one more try.
+ATTEMPTS = 2
+
 
 async def record_cards(request: Request, service_id: str, cards: Sequence[Card]) -> None:
-    """Never fails the hook: a card the database could not record is logged and still answered."""
+    """Never fails the hook; waits at most the hook deadline for the database (see the module's note)."""
     now = datetime.now(UTC)
+    engine = getattr(request.app.state, "engine", None)
+    engine_version: str | None = engine.version.label if engine is not None else None
     issued = []
     for card in cards:
         topic = card.source.topic
+        about = (card.extension or {}).get(CARD_EXTENSION, {})
         # The card's topic first, then every other row it shows (lines folded into it, rows it names).
-        shown = (card.extension or {}).get(CARD_EXTENSION, {}).get("rules", [])
+        shown = about.get("rules", [])
         rules = tuple(dict.fromkeys([*((topic.code,) if topic is not None and topic.code else ()), *shown]))
-        issued.append(IssuedCard(card.uuid, service_id, rules, card.indicator, now))
+        version = about.get("knowledgeVersion") or engine_version
+        issued.append(IssuedCard(card.uuid, service_id, rules, card.indicator, now, version))
         CARDS.labels(service_id, card.indicator, rules[0] if rules else "none").inc()
     store: IssuedCards | None = getattr(request.app.state, "issued_cards", None)
     if store is None or not issued:
         return
-    try:
-        await asyncio.to_thread(store.record, issued)
-    except Exception as exc:  # noqa: BLE001 - the answer matters more than its record
-        log.warning("issued cards not recorded (%s)", type(exc).__name__)
+    budget = float(request.app.state.settings.hook_deadline_seconds)
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            # record() is idempotent: a try that timed out here but committed later does no harm.
+            await asyncio.wait_for(asyncio.to_thread(store.record, issued), budget / ATTEMPTS)
+            return
+        except Exception as exc:  # noqa: BLE001 - the answer matters more than its record
+            problem = type(exc).__name__
+        if attempt < ATTEMPTS:
+            log.warning("issued cards not recorded (%s); trying again", problem)
+    UNRECORDED.labels(service_id).inc(len(issued))
+    log.error("%d issued cards not recorded (%s): feedback on them will be refused", len(issued), problem)

@@ -17,6 +17,7 @@ __all__ = [
     "JWKS_FETCHES",
     "REGISTRY",
     "REQUESTS",
+    "UNRECORDED",
     "MeteredTransport",
 ]
 
@@ -50,6 +51,12 @@ CARDS = Counter(
     "her2_cds_cards",
     "Cards answered, by service, indicator and rule",
     ["service", "indicator", "rule"],
+    registry=REGISTRY,
+)
+UNRECORDED = Counter(
+    "her2_cds_cards_unrecorded",
+    "Cards answered that the database could not record: their feedback will be refused (alert on any)",
+    ["service"],
     registry=REGISTRY,
 )
 FEEDBACK = Counter(

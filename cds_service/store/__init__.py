@@ -1,7 +1,7 @@
 """Durable storage in one database: feedback on cards, issued cards, and state shared by replicas."""
 
 from .database import Database
-from .feedback import FeedbackRecord, FeedbackStore
+from .feedback import FeedbackRecord, FeedbackStore, UnknownCards
 from .issued import IssuedCard, IssuedCards
 from .shared import CachedJwks, JwksCache, ReplayGuard
 
@@ -14,4 +14,5 @@ __all__ = [
     "IssuedCards",
     "JwksCache",
     "ReplayGuard",
+    "UnknownCards",
 ]

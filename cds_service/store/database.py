@@ -1,4 +1,6 @@
-"""One SQLAlchemy engine per process: embedded SQLite by default, PostgreSQL (or any database) by URL."""
+"""One SQLAlchemy engine per process: embedded SQLite by default, PostgreSQL (or any database) by URL.
+
+The schema is brought to the newest migration when the engine is made (schema.py)."""
 
 import logging
 from pathlib import Path
@@ -7,8 +9,9 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.pool import StaticPool
 
-from .tables import Base
+from .schema import upgrade_to_head
 
 __all__ = ["Database"]
 
@@ -21,10 +24,14 @@ class Database:
         self.backend = parsed.get_backend_name()
         options: dict[str, Any] = {"pool_pre_ping": True}
         if self.backend == "sqlite":
-            if parsed.database not in (None, "", ":memory:"):
-                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
             # Threads of one process share the file; concurrent writers wait instead of failing.
             options["connect_args"] = {"timeout": 30, "check_same_thread": False}
+            if parsed.database in (None, "", ":memory:"):
+                # Each new connection to :memory: is a new empty database: one connection, shared, keeps one.
+                # For tests and trying out only: one process, and everything is gone when it stops.
+                options["poolclass"] = StaticPool
+            else:
+                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         else:
             options.update(pool_size=5, max_overflow=10, pool_timeout=10)
             if self.backend == "postgresql":
@@ -32,18 +39,23 @@ class Database:
         self.engine: Engine = create_engine(parsed, **options)
         if self.backend == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
-        self._create_tables()
+        self._migrate()
 
-    def _create_tables(self) -> None:
-        # Replicas starting together may race to create the same table; the loser finds it on the retry.
+    def _migrate(self) -> None:
+        # PostgreSQL and SQLite serialise migrations with a lock (schema.py); on other databases replicas
+        # starting together may race, and the loser finds the tables on the retry.
         for attempt in range(3):
             try:
-                Base.metadata.create_all(self.engine)
+                upgrade_to_head(self.engine)
                 return
             except DBAPIError:
                 if attempt == 2:
+                    self.engine.dispose()
                     raise
-                log.info("table creation raced with another process; retrying")
+                log.info("schema migration raced with another process; retrying")
+            except Exception:
+                self.engine.dispose()
+                raise
 
     def ping(self) -> bool:
         try:

@@ -11,9 +11,19 @@ from sqlalchemy.orm import Session
 from ..hooks.feedback import Feedback
 from ..ops.metrics import FEEDBACK
 from .database import Database
+from .issued import issued_by
 from .tables import FeedbackRow, IssuedCardRow
 
-__all__ = ["FeedbackRecord", "FeedbackStore"]
+__all__ = ["FeedbackRecord", "FeedbackStore", "UnknownCards"]
+
+
+class UnknownCards(Exception):
+    """Feedback names cards this service never issued (or issued under another service id): nothing stored."""
+
+    def __init__(self, service_id: str, unknown: list[tuple[int, str]]) -> None:
+        super().__init__(f"{len(unknown)} card(s) not issued by {service_id}")
+        self.service_id = service_id
+        self.unknown = unknown  # (index in the request, card uuid)
 
 
 @dataclass(frozen=True)
@@ -58,8 +68,14 @@ class FeedbackStore:
         self._engine = self.database.engine
 
     def add(self, service_id: str, items: list[Feedback]) -> int:
+        """All or nothing: if any item names a card this service did not issue, UnknownCards and none is stored.
+        Feedback that cannot be traced to a card's rules and knowledge version would only blur the analysis."""
         now = datetime.now(UTC)
         with Session(self._engine) as session, session.begin():
+            known = issued_by(session, service_id, [item.card for item in items])
+            unknown = [(index, item.card) for index, item in enumerate(items) if item.card not in known]
+            if unknown:
+                raise UnknownCards(service_id, unknown)
             session.add_all(
                 FeedbackRow(
                     service_id=service_id,

@@ -1,4 +1,6 @@
-"""Every table of the service's one database: feedback, issued cards, and the state replicas share."""
+"""Every table of the service's one database: feedback, issued cards, and the state replicas share.
+
+A change here needs a migration in migrations/versions/ (tests/store/test_migrations.py checks they agree)."""
 
 from datetime import datetime
 from typing import Any
@@ -32,11 +34,14 @@ class IssuedCardRow(Base):
     __tablename__ = "issued_cards"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    card_uuid: Mapped[str] = mapped_column(String(64), index=True)
+    # Unique: feedback names a card by its uuid, and must find one card, of one service.
+    card_uuid: Mapped[str] = mapped_column(String(64), index=True, unique=True)
     service_id: Mapped[str] = mapped_column(String(128))
     rules: Mapped[list[str]] = mapped_column(JSON)
     indicator: Mapped[str] = mapped_column(String(16))
     issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    # engine.version.label of the knowledge that produced the card (None: recorded before revision 0002).
+    knowledge_version: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class SeenTokenRow(Base):

@@ -21,6 +21,7 @@ from cds_service.app import create_app
 from cds_service.config import REPO_ROOT, Settings
 from cds_service.security import load_trusted_clients
 from tests.utils import factories as f
+from tests.utils.issued import issue
 
 EHR = "https://ehr.example.org"
 JKU_CLIENT = "https://sandbox.example.org"
@@ -117,7 +118,8 @@ def patient_view(auth_client: TestClient, headers: dict[str, str]) -> int:
 def test_valid_es384_token_opens_each_endpoint_with_its_own_audience(auth_client: TestClient) -> None:
     assert auth_client.get("/cds-services", headers=bearer(token(f"{BASE}/cds-services"))).status_code == 200
     assert patient_view(auth_client, bearer(token(f"{BASE}/cds-services/her2-patient-view"))) == 200
-    feedback = {"feedback": [{"card": "c", "outcome": "overridden", "outcomeTimestamp": "2026-11-29T00:00:00Z"}]}
+    (card,) = issue(auth_client)
+    feedback = {"feedback": [{"card": card, "outcome": "overridden", "outcomeTimestamp": "2026-11-29T00:00:00Z"}]}
     response = auth_client.post(
         "/cds-services/her2-patient-view/feedback",
         json=feedback,

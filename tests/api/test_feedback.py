@@ -1,4 +1,5 @@
-"""Feedback: validated per CDS Hooks 2.0 (cds-fb-1..3) and stored durably, on SQLite and on PostgreSQL."""
+"""Feedback: validated per CDS Hooks 2.0 (cds-fb-1..3), only for cards the service issued, and stored durably,
+on SQLite and on PostgreSQL."""
 
 from datetime import UTC, datetime
 from typing import Any
@@ -10,6 +11,7 @@ from cds_service.app import create_app
 from cds_service.config import Settings
 from cds_service.store import FeedbackStore
 from tests.utils import factories as f
+from tests.utils.issued import issue
 
 ACCEPTED = {
     "card": "5b1a3c56-2a3e-4f1e-9a0d-3d1c1b7a0001",
@@ -31,8 +33,16 @@ def settings(settings: Settings, database_url: str) -> Settings:
     return settings.model_copy(update={"database_url": database_url})
 
 
+@pytest.fixture
+def client(client: TestClient) -> TestClient:
+    """The cards of ACCEPTED and OVERRIDDEN, recorded as issued by patient-view, as its answers would be."""
+    issue(client, uuids=[ACCEPTED["card"], OVERRIDDEN["card"]])
+    return client
+
+
 def test_feedback_round_trip_through_the_database_file(settings: Settings) -> None:
     with TestClient(create_app(settings)) as client:
+        issue(client, uuids=[ACCEPTED["card"], OVERRIDDEN["card"]])
         response = client.post(
             "/cds-services/her2-patient-view/feedback",
             json={
@@ -58,16 +68,48 @@ def test_feedback_round_trip_through_the_database_file(settings: Settings) -> No
 
 
 def test_feedback_is_queryable_by_card(client: TestClient, settings: Settings) -> None:
-    client.post("/cds-services/her2-order-select/feedback", json={"feedback": [ACCEPTED]})
-    client.post(
-        "/cds-services/her2-order-select/feedback",
-        json={"feedback": [{**ACCEPTED, "outcomeTimestamp": "2026-11-30T00:00:00Z"}]},
-    )
-    client.post("/cds-services/her2-patient-view/feedback", json={"feedback": [OVERRIDDEN]})
+    (order_card,) = issue(client, service="her2-order-select")
+    posted = [
+        client.post("/cds-services/her2-order-select/feedback", json={"feedback": [{**ACCEPTED, "card": order_card}]}),
+        client.post(
+            "/cds-services/her2-order-select/feedback",
+            json={"feedback": [{**ACCEPTED, "card": order_card, "outcomeTimestamp": "2026-11-30T00:00:00Z"}]},
+        ),
+        client.post("/cds-services/her2-patient-view/feedback", json={"feedback": [OVERRIDDEN]}),
+    ]
 
+    assert [response.status_code for response in posted] == [200, 200, 200]
     store = FeedbackStore(settings.database_url)
-    assert len(store.query(card_uuid=ACCEPTED["card"])) == 2  # the same card may be reported again
+    assert len(store.query(card_uuid=order_card)) == 2  # the same card may be reported again
     assert len(store.query(service_id="her2-patient-view")) == 1
+    store.close()
+
+
+def test_feedback_on_a_card_never_issued_is_422_naming_it_and_nothing_is_stored(
+    client: TestClient, settings: Settings
+) -> None:
+    made_up = "5b1a3c56-2a3e-4f1e-9a0d-3d1c1b7a9999"
+    body = {"feedback": [ACCEPTED, {**OVERRIDDEN, "card": made_up}, OVERRIDDEN]}
+
+    response = client.post("/cds-services/her2-patient-view/feedback", json=body)
+
+    assert response.status_code == 422
+    [problem] = response.json()["issue"]
+    assert problem["code"] == "not-found" and problem["expression"] == ["feedback.1.card"]
+    assert made_up in problem["diagnostics"] and "no feedback of this request was stored" in problem["diagnostics"]
+    store = FeedbackStore(settings.database_url)
+    assert store.count() == 0  # all or nothing: the two known cards were not stored either
+    store.close()
+
+
+def test_feedback_on_a_card_of_another_service_is_refused(client: TestClient, settings: Settings) -> None:
+    """A card is answered by one service; feedback sent to another service's endpoint cannot be traced to it."""
+    response = client.post("/cds-services/her2-order-sign/feedback", json={"feedback": [ACCEPTED]})
+
+    assert response.status_code == 422
+    assert response.json()["issue"][0]["expression"] == ["feedback.0.card"]
+    store = FeedbackStore(settings.database_url)
+    assert store.count() == 0
     store.close()
 
 

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from cds_service.app import create_app
 from cds_service.config import Settings
 from tests.utils import factories as f
+from tests.utils.issued import issue
 
 FHIR = "https://fhir.example.org/r4"
 
@@ -25,6 +26,7 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
         database_url=f"sqlite:///{database}", hook_deadline_seconds=2.0, fhir_request_timeout_seconds=1.0
     )
     with TestClient(create_app(configured)) as test_client:
+        issue(test_client, uuids=[CARD, OTHER_CARD])  # feedback is only taken for cards the service issued
         yield test_client
 
 
@@ -34,6 +36,7 @@ def templates(client: TestClient) -> dict[str, str]:
 
 
 CARD = "8b2f6c1e-0d6f-4a57-9f7e-3c1d2b4a5e6f"
+OTHER_CARD = "0f0e0d0c-0b0a-4909-8807-060504030201"
 
 
 def _feedback(**item: Any) -> dict[str, Any]:
@@ -173,7 +176,7 @@ def test_transport_errors_of_every_kind_are_412(
 
 
 def test_unknown_fields_in_an_override_reason_are_not_stored(client: TestClient) -> None:
-    card = "0f0e0d0c-0b0a-4909-8807-060504030201"
+    card = OTHER_CARD
     reason = {"reason": {"code": "mdt", "padding": "x" * 100_000}, "userComment": "ok", "more": "y" * 100_000}
     body = {"feedback": [{"card": card, "outcome": "overridden", "outcomeTimestamp": "2025-06-01T10:00:00Z",
                           "overrideReason": reason}]}  # fmt: skip

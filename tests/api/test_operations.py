@@ -85,8 +85,9 @@ def test_metrics_count_requests_hooks_cards_feedback_and_fhir_calls(
     fallback = client.post(
         "/cds-services/her2-patient-view", json=f.hook_request("patient-view", fhir_server=FHIR, token="t")
     )
-    feedback = {"feedback": [{"card": "c1", "outcome": "overridden", "outcomeTimestamp": "2026-12-01T00:00:00Z"}]}
-    client.post("/cds-services/her2-patient-view/feedback", json=feedback)
+    card = hook.json()["cards"][0]["uuid"]
+    feedback = {"feedback": [{"card": card, "outcome": "overridden", "outcomeTimestamp": "2026-12-01T00:00:00Z"}]}
+    assert client.post("/cds-services/her2-patient-view/feedback", json=feedback).status_code == 200
     client.post("/cds-services/no-such-service-" + uuid.uuid4().hex, json={})
     after = client.get("/metrics")
 
@@ -121,7 +122,7 @@ def test_hook_answers_are_recorded_without_patient_data_and_feedback_links_to_th
     assert response.headers["x-request-id"] == body["hookInstance"]
     first = response.json()["cards"][0]
     feedback = {"card": first["uuid"], "outcome": "overridden", "outcomeTimestamp": "2026-12-01T00:00:00Z"}
-    client.post("/cds-services/her2-patient-view/feedback", json={"feedback": [feedback]})
+    assert client.post("/cds-services/her2-patient-view/feedback", json={"feedback": [feedback]}).status_code == 200
     database = Database(settings.database_url)
     [stored] = FeedbackStore(database).query(card_uuid=first["uuid"])
     shown = first.get("extension", {}).get("org.her2-cds.card", {}).get("rules", [])
@@ -134,6 +135,7 @@ def test_hook_answers_are_recorded_without_patient_data_and_feedback_links_to_th
         assert recorded.service_id == "her2-patient-view"
         assert recorded.rules[0] == card["source"]["topic"]["code"]
         assert recorded.indicator == card["indicator"]
+        assert recorded.knowledge_version == client.app.state.engine.version.label  # type: ignore[attr-defined]
     database.close()
 
 
@@ -249,10 +251,11 @@ def test_logs_of_a_full_scenario_run_carry_request_ids_and_no_phi_or_tokens(
                 f.hook_request("patient-view", fhir_server=FHIR, token=FHIR_TOKEN),
             )
         )
+        issued = json.loads(answers[0])["cards"][0]["uuid"]
         feedback = {
             "feedback": [
                 {
-                    "card": "c",
+                    "card": issued,
                     "outcome": "overridden",
                     "outcomeTimestamp": "2026-12-01T00:00:00Z",
                     "overrideReason": {"userComment": f"patient {NAME[1]} declined"},
@@ -277,6 +280,10 @@ def test_logs_of_a_full_scenario_run_carry_request_ids_and_no_phi_or_tokens(
     assert not leaks, leaks
     hook_ids = {line.get("request_id") for line in lines if line["logger"] == "cds_service.hooks"}
     assert hook_ids and hook_ids <= set(instances)  # hook lines are named by their hookInstance
-    assert all(line.get("request_id") for line in lines if line["logger"].startswith("cds_service"))
+    # Every line of the service carries a request id, but the start-up one saying the fresh database was migrated.
+    start_up = [line for line in lines if line["message"].startswith("database schema upgraded")]
+    assert len(start_up) == 1 and "request_id" not in start_up[0]
+    served = [line for line in lines if line["logger"].startswith("cds_service") and line not in start_up]
+    assert all(line.get("request_id") for line in served)
     probes = [line for line in lines if re.search(r"/(healthz|readyz|metrics) ", line["message"])]
     assert probes and all(line["level"] == "DEBUG" for line in probes)

@@ -6,6 +6,7 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -14,7 +15,7 @@ import pytest
 from cds_service.cli import main
 from cds_service.config import REPO_ROOT
 from cds_service.hooks.feedback import Feedback
-from cds_service.store import FeedbackStore
+from cds_service.store import FeedbackStore, IssuedCard, IssuedCards
 from tests.api.test_feedback import ACCEPTED, OVERRIDDEN
 
 pytestmark = pytest.mark.integration
@@ -77,6 +78,10 @@ def test_feedback_command_prints_stored_feedback(
 ) -> None:
     url = f"sqlite:///{tmp_path / 'fb.sqlite3'}"
     store = FeedbackStore(url)
+    moment = datetime.now(UTC)
+    IssuedCards(store.database).record(
+        [IssuedCard(item["card"], "her2-order-sign", ("T1",), "info", moment, "v") for item in (ACCEPTED, OVERRIDDEN)]
+    )
     store.add("her2-order-sign", [Feedback.model_validate(ACCEPTED), Feedback.model_validate(OVERRIDDEN)])
     store.close()
     monkeypatch.setenv("HER2_CDS_DATABASE_URL", url)

@@ -75,15 +75,17 @@ def test_issued_cards_carry_rule_and_indicator_and_nothing_about_the_patient(dat
     issued = IssuedCards(database)
     moment = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 
-    issued.record([IssuedCard("card-1", "her2-patient-view", ("T1",), "warning", moment)])
+    card = IssuedCard("card-1", "her2-patient-view", ("T1",), "warning", moment, "2026-12-01+d7dbccf3ffa3")
+    issued.record([card])
+    issued.record([card])  # a retry after a lost acknowledgement: no error, no second row
 
-    assert issued.find("card-1") == IssuedCard("card-1", "her2-patient-view", ("T1",), "warning", moment)
+    assert issued.find("card-1") == card
     assert issued.find("card-2") is None
     assert issued.count() == 1
     with database.engine.connect() as connection:
         columns = {c["name"] for c in database.engine.dialect.get_columns(connection, "issued_cards")}
     database.close()
-    assert columns == {"id", "card_uuid", "service_id", "rules", "indicator", "issued_at"}
+    assert columns == {"id", "card_uuid", "service_id", "rules", "indicator", "issued_at", "knowledge_version"}
 
 
 def test_replicas_starting_together_all_create_or_find_the_tables(database_url: str) -> None:
