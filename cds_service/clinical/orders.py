@@ -329,19 +329,25 @@ _CONTRAINDICATION = {
 
 def _contraindicated(found: list[Finding]) -> list[Finding]:
     """A contraindication wins: no card says the order fits the consensus without saying, in the same
-    card and first, that the drug is contraindicated now and why (it becomes critical like its cause)."""
+    card and first, that the drug is contraindicated now and why (it becomes critical like its cause).
+    An LVEF below the start threshold (S1, a warning) is folded the same way at its own level, so the order
+    card agrees with patient-view's "Not now" for the same regimen."""
     reasons = list(
         dict.fromkeys(
             _CONTRAINDICATION[f.rule] for f in found if f.indicator == "critical" and f.rule in _CONTRAINDICATION
         )
     )
-    if not reasons:
+    if reasons:
+        summary, indicator = "order.fits_contraindicated", "critical"
+    elif any(f.summary == "safety.lvef_low" for f in found):
+        reasons, summary, indicator = ["contra.lvef_low"], "order.fits_not_advised", "warning"
+    else:
         return found
     return [
         dataclasses.replace(
             f,
-            indicator="critical",
-            summary="order.fits_contraindicated",
+            indicator=indicator,
+            summary=summary,
             args={**f.args, "why": reasons[0]},
             details=(*(f"{r}.detail" for r in reasons), *f.details),
         )

@@ -629,6 +629,16 @@ PHRASES: Mapping[str, tuple[str, str]] = {
         "CONTRAINDICATED now ({why}): {drug}; otherwise fits {title}",
         "目前禁用（{why}）：{drug}；否则符合{title}",
     ),
+    "order.fits_not_advised": (
+        "Not advised now ({why}): {drug}; otherwise fits {title}",
+        "目前不建议（{why}）：{drug}；否则符合{title}",
+    ),
+    "contra.lvef_low": ("LVEF below the start threshold", "LVEF低于开始治疗阈值"),
+    "contra.lvef_low.detail": (
+        "**Not advised now: LVEF below the threshold to start.** Recheck LVEF and review with cardiology "
+        "before the first dose (see the LVEF card).",
+        "**目前不建议：LVEF低于开始治疗阈值。**首次用药前请复查LVEF并请心内科评估（见LVEF卡片）。",
+    ),
     "contra.pregnancy": ("pregnancy", "妊娠"),
     "contra.ild": ("ILD/pneumonitis", "间质性肺病/肺炎"),
     "contra.lvef": ("LVEF at hold threshold", "LVEF达暂停阈值"),

@@ -741,7 +741,8 @@ def lvef_findings(knowledge: Knowledge, facts: PatientFacts, drugs: set[str], *,
             Finding(
                 "S1",
                 "warning",
-                "safety.lvef_low" if ordering else "safety.lvef_low_on_therapy",
+                # Before a first dose it argues against starting; a patient already on the drug is reviewed.
+                "safety.lvef_low" if starting else "safety.lvef_low_on_therapy",
                 args=args | {"min": f"{lvef_min:g}"},
                 cites=("S1",),
                 basis=lines,

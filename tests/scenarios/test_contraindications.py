@@ -213,3 +213,39 @@ def test_ild_after_t_dxd_was_given_is_s6_not_s9(client: TestClient, templates: d
     cards = view(client, templates, [*r.on_tdxd((60, 40)), c.ild()])
 
     assert card_for(cards, "S6")["indicator"] == "critical" and "S9" not in topics(cards)
+
+
+# -- LVEF below the start threshold (S1): the order card agrees with patient-view's "Not now" ------------
+def test_a_first_dose_below_the_start_threshold_is_not_advised_on_the_order_card(
+    client: TestClient, templates: dict[str, str]
+) -> None:
+    """T-DXd first dose, LVEF 60 → 47 % (13 points: neither T-DXd's nor trastuzumab's hold threshold): the S1
+    warning says start not advised, and the fit card must not read as a plain endorsement beside it."""
+    record = [*r.her2_low_metastatic(hr=False, chemo=True), *_lvef((60, 90), (47, 5)), not_pregnant()]
+
+    for call in (select, sign):
+        cards = call(client, templates, record, c.order("trastuzumab-deruxtecan"))
+
+        assert "start not advised" in card_for(cards, "S1")["summary"]
+        fits = _fit_cards(cards)
+        assert fits and all(card["indicator"] == "warning" for card in fits)
+        assert all(card["summary"].startswith("Not advised now (LVEF below the start threshold)") for card in fits)
+        assert all(card["indicator"] != "critical" for card in cards)
+
+    zh = sign(client, templates, record, c.order("trastuzumab-deruxtecan"), lang="zh-CN")
+    assert all(card["summary"].startswith("目前不建议") for card in _fit_cards(zh))
+
+    view_cards = view(client, templates, record)
+    assert any("LVEF" in card["detail"].split("**")[1] for card in _fit_cards(view_cards) if "**" in card["detail"])
+
+
+def test_a_patient_on_the_drug_below_50_is_reviewed_not_refused_a_start(
+    client: TestClient, templates: dict[str, str]
+) -> None:
+    """On trastuzumab, LVEF 55 → 48 % (7 points: no hold): the next order is a cardiology review, not a
+    "start not advised", and the fit card stays a fit."""
+    cards = sign(client, templates, r.on_trastuzumab((55, 150), (48, 5)), c.order("trastuzumab"))
+
+    s1 = card_for(cards, "S1")
+    assert "on anti-HER2 therapy" in s1["summary"] and "start not advised" not in s1["summary"]
+    assert not any(card["summary"].startswith("Not advised now") for card in cards)
