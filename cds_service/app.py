@@ -20,6 +20,7 @@ from . import __version__
 from .api import discovery, feedback, services
 from .api.deps import authenticate
 from .api.errors import Issue, install_error_handlers, outcome
+from .api.language import URL_PREFIX
 from .catalog import build_catalog
 from .clinical.engine import load_engine
 from .config import Settings
@@ -131,6 +132,8 @@ def create_app(settings: Settings | None = None, *, transport: httpx.AsyncBaseTr
         allow_origins=settings.cors_origins,
         allow_methods=["GET", "POST", "OPTIONS"],
         allow_headers=["Authorization", "Content-Type"],
+        # Private Network Access: an https page (the Sandbox) calling this service on loopback or a private address.
+        allow_private_network=True,
     )
 
     @app.get("/healthz", include_in_schema=False)
@@ -140,9 +143,9 @@ def create_app(settings: Settings | None = None, *, transport: httpx.AsyncBaseTr
     _add_docs(app, settings.api_docs)
     install_error_handlers(app)
     app.include_router(operations.router)
-    app.include_router(discovery.router)
-    app.include_router(services.router)
-    app.include_router(feedback.router)
+    for router in (discovery.router, services.router, feedback.router):
+        app.include_router(router)
+        app.include_router(router, prefix=URL_PREFIX)  # the same routes, cards in the language the URL names
     return app
 
 
