@@ -21,6 +21,7 @@ from .api import discovery, feedback, services
 from .api.deps import authenticate
 from .api.errors import Issue, install_error_handlers, outcome
 from .api.language import URL_PREFIX
+from .api.openapi import api_description
 from .catalog import build_catalog
 from .clinical.engine import load_engine
 from .config import Settings
@@ -199,7 +200,7 @@ def _add_docs(app: FastAPI, mode: str) -> None:
 
     @app.get("/openapi.json", include_in_schema=False, dependencies=guard)
     async def openapi() -> JSONResponse:
-        return JSONResponse(app.openapi())
+        return JSONResponse(api_description(app))
 
     @app.get("/docs", include_in_schema=False, dependencies=guard)
     async def docs() -> Any:
