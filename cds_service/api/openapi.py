@@ -252,6 +252,5 @@ def api_description(app: FastAPI) -> dict[str, Any]:
                 "clientJwt": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT (CDS Hooks client, aud = URL)"}
             }
             document["security"] = [{"clientJwt": []}]
-        # app.openapi() answers the same from now on (FastAPI's own would know no request bodies).
-        app.state.api_description = app.openapi_schema = cached = document
+        app.state.api_description = cached = document
     return cached
