@@ -146,7 +146,9 @@ def _error_requests(document: Mapping[str, Any]) -> Iterator[tuple[str, str, int
                 elif status == 412:
                     service = path.rsplit("/", 1)[1]
                     hook = service.removeprefix("her2-")
-                    extra = {} if hook == "patient-view" else {"draftOrders": f.draft_orders(f.medication_request("m1"))}
+                    extra = (
+                        {} if hook == "patient-view" else {"draftOrders": f.draft_orders(f.medication_request("m1"))}
+                    )
                     if hook == "order-select":
                         extra["selections"] = ["MedicationRequest/m1"]
                     yield path, method, 412, {"json": f.hook_request(hook, **extra)}  # no prefetch, no fhirServer
