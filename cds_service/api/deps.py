@@ -99,4 +99,3 @@ def parse(model: type[M], data: Any, prefix: str = "") -> M:
         return model.model_validate(data)
     except ValidationError as exc:
         raise ApiError(400, validation_issues(exc, prefix)) from None
-
