@@ -7,6 +7,7 @@ import traceback
 from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,8 @@ from . import __version__, preview
 from .api import discovery, feedback, services
 from .api.deps import authenticate
 from .api.errors import Issue, install_error_handlers, outcome
+from .api.language import URL_PREFIX
+from .api.openapi import api_description
 from .catalog import build_catalog
 from .clinical.engine import load_engine
 from .config import Settings
@@ -97,6 +100,8 @@ def create_app(settings: Settings | None = None, *, transport: httpx.AsyncBaseTr
         redoc_url=None,
         openapi_url=None,
     )
+    # FastAPI's own description would know no request bodies: the hook routes read theirs themselves.
+    app.openapi = partial(api_description, app)  # type: ignore[method-assign]
     app.state.settings = settings
     app.state.engine = engine
     app.state.catalog = catalog
@@ -131,6 +136,8 @@ def create_app(settings: Settings | None = None, *, transport: httpx.AsyncBaseTr
         allow_origins=settings.cors_origins,
         allow_methods=["GET", "POST", "OPTIONS"],
         allow_headers=["Authorization", "Content-Type"],
+        # Private Network Access: an https page (the Sandbox) calling this service on loopback or a private address.
+        allow_private_network=True,
     )
 
     @app.get("/healthz", include_in_schema=False)
@@ -140,9 +147,9 @@ def create_app(settings: Settings | None = None, *, transport: httpx.AsyncBaseTr
     _add_docs(app, settings.api_docs)
     install_error_handlers(app)
     app.include_router(operations.router)
-    app.include_router(discovery.router)
-    app.include_router(services.router)
-    app.include_router(feedback.router)
+    for router in (discovery.router, services.router, feedback.router):
+        app.include_router(router)
+        app.include_router(router, prefix=URL_PREFIX)  # the same routes, cards in the language the URL names
     if settings.preview == "on" or (settings.preview == "auto" and _is_loopback(settings.host)):
         app.include_router(preview.router)
         if not _is_loopback(settings.host):

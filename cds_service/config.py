@@ -34,7 +34,7 @@ class Settings(BaseSettings):
     examples_dir: Path = REPO_ROOT / "examples" / "synthetic"
     # Extra FHIR ConceptMap files with local codes (comma-separated paths), besides mappings/*.conceptmap.json.
     concept_maps: Annotated[list[Path], NoDecode] = []
-    # Card language unless a request asks for another (Accept-Language header or ?lang=).
+    # Card language unless a request asks for another (URL prefix /en or /zh-CN, ?lang=, Accept-Language).
     language: Literal["en", "zh-CN"] = "en"
     # Whose biosimilar rules and approvals the cards speak of: China (the consensus's own), the US or the EU.
     jurisdiction: Literal["CN", "US", "EU"] = "CN"

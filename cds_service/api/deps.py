@@ -25,7 +25,6 @@ __all__ = [
     "StoreDep",
     "parse",
     "read_json",
-    "request_language",
 ]
 
 M = TypeVar("M", bound=BaseModel)
@@ -100,18 +99,3 @@ def parse(model: type[M], data: Any, prefix: str = "") -> M:
         return model.model_validate(data)
     except ValidationError as exc:
         raise ApiError(400, validation_issues(exc, prefix)) from None
-
-
-def request_language(request: Request, default: str) -> str:
-    """`?lang=` wins, then the first supported Accept-Language entry, then the configured default."""
-    asked = request.query_params.get("lang")
-    candidates = [asked] if asked else []
-    for part in request.headers.get("Accept-Language", "").split(","):
-        candidates.append(part.split(";")[0].strip())
-    for candidate in candidates:
-        tag = (candidate or "").lower()
-        if tag.startswith("zh"):
-            return "zh-CN"
-        if tag.startswith("en"):
-            return "en"
-    return default

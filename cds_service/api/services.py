@@ -22,8 +22,9 @@ from ..fhir.guard import UnsafeUrl, is_internal_host, is_under, normalise_url
 from ..hooks.request import HookContext, HookRequest
 from ..hooks.response import HookResponse, dump
 from ..ops import bind_request_id, record_cards
-from .deps import HttpDep, ServiceDep, SettingsDep, authenticate, parse, read_json, request_language
+from .deps import HttpDep, ServiceDep, SettingsDep, authenticate, parse, read_json
 from .errors import ApiError, Issue
+from .language import request_language
 
 __all__ = ["HookAnswer", "answer_hook", "router"]
 

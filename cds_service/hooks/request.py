@@ -6,7 +6,9 @@ import re
 import uuid
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, GetJsonSchemaHandler, HttpUrl, ValidationInfo, field_validator
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 __all__ = [
     "FhirAuthorization",
@@ -22,6 +24,7 @@ _PLAIN_ID = re.compile(rf"^{_FHIR_ID}$")
 _REFERENCE = re.compile(rf"^([A-Za-z]+)/({_FHIR_ID})$")
 # An HTTP header value: printable ASCII without spaces (RFC 6750 b64token is narrower; real tokens vary).
 _TOKEN_CHARS = re.compile(r"[\x21-\x7e]+")
+_UUID_PATTERN = r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$"
 
 
 class _Lenient(BaseModel):
@@ -29,8 +32,9 @@ class _Lenient(BaseModel):
 
 
 class FhirAuthorization(_Lenient):
-    access_token: str = Field(min_length=1)
-    token_type: str
+    # The schema states what _header_safe enforces.
+    access_token: str = Field(min_length=1, json_schema_extra={"pattern": "^[\\x21-\\x7e]+$", "maxLength": 16384})
+    token_type: str = Field(json_schema_extra={"pattern": "^[Bb][Ee][Aa][Rr][Ee][Rr]$"})
     expires_in: int
     scope: str = Field(min_length=1)
     subject: str = Field(min_length=1)
@@ -52,13 +56,39 @@ class FhirAuthorization(_Lenient):
         return value
 
 
+# Schema-only metadata (json_schema_extra): the API description shows the rules the validators below enforce.
+_RESOURCE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["resourceType"],
+    "properties": {"resourceType": {"type": "string", "minLength": 1}},
+}
+
+
 class HookRequest(_Lenient):
-    hook: str = Field(min_length=1)
-    hookInstance: str
-    fhirServer: HttpUrl | None = None
-    fhirAuthorization: FhirAuthorization | None = None
-    context: dict[str, Any]
-    prefetch: dict[str, dict[str, Any] | None] | None = None
+    hook: str = Field(min_length=1, description="The hook that fired; must be the one the service answers.")
+    hookInstance: str = Field(
+        description="A UUID for this hook call.", json_schema_extra={"format": "uuid", "pattern": _UUID_PATTERN}
+    )
+    fhirServer: HttpUrl | None = Field(
+        default=None,
+        description="FHIR base URL for data missing from prefetch (no user info, query or fragment); "
+        "only allowlisted or public servers are called.",
+    )
+    fhirAuthorization: FhirAuthorization | None = Field(
+        default=None, description="Bearer token for fhirServer; requires fhirServer."
+    )
+    context: dict[str, Any] = Field(description="The hook's context (patient-view, order-select or order-sign).")
+    prefetch: dict[str, dict[str, Any] | None] | None = Field(
+        default=None,
+        description="Prefetched FHIR data by the keys of the service's prefetch templates: a resource "
+        "(searchset Bundle for searches) or null when the client could not fetch it.",
+        json_schema_extra={
+            "anyOf": [
+                {"type": "object", "additionalProperties": {"anyOf": [_RESOURCE_SCHEMA, {"type": "null"}]}},
+                {"type": "null"},
+            ]
+        },
+    )
     extension: dict[str, Any] | None = None
 
     @field_validator("hookInstance")
@@ -110,9 +140,19 @@ class HookContext(_Lenient):
 
     user_types: ClassVar[frozenset[str]] = frozenset({"Practitioner", "PractitionerRole"})
 
-    userId: str
-    patientId: str
-    encounterId: str | None = None
+    userId: str = Field(description="The user: a reference such as Practitioner/123.")
+    patientId: str = Field(
+        description="The patient's FHIR id (no resource type).", json_schema_extra={"pattern": f"^{_FHIR_ID}$"}
+    )
+    encounterId: str | None = Field(default=None, json_schema_extra={"pattern": f"^{_FHIR_ID}$"})
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        # The user types differ per hook (patient-view also allows Patient and RelatedPerson).
+        schema = handler.resolve_ref_schema(handler(core_schema))
+        types = "|".join(sorted(cls.user_types))
+        schema["properties"]["userId"]["pattern"] = f"^({types})/{_FHIR_ID}$"
+        return schema
 
     @field_validator("patientId", "encounterId")
     @classmethod
@@ -155,8 +195,30 @@ def _draft_resources(bundle: dict[str, Any]) -> list[dict[str, Any]]:
     return [entry["resource"] for entry in bundle.get("entry", [])]
 
 
+def _bundle_schema(*, ids: bool) -> dict[str, Any]:
+    resource: dict[str, Any] = {
+        "type": "object",
+        "required": ["resourceType", "id"] if ids else ["resourceType"],
+        "properties": {"resourceType": {"type": "string", "minLength": 1}, "id": {"type": "string"}},
+    }
+    return {
+        "type": "object",
+        "required": ["resourceType"],
+        "properties": {
+            "resourceType": {"const": "Bundle"},
+            "entry": {
+                "type": "array",
+                "items": {"type": "object", "required": ["resource"], "properties": {"resource": resource}},
+            },
+        },
+    }
+
+
 class OrderSignContext(HookContext):
-    draftOrders: dict[str, Any]
+    draftOrders: dict[str, Any] = Field(
+        description="A Bundle of the draft orders (MedicationRequest) about to be signed.",
+        json_schema_extra=_bundle_schema(ids=False),
+    )
 
     @field_validator("draftOrders")
     @classmethod
@@ -173,7 +235,14 @@ class OrderSignContext(HookContext):
 
 
 class OrderSelectContext(OrderSignContext):
-    selections: list[str] = Field(min_length=1)
+    draftOrders: dict[str, Any] = Field(
+        description="A Bundle of the draft orders, each with an id.", json_schema_extra=_bundle_schema(ids=True)
+    )
+    selections: list[str] = Field(
+        min_length=1,
+        description="The selected orders, as Type/id of entries in draftOrders.",
+        json_schema_extra={"items": {"type": "string", "pattern": f"^[A-Za-z]+/{_FHIR_ID}$"}},
+    )
 
     @field_validator("draftOrders")
     @classmethod

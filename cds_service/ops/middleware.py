@@ -13,12 +13,14 @@ from .metrics import HOOK_LATENCY, REQUESTS
 __all__ = ["PROBES", "OperationsMiddleware", "classify"]
 
 PROBES = frozenset({"/healthz", "/readyz", "/metrics"})
-_SERVICE_PATH = re.compile(r"^/cds-services/([^/]+)(/feedback)?/?$")
+# With or without the language prefix (/en, /zh-CN) that api.language serves.
+_SERVICE_PATH = re.compile(r"^(?i:/en|/zh-cn)?/cds-services/([^/]+)(/feedback)?/?$")
+_DISCOVERY_PATH = re.compile(r"^(?i:/en|/zh-cn)?/cds-services/?$")
 
 
 def classify(path: str, services: Collection[str]) -> tuple[str, str]:
     """(endpoint, service) labels; unknown service ids become "unknown" so labels stay bounded."""
-    if path.rstrip("/") == "/cds-services":
+    if _DISCOVERY_PATH.match(path):
         return "discovery", ""
     match = _SERVICE_PATH.match(path)
     if match:
