@@ -74,6 +74,8 @@ ERRORS = {
     "prefetch key, saying why.",
     413: "Too costly: a body over HER2_CDS_MAX_REQUEST_BYTES, more draft orders than HER2_CDS_MAX_DRAFT_ORDERS, "
     "or a record that needs more work than the hook deadline allows.",
+    422: "Feedback on a card this service did not issue (or another service issued): one issue per unknown card, "
+    "naming feedback.<i>.card; nothing of the request is stored.",
     500: "Internal error, without details (the log has the exception type and where it arose).",
 }
 LANGUAGE_NOTE = (
@@ -219,7 +221,7 @@ def _operations(
             "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("FeedbackRequest")}}},
             "responses": {
                 "200": _json(_ref("FeedbackStored"), "Stored"),
-                **_errors(400, 404, 413, authenticated=authenticated),
+                **_errors(400, 404, 413, 422, authenticated=authenticated),
             },
         }
     }

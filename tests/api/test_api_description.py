@@ -142,7 +142,17 @@ def test_the_discovery_example_is_the_discovery_response(docs_client: TestClient
     assert docs_client.get("/cds-services").json() == documented["example"]
 
 
-def _error_requests(document: Mapping[str, Any]) -> Iterator[tuple[str, str, int, dict[str, Any]]]:
+def _issued_card(client: TestClient, document: Mapping[str, Any]) -> dict[str, Any]:
+    """Feedback on a card her2-order-select really issued (feedback on other cards is refused: 422)."""
+    path = "/cds-services/her2-order-select"
+    example = document["paths"][path]["post"]["requestBody"]["content"]["application/json"]["example"]
+    card = client.post(path, json=example).json()["cards"][0]["uuid"]
+    return {"feedback": [{**FEEDBACK["feedback"][0], "card": card}]}
+
+
+def _error_requests(
+    document: Mapping[str, Any], issued: dict[str, Any]
+) -> Iterator[tuple[str, str, int, dict[str, Any]]]:
     """(documented path, method, status, request) for every documented status but 401 and 500."""
     too_big = {"hook": "x", "padding": "x" * 250_000}
     for path, item in document["paths"].items():
@@ -151,7 +161,7 @@ def _error_requests(document: Mapping[str, Any]) -> Iterator[tuple[str, str, int
                 if status in (401, 500):
                     continue
                 if status == 200:
-                    ok: dict[str, Any] = {"json": FEEDBACK} if path.endswith("/feedback") else {}
+                    ok: dict[str, Any] = {"json": issued} if path.endswith("/feedback") else {}
                     if "example" in operation.get("requestBody", {}).get("content", {}).get("application/json", {}):
                         ok = {"json": operation["requestBody"]["content"]["application/json"]["example"]}
                     yield path, method, 200, ok
@@ -170,6 +180,8 @@ def _error_requests(document: Mapping[str, Any]) -> Iterator[tuple[str, str, int
                     yield path, method, 412, {"json": f.hook_request(hook, **extra)}  # no prefetch, no fhirServer
                 elif status == 413:
                     yield path, method, 413, {"json": too_big}
+                elif status == 422:
+                    yield path, method, 422, {"json": FEEDBACK}  # a card this service never issued
                 else:
                     raise AssertionError(f"{method} {path}: no test request for documented status {status}")
 
@@ -178,7 +190,7 @@ def test_every_documented_status_is_produced_and_matches_its_schema(
     docs_client: TestClient, document: dict[str, Any]
 ) -> None:
     seen = set()
-    for path, method, status, request in _error_requests(document):
+    for path, method, status, request in _error_requests(document, _issued_card(docs_client, document)):
         response = docs_client.request(method, concrete(path, service_id="her2-order-select"), **request)
         assert response.status_code == status, f"{method} {path}: {response.status_code} {response.text[:200]}"
         template = path.replace("no-such-service", "{service_id}")
@@ -228,7 +240,12 @@ def test_with_trusted_clients_401_is_documented_and_produced(settings: Settings,
 
 def test_without_trusted_clients_401_is_not_documented(document: dict[str, Any]) -> None:
     statuses = {s for item in document["paths"].values() for op in item.values() for s in op["responses"]}
-    assert "401" not in statuses and "422" not in statuses  # FastAPI's default 422 is never returned
+    assert "401" not in statuses
+    # FastAPI's default 422 (validation) is never returned: only feedback's "card not issued here" is a 422.
+    assert {p for p, item in document["paths"].items() for op in item.values() if "422" in op["responses"]} == {
+        "/cds-services/{service_id}/feedback",
+        "/{lang}/cds-services/{service_id}/feedback",
+    }
     assert "security" not in document
 
 

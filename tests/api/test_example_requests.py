@@ -19,7 +19,8 @@ RECIPE = re.compile(r"^((?:HER2_CDS_\w+=\S+ )*)\.venv/bin/her2-cds (call .+) > e
 # A card each file must get: the point of the example.
 EXPECTED = {
     "patient-view-metastatic.json": "Second line or trastuzumab-resistant: T-DXd · Level I, inferred",
-    "order-sign-tdxd-metastatic.json": "Fits consensus: trastuzumab deruxtecan (T-DXd), Second line",
+    # LVEF 47 % before a first T-DXd dose: the fit is folded under "not advised now" (issue 9 review).
+    "order-sign-tdxd-metastatic.json": "Not advised now (LVEF below the start threshold): trastuzumab deruxtecan",
     "order-select-ogivri-early.json": "Fits consensus: Ogivri (trastuzumab), TCbHP ×6 (preferred neoadjuvant",
     "patient-view-local-codes.json": "TCbHP ×6 (preferred neoadjuvant regimen) · Level I, inferred",
     "order-sign-local-codes-zercepac.json": "Fits consensus: Zercepac (trastuzumab), TCbHP ×6",

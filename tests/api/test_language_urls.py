@@ -95,11 +95,12 @@ def test_order_hooks_and_feedback_under_a_prefix(client: TestClient, templates: 
         prefetch=f.prefetch_for(templates, [f.patient(), f.breast_cancer()], "p1"),
         draftOrders=f.draft_orders(order),
     )
-    assert language_of(client.post("/zh-CN/cds-services/her2-order-sign", json=sign)) == "zh-CN"
+    answer = client.post("/zh-CN/cds-services/her2-order-sign", json=sign)
+    assert language_of(answer) == "zh-CN"
     feedback = {
         "feedback": [
             {
-                "card": "c1",
+                "card": answer.json()["cards"][0]["uuid"],
                 "outcome": "overridden",
                 "overrideReason": {"userComment": "已与患者讨论"},
                 "outcomeTimestamp": "2026-11-29T10:00:00Z",

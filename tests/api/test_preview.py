@@ -196,7 +196,7 @@ def test_the_setting_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch)
 def test_preview_stays_out_of_the_openapi_schema(settings: Settings) -> None:
     for client in _app(settings, api_docs="public"):
         paths = client.get("/openapi.json").json()["paths"]
-        assert "/cds-services/{service_id}" in paths
+        assert "/cds-services/her2-patient-view" in paths
         assert not [p for p in paths if p.startswith("/preview")]
 
 
