@@ -15,6 +15,7 @@ COMMANDS = (
     "check_data",
     "feedback",
     "load_examples",
+    "report",
 )
 
 
