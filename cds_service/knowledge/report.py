@@ -93,35 +93,42 @@ class _Report:
             f"{escape(v.reviewed.isoformat())})</td></tr>",
         ]
         if consensus is not None:
-            parts.append(f'<tr><th>{self.t("consensus")}</th><td>{self._citation(CONSENSUS_SOURCE)}</td></tr>')
+            parts.append(f"<tr><th>{self.t('consensus')}</th><td>{self._citation(CONSENSUS_SOURCE)}</td></tr>")
         parts.append(
-            f'<tr><th>{self.t("generated")}</th><td>{escape(self.d.generated.strftime("%Y-%m-%d %H:%M UTC"))}</td></tr>'
-            f'<tr><th>{self.t("feedback.source")}</th><td data-field="feedback-status">{self._feedback_status()}</td></tr>'
-            f'<tr><th>{self.t("field.scenarios")}</th><td>{self._scenario_status()}</td></tr></table>'
+            f"<tr><th>{self.t('generated')}</th><td>{escape(self.d.generated.strftime('%Y-%m-%d %H:%M UTC'))}</td></tr>"
+            f"<tr><th>{self.t('feedback.source')}</th>"
+            f'<td data-field="feedback-status">{self._feedback_status()}</td></tr>'
+            f"<tr><th>{self.t('field.scenarios')}</th><td>{self._scenario_status()}</td></tr></table>"
         )
         parts.append(self.counts())
-        parts.append(f'<h2>{self.t("how_to")}</h2><p>{self.t("how_to_text")}</p></header>\n')
+        parts.append(f"<h2>{self.t('how_to')}</h2><p>{self.t('how_to_text')}</p></header>\n")
         return "".join(parts)
 
     def counts(self) -> str:
         entries = list(self.k.entries.values())
-        levels = Counter(e.level for e in entries)
-        level_cells = [f"{escape(lv)}: <span data-count=\"level-{escape(lv)}\">{levels[lv]}</span>" for lv in LEVELS]
+        levels: Counter[str | None] = Counter(e.level for e in entries)
+        level_cells = [f'{escape(lv)}: <span data-count="level-{escape(lv)}">{levels[lv]}</span>' for lv in LEVELS]
         level_cells.append(f'{self.t("level.none")}: <span data-count="level-none">{levels[None]}</span>')
         rows = [
             f'<tr><th>{self.t("rows")}</th><td><span data-count="rows">{len(entries)}</span> — {self.t("by_chapter")}: '
             + ", ".join(f"{escape(c)} {len(es)}" for c, es in self.chapters)
             + "</td></tr>",
-            f'<tr><th>{self.t("by_level")}</th><td>{", ".join(level_cells)}</td></tr>',
+            f"<tr><th>{self.t('by_level')}</th><td>{', '.join(level_cells)}</td></tr>",
         ]
-        for key, attribute in (("content", "provenance"), ("level", "level_provenance"), ("category", "category_provenance")):
+        for key, attribute in (
+            ("content", "provenance"),
+            ("level", "level_provenance"),
+            ("category", "category_provenance"),
+        ):
             counted = Counter(getattr(e, attribute) for e in entries)
             cells = " / ".join(
                 f'<span data-count="{key}-{p}">{counted[p]}</span>' for p in ("stated", "inferred", "unknown")
             )
-            rows.append(f'<tr><th>{self.t("count." + key)} ({self.t("provenance_counts")})</th><td>{cells}</td></tr>')
+            rows.append(f"<tr><th>{self.t('count.' + key)} ({self.t('provenance_counts')})</th><td>{cells}</td></tr>")
         review = sum(1 for e in entries if needs_review(e))
-        rows.append(f'<tr><th>{self.t("needs_review")}</th><td><span data-count="needs-review">{review}</span></td></tr>')
+        rows.append(
+            f'<tr><th>{self.t("needs_review")}</th><td><span data-count="needs-review">{review}</span></td></tr>'
+        )
         return f'<h2>{self.t("counts")}</h2><table class="meta counts">{"".join(rows)}</table>'
 
     def review_list(self) -> str:
@@ -135,8 +142,10 @@ class _Report:
                         f'<li data-review="{escape(e.id)}"><a href="#row-{escape(e.id)}">{escape(e.id)}</a> '
                         f"{escape(e.title.get(self.lang))} — {self.t('inferred_parts')}: {what}</li>"
                     )
-        body = f'<p>{self.t("needs_review_intro")}</p><ul class="review">{"".join(items)}</ul>' if items else (
-            f'<p>{self.t("none_needs_review")}</p>'
+        body = (
+            f'<p>{self.t("needs_review_intro")}</p><ul class="review">{"".join(items)}</ul>'
+            if items
+            else (f"<p>{self.t('none_needs_review')}</p>")
         )
         return f'<section id="needs-review"><h2>{self.t("needs_review")} ({len(items)})</h2>{body}</section>\n'
 
@@ -180,11 +189,17 @@ class _Report:
             fields.append(("field.drugs", "drugs", escape(", ".join(self._drug(d) for d in e.drugs))))
         if e.trials:
             fields.append(("field.trials", "trials", escape(", ".join(e.trials))))
-        flags = [self.t(f"flag.{name}") for name, on in (("preferred", e.preferred), ("conditional", e.conditional), ("region", e.region)) if on]
+        flags = [
+            self.t(f"flag.{name}")
+            for name, on in (("preferred", e.preferred), ("conditional", e.conditional), ("region", e.region))
+            if on
+        ]
         if flags:
             fields.append(("field.flags", "flags", "; ".join(flags)))
         if e.parameters:
-            fields.append(("field.parameters", "parameters", escape(", ".join(f"{k} = {v:g}" for k, v in e.parameters.items()))))
+            fields.append(
+                ("field.parameters", "parameters", escape(", ".join(f"{k} = {v:g}" for k, v in e.parameters.items())))
+            )
         fields += [
             ("field.level", "level", self._graded(e.level, e.level_provenance, "level", e.level_source)),
             ("field.category", "category", self._graded(e.evidence_category, e.category_provenance, "category", None)),
@@ -193,11 +208,17 @@ class _Report:
         if e.statements:
             fields.append(("field.statements", "statements", escape(", ".join(e.statements))))
         if e.within:
-            fields.append(("field.within", "within", " ".join(f'<a href="#row-{escape(w)}">{escape(w)}</a>' for w in e.within)))
+            fields.append(
+                ("field.within", "within", " ".join(f'<a href="#row-{escape(w)}">{escape(w)}</a>' for w in e.within))
+            )
         fields += [
             ("field.knowledge_row", "knowledge-row", escape(e.knowledge_row)),
             ("field.sources", "sources", self._sources(e)),
-            ("field.reviewed", "reviewed", f'<time data-value="{e.reviewed.isoformat()}">{e.reviewed.isoformat()}</time>'),
+            (
+                "field.reviewed",
+                "reviewed",
+                f'<time data-value="{e.reviewed.isoformat()}">{e.reviewed.isoformat()}</time>',
+            ),
         ]
         if e.note:
             fields.append(("field.note", "note", _both(e.note, "note")))
@@ -205,7 +226,9 @@ class _Report:
             ("field.scenarios", "scenarios", self._scenarios(e.id)),
             ("field.feedback", "feedback", self._feedback(e.id)),
         ]
-        table = "".join(f'<tr><th>{self.t(key)}</th><td data-section="{name}">{html}</td></tr>' for key, name, html in fields)
+        table = "".join(
+            f'<tr><th>{self.t(key)}</th><td data-section="{name}">{html}</td></tr>' for key, name, html in fields
+        )
         css = "row inferred" if inferred else "row"
         return (
             f'<article class="{css}" id="row-{escape(e.id)}" data-row="{escape(e.id)}">'
@@ -246,7 +269,10 @@ class _Report:
         graded_by = ""
         if source:
             src = self.k.sources[source]
-            graded_by = f'; {self.t("level_source")} <span data-field="level-source" data-value="{escape(source)}">{escape(src.label.get(self.lang))} ({escape(source)})</span>'
+            graded_by = (
+                f'; {self.t("level_source")} <span data-field="level-source" data-value="{escape(source)}">'
+                f"{escape(src.label.get(self.lang))} ({escape(source)})</span>"
+            )
         return (
             f'<span data-field="{name}-value" data-value="{escape(value or "")}">{shown}</span> — '
             f"{self._provenance(provenance, name + '-provenance')}{graded_by}"
@@ -254,7 +280,8 @@ class _Report:
 
     def _provenance(self, provenance: str, name: str) -> str:
         css = " inferred" if provenance == "inferred" else ""
-        return f'<span class="prov{css}" data-field="{name}" data-value="{escape(provenance)}">{self.t("prov." + provenance)}</span>'
+        shown = self.t("prov." + provenance)
+        return f'<span class="prov{css}" data-field="{name}" data-value="{escape(provenance)}">{shown}</span>'
 
     def _sources(self, e: Recommendation) -> str:
         ids = list(dict.fromkeys([*e.sources, *filter(None, [e.level_source])]))
@@ -280,9 +307,15 @@ class _Report:
             return f'<span class="flag" data-value="none">{self.t("scenarios.none")}</span>'
         items = []
         for test in tests:
-            xfail = f' <span class="flag">({self.t("scenarios.xfail")}: {escape(test.expected_failure)})</span>' if test.expected_failure else ""
+            xfail = (
+                f' <span class="flag">({self.t("scenarios.xfail")}: {escape(test.expected_failure)})</span>'
+                if test.expected_failure
+                else ""
+            )
             described = f" — {escape(test.description)}" if test.description else ""
-            items.append(f'<li data-test="{escape(test.node_id)}"><code>{escape(test.node_id)}</code>{described}{xfail}</li>')
+            items.append(
+                f'<li data-test="{escape(test.node_id)}"><code>{escape(test.node_id)}</code>{described}{xfail}</li>'
+            )
         return f'<ul class="tests">{"".join(items)}</ul>'
 
     def _feedback(self, rule: str) -> str:
@@ -315,12 +348,15 @@ class _Report:
         if not self.k.definitions:
             return ""
         rows = "".join(
-            f'<tr data-definition="{escape(name)}"><td><code>{escape(name)}</code></td><td>{d.value:g} {escape(d.unit)}</td>'
+            f'<tr data-definition="{escape(name)}"><td><code>{escape(name)}</code></td>'
+            f"<td>{d.value:g} {escape(d.unit)}</td>"
             f"<td>{_both(d.text)}</td><td>{self._provenance(d.provenance, 'provenance')}</td>"
             f"<td>{escape(', '.join(self.k.sources[s].label.get(self.lang) for s in d.sources))}</td></tr>"
             for name, d in self.k.definitions.items()
         )
-        head = "".join(f"<th>{self.t(k)}</th>" for k in ("name", "value", "field.text", "field.provenance", "field.sources"))
+        head = "".join(
+            f"<th>{self.t(k)}</th>" for k in ("name", "value", "field.text", "field.provenance", "field.sources")
+        )
         return (
             f'<section id="definitions"><h2>{self.t("definitions")}</h2><p>{self.t("definitions_intro")}</p>'
             f'<table class="grid"><tr>{head}</tr>{rows}</table></section>\n'
@@ -330,10 +366,14 @@ class _Report:
         others = [s for rule, s in sorted(self.d.feedback.stats.items()) if rule not in self.k.entries]
         if not others:
             return ""
-        rows = "".join(f'<tr data-rule="{escape(s.rule)}"><td><code>{escape(s.rule)}</code></td><td>{self._stats(s)}</td></tr>' for s in others)
+        rows = "".join(
+            f'<tr data-rule="{escape(s.rule)}"><td><code>{escape(s.rule)}</code></td><td>{self._stats(s)}</td></tr>'
+            for s in others
+        )
         return (
             f'<section id="other-rules"><h2>{self.t("other_rules")}</h2><p>{self.t("other_rules_intro")}</p>'
-            f'<table class="grid"><tr><th>{self.t("rule")}</th><th>{self.t("field.feedback")}</th></tr>{rows}</table></section>\n'
+            f'<table class="grid"><tr><th>{self.t("rule")}</th><th>{self.t("field.feedback")}</th></tr>'
+            f"{rows}</table></section>\n"
         )
 
     # -- helpers ------------------------------------------------------------------------------------
@@ -344,7 +384,7 @@ class _Report:
     def _feedback_status(self) -> str:
         fb = self.d.feedback
         if fb.error:
-            return f'{self.t("feedback.error")}: {escape(fb.error)}'
+            return f"{self.t('feedback.error')}: {escape(fb.error)}"
         if not fb.stats:
             return self.t("feedback.none")
         rows = sum(1 for rule, s in fb.stats.items() if rule in self.k.entries and s.issued)
@@ -360,15 +400,17 @@ class _Report:
 
 def _both(text: Text, name: str | None = None) -> str:
     """The English and the Chinese text, one under the other, each marked with its language."""
-    attributes = (lambda lang: f' data-field="{name}-{lang}"') if name else (lambda lang: "")
-    return (
-        f'<div lang="en"{attributes("en")}>{escape(text.en)}</div>'
-        f'<div lang="zh-CN"{attributes("zh-CN")}>{escape(text.zh_CN)}</div>'
-    )
+
+    def marked(lang: str) -> str:
+        return f' data-field="{name}-{lang}"' if name else ""
+
+    en, zh = f'<div lang="en"{marked("en")}>', f'<div lang="zh-CN"{marked("zh-CN")}>'
+    return f"{en}{escape(text.en)}</div>{zh}{escape(text.zh_CN)}</div>"
 
 
 _CSS = """
-body{font:14px/1.45 system-ui,-apple-system,"Segoe UI","Noto Sans","Noto Sans CJK SC","PingFang SC","Microsoft YaHei",sans-serif;
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI","Noto Sans","Noto Sans CJK SC","PingFang SC",
+"Microsoft YaHei",sans-serif;
 color:#1a1a1a;margin:2em auto;max-width:60em;padding:0 1em}
 h1{font-size:1.6em;margin:0 0 .3em}h2{font-size:1.3em;border-bottom:2px solid #444;padding-bottom:.2em;margin-top:1.6em}
 h3{font-size:1.1em;margin:0 0 .4em}.rid{display:inline-block;min-width:3.2em;font-family:monospace;background:#e8eef6;

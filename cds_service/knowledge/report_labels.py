@@ -69,7 +69,10 @@ LABELS: Mapping[str, tuple[str, str]] = {
     "otherwise": ("otherwise confirm", "否则需确认"),
     "cycles": ("cycles", "周期"),
     "flag.preferred": ("preferred option (stated by the consensus)", "首选方案（共识明示）"),
-    "flag.conditional": ("conditional alternative (when the usual option cannot be given)", "条件性替代方案（常规方案无法使用时）"),
+    "flag.conditional": (
+        "conditional alternative (when the usual option cannot be given)",
+        "条件性替代方案（常规方案无法使用时）",
+    ),
     "flag.region": ("option specific to China", "中国特有选项"),
     "prov.stated": ("stated", "明示"),
     "prov.inferred": ("inferred, pending clinical review", "推断，待临床审核"),

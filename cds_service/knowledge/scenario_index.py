@@ -105,9 +105,7 @@ def _names_reached(nodes: list[ast.expr], functions: dict[str, ast.FunctionDef |
 
 
 def _row_literals(nodes: list[ast.stmt | ast.expr], rows: set[str]) -> set[str]:
-    return {
-        n.value for node in nodes for n in ast.walk(node) if isinstance(n, ast.Constant) and n.value in rows
-    }
+    return {n.value for node in nodes for n in ast.walk(node) if isinstance(n, ast.Constant) and n.value in rows}
 
 
 def _called(call: ast.Call) -> str | None:

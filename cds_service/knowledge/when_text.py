@@ -112,8 +112,13 @@ def _any_of(w: When, zh: bool, name: DrugName) -> str:
 # Field name(s) -> phrase. Keys are tuples so that a pair of bounds renders as one phrase.
 _RENDER: dict[tuple[str, ...], Render] = {
     ("her2",): lambda w, zh, _: _her2(_or(_pick(_HER2, w.her2 or [], zh), zh), zh),
-    ("hr",): lambda w, zh, _: ("激素受体" if zh else "hormone receptor ")
-    + _or([("阳性" if zh else "positive") if v == "positive" else ("阴性" if zh else "negative") for v in w.hr or []], zh),
+    ("hr",): lambda w, zh, _: (
+        ("激素受体" if zh else "hormone receptor ")
+        + _or(
+            [("阳性" if zh else "positive") if v == "positive" else ("阴性" if zh else "negative") for v in w.hr or []],
+            zh,
+        )
+    ),
     ("setting",): lambda w, zh, _: _or(_pick(_SETTING, w.setting or [], zh), zh),
     ("early_phase",): lambda w, zh, _: _or(_pick(_PHASE, w.early_phase or [], zh), zh),
     ("pcr",): lambda w, zh, _: _flag(
@@ -129,9 +134,9 @@ _RENDER: dict[tuple[str, ...], Render] = {
         ("clinically node-negative (cN0)", "临床淋巴结阴性（cN0）"),
         zh,
     ),
-    ("clinical_n_at_least",): lambda w, zh, _: f"cN{w.clinical_n_at_least}及以上"
-    if zh
-    else f"cN{w.clinical_n_at_least} or higher",
+    ("clinical_n_at_least",): lambda w, zh, _: (
+        f"cN{w.clinical_n_at_least}及以上" if zh else f"cN{w.clinical_n_at_least} or higher"
+    ),
     ("pathologic_t",): lambda w, zh, _: _or([f"p{t}" for t in w.pathologic_t or []], zh),
     ("pathologic_n_positive",): lambda w, zh, _: _flag(
         w.pathologic_n_positive,
@@ -147,21 +152,30 @@ _RENDER: dict[tuple[str, ...], Render] = {
     ),
     ("metastatic_line_min", "metastatic_line_max"): _lines,
     ("trastuzumab",): lambda w, zh, _: _or(
-        [("曲妥珠单抗敏感" if zh else "trastuzumab-sensitive") if v == "sensitive" else ("曲妥珠单抗耐药" if zh else "trastuzumab-resistant") for v in w.trastuzumab or []],
+        [
+            ("曲妥珠单抗敏感" if zh else "trastuzumab-sensitive")
+            if v == "sensitive"
+            else ("曲妥珠单抗耐药" if zh else "trastuzumab-resistant")
+            for v in w.trastuzumab or []
+        ],
         zh,
     ),
     ("brain_metastases",): lambda w, zh, _: _flag(
         w.brain_metastases, ("brain metastases", "脑转移"), ("no brain metastases", "无脑转移"), zh
     ),
-    ("received_any",): lambda w, zh, name: f"曾用过{_drugs(w.received_any, name, zh)}（含正在使用）"
-    if zh
-    else f"has received {_drugs(w.received_any, name, zh)} (ever, current included)",
-    ("received_metastatic_any",): lambda w, zh, name: f"转移阶段用过{_drugs(w.received_metastatic_any, name, zh)}"
-    if zh
-    else f"has received {_drugs(w.received_metastatic_any, name, zh)} for metastatic disease",
-    ("on_any",): lambda w, zh, name: f"正在使用{_drugs(w.on_any, name, zh)}"
-    if zh
-    else f"currently receiving {_drugs(w.on_any, name, zh)}",
+    ("received_any",): lambda w, zh, name: (
+        f"曾用过{_drugs(w.received_any, name, zh)}（含正在使用）"
+        if zh
+        else f"has received {_drugs(w.received_any, name, zh)} (ever, current included)"
+    ),
+    ("received_metastatic_any",): lambda w, zh, name: (
+        f"转移阶段用过{_drugs(w.received_metastatic_any, name, zh)}"
+        if zh
+        else f"has received {_drugs(w.received_metastatic_any, name, zh)} for metastatic disease"
+    ),
+    ("on_any",): lambda w, zh, name: (
+        f"正在使用{_drugs(w.on_any, name, zh)}" if zh else f"currently receiving {_drugs(w.on_any, name, zh)}"
+    ),
     ("chemo_lines_metastatic_min", "chemo_lines_metastatic_max"): lambda w, zh, _: _count(
         w.chemo_lines_metastatic_min, w.chemo_lines_metastatic_max, ("chemotherapy", "化疗"), zh
     ),

@@ -2,6 +2,7 @@
 
 import re
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ from cds_service.app import create_app
 from cds_service.cli import main
 from cds_service.clinical.engine import Engine, load_engine
 from cds_service.config import Settings
-from cds_service.knowledge.report import needs_review
+from cds_service.knowledge.report import FeedbackData, ReportInput, build_report, needs_review
 from cds_service.store.database import Database
 from tests.scenarios import records as r
 from tests.scenarios.helpers import extension, topic, view
@@ -91,7 +92,9 @@ def test_every_row_is_in_the_report_once_with_its_grading_and_both_languages(
     assert "no feedback recorded yet" in html if language == "en" else "尚无反馈记录" in html
 
 
-def test_inferred_rows_are_the_needs_review_list(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, engine: Engine) -> None:
+def test_inferred_rows_are_the_needs_review_list(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, engine: Engine
+) -> None:
     _, page = _report(tmp_path, monkeypatch, "en", tmp_path / "none.sqlite3")
     assert not (tmp_path / "none.sqlite3").exists()  # reading the feedback never creates a database
 
@@ -149,10 +152,17 @@ def test_feedback_numbers_are_those_recorded_through_the_service(
             when = "2026-12-01T10:00:00Z"
             if outcome == "accepted":
                 feedback.append(
-                    {"card": card["uuid"], "outcome": outcome, "acceptedSuggestions": [{"id": suggestions[0]}], "outcomeTimestamp": when}
+                    {
+                        "card": card["uuid"],
+                        "outcome": outcome,
+                        "acceptedSuggestions": [{"id": suggestions[0]}],
+                        "outcomeTimestamp": when,
+                    }
                 )
             elif outcome == "overridden":
-                feedback.append({"card": card["uuid"], "outcome": outcome, "overrideReason": OVERRIDE, "outcomeTimestamp": when})
+                feedback.append(
+                    {"card": card["uuid"], "outcome": outcome, "overrideReason": OVERRIDE, "outcomeTimestamp": when}
+                )
         assert {"accepted", "overridden"} <= {name for counts in expected.values() for name in counts}
         response = client.post("/cds-services/her2-patient-view/feedback", json={"feedback": feedback})
         assert response.status_code == 200, response.text
@@ -179,9 +189,31 @@ def test_unreadable_cards_stop_the_report_with_the_file_named(
     for path in Settings().cards_dir.glob("*.yaml"):
         (cards / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
     broken = cards / "metastatic.yaml"
-    broken.write_text(re.sub(r"level_provenance: stated", "level_provenance: guessed", broken.read_text(encoding="utf-8"), count=1))
+    broken.write_text(
+        re.sub(r"level_provenance: stated", "level_provenance: guessed", broken.read_text(encoding="utf-8"), count=1)
+    )
     monkeypatch.setenv("HER2_CDS_CARDS_DIR", str(cards))
 
     assert main(["report", "--out", str(tmp_path / "r.html")]) == 1
     assert "metastatic.yaml" in capsys.readouterr().err
     assert not (tmp_path / "r.html").exists()
+
+
+@pytest.mark.parametrize(
+    ("scenarios", "expected"),
+    [({}, "no scenario test"), (None, "test index not available (the tests folder is not installed with the package)")],
+)
+def test_a_row_without_scenario_test_says_so(engine: Engine, scenarios: dict[str, Any] | None, expected: str) -> None:
+    """An installed wheel has no tests folder (None); a row no test names gets "no scenario test"."""
+    data = ReportInput(
+        knowledge=engine.knowledge,
+        version=engine.version,
+        chapter_titles={},
+        drug_label=lambda drug, language: drug,
+        feedback=FeedbackData(),
+        scenarios=scenarios,
+        generated=datetime(2026, 12, 1, tzinfo=UTC),
+    )
+    page = parse(build_report(data, "en"))
+
+    assert {_section(_row(page, row), "scenarios").text() for row in engine.knowledge.entries} == {expected}
