@@ -55,7 +55,10 @@ LABELS: Mapping[str, tuple[str, str]] = {
     "field.provenance": ("Content provenance", "内容来源性质"),
     "field.statements": ("Consensus statements", "共识陈述"),
     "field.within": ("Restates part of", "重述以下条目的一部分"),
-    "field.knowledge_row": ("Knowledge table row", "知识表行"),
+    "field.knowledge_row": (
+        "Knowledge table row (docs/knowledge-sources/clinical-knowledge.md)",
+        "知识表行（docs/knowledge-sources/clinical-knowledge.md）",
+    ),
     "field.sources": ("Sources", "来源"),
     "field.reviewed": ("Reviewed", "审核日期"),
     "field.note": ("Note", "备注"),
