@@ -1,6 +1,7 @@
 """`her2-cds report`: the committee's HTML report, generated through the CLI and read back against the data."""
 
 import re
+import socket
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -217,3 +218,20 @@ def test_a_row_without_scenario_test_says_so(engine: Engine, scenarios: dict[str
     page = parse(build_report(data, "en"))
 
     assert {_section(_row(page, row), "scenarios").text() for row in engine.knowledge.entries} == {expected}
+
+
+def test_an_unreachable_database_is_said_not_zeros(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))  # a port nothing listens on
+    port = closed.getsockname()[1]
+    closed.close()
+    monkeypatch.setenv("HER2_CDS_DATABASE_URL", f"postgresql+psycopg://report@127.0.0.1:{port}/none")
+    out = tmp_path / "report.html"
+
+    assert main(["report", "--out", str(out)]) == 0  # the knowledge is still worth reviewing
+    page = parse(out.read_text(encoding="utf-8"))
+    assert page.one("data-field", "feedback-status").text() == "feedback could not be read: OperationalError"
+    assert "feedback not read (OperationalError)" in capsys.readouterr().err
+    assert {_section(_row(page, row), "feedback").text() for row in ("M1", "T1")} == {"feedback could not be read"}
