@@ -18,6 +18,7 @@ COMMANDS = (
     "load_examples",
     "codes",
     "call",
+    "report",
 )
 
 
