@@ -57,8 +57,9 @@ load: install
 constraints:
 	rm -rf build/lock-venv
 	$(PYTHON) -m venv build/lock-venv
-	build/lock-venv/bin/pip install --quiet '.[postgres]'
-	{ sed -n '/^#/p' constraints.txt; build/lock-venv/bin/pip freeze --exclude her2-cds-hooks; } > constraints.txt.new
+	build/lock-venv/bin/pip install --quiet --upgrade '.[postgres]' setuptools
+	{ sed -n '/^#/p' constraints.txt; build/lock-venv/bin/pip freeze --all --exclude her2-cds-hooks --exclude pip; } \
+		> constraints.txt.new
 	mv constraints.txt.new constraints.txt
 	rm -rf build/lock-venv
 
