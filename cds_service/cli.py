@@ -35,24 +35,30 @@ def main(argv: list[str] | None = None) -> int:
     # What an operator got wrong (a setting, a data file) is one line on stderr and exit 2, never a traceback.
     try:
         settings = Settings()
-        if args.version:
-            print(_versions(settings))
-            return 0
-        configure_logging(settings.log_level, settings.log_format)
-        return int(args.run(args, settings))
     except ValidationError as exc:
         print(f"her2-cds: configuration error: {describe_settings_error(exc)}", file=sys.stderr)
+        return 2
+    try:
+        if args.version:
+            return _print_versions(settings)
+        configure_logging(settings.log_level, settings.log_format)
+        return int(args.run(args, settings))
     except DataFileError as exc:
         print(f"her2-cds: data file error: {exc}", file=sys.stderr)
-    return 2
+        return 2
 
 
-def _versions(settings: Settings) -> str:
+def _print_versions(settings: Settings) -> int:
     """e.g. `her2-cds 0.1.0 (knowledge 2026-12-01+d7dbccf3ffa3)`: the knowledge loaded with these settings."""
     from .clinical.engine import load_engine
 
-    engine = load_engine(settings.mappings_dir, settings.cards_dir, tuple(settings.concept_maps))
-    return f"her2-cds {__version__} (knowledge {engine.version.label})"
+    try:
+        engine = load_engine(settings.mappings_dir, settings.cards_dir, tuple(settings.concept_maps))
+    except ValueError as exc:  # a cross-file check of the data (e.g. a drug id defined twice)
+        print(f"her2-cds: data error: {exc}", file=sys.stderr)
+        return 2
+    print(f"her2-cds {__version__} (knowledge {engine.version.label})")
+    return 0
 
 
 if __name__ == "__main__":
