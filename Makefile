@@ -4,22 +4,32 @@ VENV := .venv
 PY := $(VENV)/bin/python
 FHIR_SERVER := tests/fhir_server
 
-.PHONY: install run test lint bench load fuzz clean
+.PHONY: install install-run run test lint bench load fuzz constraints clean
 
-$(VENV)/.installed: pyproject.toml
+$(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+
+# Running needs the package and its runtime dependencies only (pinned by constraints.txt). Editable, so an edit
+# to cards/, mappings/ or the code takes effect on restart.
+$(VENV)/.installed-run: pyproject.toml setup.py constraints.txt | $(PY)
+	$(PY) -m pip install --quiet -c constraints.txt -e .
 	touch $@
+
+# The tests also need the test extras; they run on the same pinned runtime dependencies as the image.
+$(VENV)/.installed: pyproject.toml setup.py constraints.txt | $(PY)
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[test]'
+	touch $@ $(VENV)/.installed-run
 
 $(FHIR_SERVER)/node_modules/.installed: $(FHIR_SERVER)/package-lock.json
 	cd $(FHIR_SERVER) && npm ci --no-audit --no-fund
 	touch $@
 
 install: $(VENV)/.installed
+install-run: $(VENV)/.installed-run
 
 ## run: the CDS Hooks service on its embedded defaults (http://127.0.0.1:8080/cds-services)
-run: install
+run: install-run
 	$(PY) -m cds_service serve
 
 ## test: lint, types, and the whole suite, including integration tests against a real FHIR server on 127.0.0.1
@@ -43,5 +53,15 @@ bench: install $(FHIR_SERVER)/node_modules/.installed
 load: install
 	$(PY) -m benchmarks.load
 
+## constraints: re-pin the runtime dependencies after a change to pyproject.toml (fresh venv, pip freeze)
+constraints:
+	rm -rf build/lock-venv
+	$(PYTHON) -m venv build/lock-venv
+	build/lock-venv/bin/pip install --quiet --upgrade '.[postgres]' setuptools
+	{ sed -n '/^#/p' constraints.txt; build/lock-venv/bin/pip freeze --all --exclude her2-cds-hooks --exclude pip; } \
+		> constraints.txt.new
+	mv constraints.txt.new constraints.txt
+	rm -rf build/lock-venv
+
 clean:
-	rm -rf $(VENV) $(FHIR_SERVER)/node_modules .pytest_cache .coverage
+	rm -rf $(VENV) $(FHIR_SERVER)/node_modules .pytest_cache .coverage build dist

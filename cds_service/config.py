@@ -6,9 +6,21 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-__all__ = ["REPO_ROOT", "Settings"]
+__all__ = ["DATA_ROOT", "FROM_CHECKOUT", "REPO_ROOT", "Settings"]
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_DIR = Path(__file__).resolve().parent
+REPO_ROOT = PACKAGE_DIR.parent
+# The wheel carries cards/, mappings/ and examples/synthetic under cds_service/_data (copied there by setup.py
+# at build time), in the same layout as the checkout; the checkout keeps them at the top level.
+FROM_CHECKOUT = (REPO_ROOT / "pyproject.toml").is_file() and (REPO_ROOT / "cards").is_dir()
+DATA_ROOT = REPO_ROOT if FROM_CHECKOUT else PACKAGE_DIR / "_data"
+
+
+def _default_database_url() -> str:
+    """A checkout keeps its database in <checkout>/var; an installed service never writes inside site-packages,
+    so it uses ./var under the working directory it is started from."""
+    folder = REPO_ROOT / "var" if FROM_CHECKOUT else Path.cwd() / "var"
+    return f"sqlite:///{folder / 'feedback.sqlite3'}"
 
 
 class Settings(BaseSettings):
@@ -22,16 +34,16 @@ class Settings(BaseSettings):
 
     # The one database: feedback, issued cards, and what replicas share (used client JWTs, JWK Sets).
     # Any SQLAlchemy URL; the default is an embedded SQLite file; PostgreSQL (postgresql+psycopg://) for replicas.
-    database_url: str = f"sqlite:///{REPO_ROOT / 'var' / 'feedback.sqlite3'}"
+    database_url: str = Field(default_factory=_default_database_url)
 
     # Larger requests get 413. A full prefetch of a 5,000-resource record is about 2 MB; parsing a body holds
     # Python's GIL (about 70 ms per MB here), so the cap also bounds how long /healthz can wait behind it.
     max_request_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
 
-    mappings_dir: Path = REPO_ROOT / "mappings"
-    cards_dir: Path = REPO_ROOT / "cards"
+    mappings_dir: Path = DATA_ROOT / "mappings"
+    cards_dir: Path = DATA_ROOT / "cards"
     # Example patients (FHIR Bundles) for `her2-cds call` and the preview page.
-    examples_dir: Path = REPO_ROOT / "examples" / "synthetic"
+    examples_dir: Path = DATA_ROOT / "examples" / "synthetic"
     # Extra FHIR ConceptMap files with local codes (comma-separated paths), besides mappings/*.conceptmap.json.
     concept_maps: Annotated[list[Path], NoDecode] = []
     # Card language unless a request asks for another (URL prefix /en or /zh-CN, ?lang=, Accept-Language).

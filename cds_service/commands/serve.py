@@ -1,6 +1,7 @@
 """`her2-cds serve`: run the CDS Hooks service."""
 
 import argparse
+import logging
 import sys
 
 from ..config import Settings
@@ -12,6 +13,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     from ..app import create_app
+    from ..startup import startup_summary
 
     overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
     settings = settings.model_copy(update=overrides)
@@ -20,6 +22,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     except ValueError as exc:  # a refused configuration (e.g. an open service beyond loopback): say why, no traceback
         print(f"her2-cds: {exc}", file=sys.stderr)
         return 2
+    for line in startup_summary(settings, app.state.engine):
+        logging.getLogger("cds_service.startup").info("%s", line)
     uvicorn.run(
         app,
         host=settings.host,

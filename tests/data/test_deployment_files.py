@@ -133,8 +133,81 @@ def test_replica_healthcheck_and_balancer_point_at_what_the_app_serves() -> None
 
 
 def test_image_installs_the_postgresql_driver() -> None:
-    assert 'pip install --no-cache-dir ".[postgres]"' in DOCKERFILE
+    """The image installs the pinned list, which holds the postgres extra's driver (tests/packaging checks it)."""
+    pinned = (REPO_ROOT / "constraints.txt").read_text(encoding="utf-8")
+    assert re.search(r"^psycopg==", pinned, flags=re.M) and re.search(r"^psycopg-binary==", pinned, flags=re.M)
+    assert any(i.startswith("RUN pip install -r constraints.txt") for i in _instructions())
     assert "psycopg" in (REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8").split("postgres = [")[1]
+
+
+# -- the image: layers, health, labels, user; compose builds it once ----------------------------------------
+IMAGE = "her2-cds:local"
+
+
+def _instructions() -> list[str]:
+    """The Dockerfile's instructions, one string each (continuation lines joined, comments dropped)."""
+    joined = re.sub(
+        r"\\\n\s*", " ", "\n".join(line for line in DOCKERFILE.splitlines() if not line.lstrip().startswith("#"))
+    )
+    return [line.strip() for line in joined.splitlines() if line.strip()]
+
+
+def test_dependency_layer_is_built_from_the_pinned_list_before_any_code_is_copied() -> None:
+    steps = _instructions()
+    install_deps = next(i for i, step in enumerate(steps) if step.startswith("RUN pip install -r constraints.txt"))
+    copies_before = [step for step in steps[:install_deps] if step.startswith(("COPY", "ADD"))]
+    assert copies_before == ["COPY constraints.txt ./"]  # a code edit leaves the dependency layer cached
+    code = next(i for i, step in enumerate(steps) if step.startswith("COPY cds_service"))
+    install_package = next(i for i, step in enumerate(steps) if "pip install --no-deps" in step)
+    assert install_deps < code < install_package
+    # Nothing is resolved again after the pinned layer, and a dependency missing from the pins fails the build.
+    assert "pip check" in steps[install_package]
+    assert not [s for s in steps[install_deps + 1 :] if "pip install" in s and "--no-deps" not in s]
+
+
+def test_image_checks_its_own_health_without_curl() -> None:
+    health = next(step for step in _instructions() if step.startswith("HEALTHCHECK"))
+    assert "CMD" in health and "curl" not in health and "wget" not in health
+    url = re.search(r"urlopen\('(http://127\.0\.0\.1:(\d+)(/\w+))'", health)
+    assert url is not None and "timeout=" in health
+    assert url.group(3) == "/healthz" in _app_paths()
+    command = json.loads(next(step for step in _instructions() if step.startswith("CMD ["))[4:])
+    assert command[command.index("--port") + 1] == url.group(2)
+
+
+def test_image_carries_oci_labels_from_build_arguments() -> None:
+    from cds_service import __version__
+
+    steps = _instructions()
+    labels = dict(
+        re.findall(r'(org\.opencontainers\.image\.\w+)="([^"]*)"', " ".join(s for s in steps if s.startswith("LABEL")))
+    )
+    keys = {"title", "description", "version", "licenses", "source", "revision"}
+    assert set(labels) == {f"org.opencontainers.image.{key}" for key in keys}
+    assert labels["org.opencontainers.image.version"] == "${VERSION}"
+    assert labels["org.opencontainers.image.revision"] == "${REVISION}"
+    assert labels["org.opencontainers.image.source"] == "${SOURCE}"
+    arguments = dict(re.findall(r"^ARG (\w+)=(\S*)$", "\n".join(steps), flags=re.M))
+    assert arguments["VERSION"] == __version__ and {"REVISION", "SOURCE"} <= set(arguments)
+    pyproject = (REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert f'license = "{labels["org.opencontainers.image.licenses"]}"' in pyproject
+
+
+def test_image_runs_as_a_user_that_is_not_root() -> None:
+    users = [step.split()[1] for step in _instructions() if step.startswith("USER ")]
+    assert users and users[-1] not in ("root", "0")
+    assert re.search(rf"useradd [^&]*--uid (\d+) [^&]*{users[-1]}", DOCKERFILE)
+
+
+def test_compose_builds_one_image_that_every_service_of_this_project_runs() -> None:
+    services = COMPOSE["services"]  # all profiles, scale included
+    builders = [name for name, service in services.items() if "build" in service]
+    assert builders == ["cds"] and services["cds"]["image"] == IMAGE
+    assert "profiles" not in services["cds"]  # enabled in every profile, so `--profile scale up --build` builds it
+    ours = {name for name, service in services.items() if service.get("image", "").startswith("her2-cds")}
+    assert ours == {"cds", "loader", "cds-replica"}
+    assert all(services[name]["image"] == IMAGE for name in ours)
+    assert services["loader"]["healthcheck"] == {"disable": True}  # a job, not a server
 
 
 def test_kubernetes_probes_scale_and_names_fit_together() -> None:
