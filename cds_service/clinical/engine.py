@@ -169,6 +169,21 @@ class Engine:
                     details=("data.truncated.why",),
                 )
             )
+        if findings and facts.medications_unread:
+            unread = facts.medications_unread
+            findings.append(
+                Finding(
+                    "data-complete",
+                    "warning",
+                    "data.medications_unread",
+                    args={
+                        "count": str(len(unread)),
+                        "records": ", ".join(f"{e.reference} ({e.label})" for e in unread[:5])
+                        + (" …" if len(unread) > 5 else ""),
+                    },
+                    details=("data.medications_unread.why",),
+                )
+            )
         # Resources left out as another patient's, or keys holding the wrong content: always said.
         findings = [*findings, *(notices or [])]
         renderer = Renderer(

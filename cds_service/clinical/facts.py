@@ -21,7 +21,7 @@ from .record import (
     reference_of,
 )
 from .staging import Categorised, StagingFacts, after_systemic_therapy, parse_staging_text, staging_facts
-from .therapy import TherapyFacts, exposures_of, therapy_facts
+from .therapy import TherapyFacts, exposures_of, therapy_facts, unread_medications
 
 __all__ = ["Lvef", "PatientFacts", "build_facts", "resources_of"]
 
@@ -57,6 +57,8 @@ class PatientFacts:
     truncated: tuple[str, ...]
     other_primary: tuple[Evidence, ...] = ()  # a primary cancer other than breast (gastric, colorectal ...)
     dcis: tuple[Evidence, ...] = ()  # breast carcinoma in situ (D05): no anti-HER2 treatment indication
+    # Medication records whose drug could not be read at all (a reference to a Medication not obtained, no name)
+    medications_unread: tuple[Evidence, ...] = ()
 
     @property
     def setting(self) -> str | None:
@@ -179,7 +181,11 @@ def build_facts(
                 )
     staging = staging_facts(readings, stage_records, [*of("metastasis-distant"), *of("metastasis-brain")])
 
-    fetched = {k: v[0] for k, v in data.resources.items() if k.startswith("Medication/") and v}
+    # Medications read for the call, and any a prefetch carried along (e.g. `_include=…:medication`).
+    fetched: dict[str, Mapping[str, Any]] = {
+        k: v[0] for k, v in data.resources.items() if k.startswith("Medication/") and v
+    }
+    fetched |= {reference_of(r): r for r in resources if r.get("resourceType") == "Medication" and r.get("id")}
     exposures = exposures_of(resources, terminology, fetched)
     therapy = therapy_facts(
         exposures,
@@ -249,4 +255,5 @@ def build_facts(
         truncated=tuple(sorted(data.truncated)),
         other_primary=of("cancer-other-primary"),
         dcis=of("breast-carcinoma-in-situ"),
+        medications_unread=unread_medications(resources, fetched),
     )

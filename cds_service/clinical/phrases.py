@@ -442,6 +442,17 @@ PHRASES: Mapping[str, tuple[str, str]] = {
         "from what could be read.",
         "FHIR服务器未返回：{reasons}。治疗线数和曲妥珠单抗敏感性仅依据已读取的数据计算。",
     ),
+    "data.medications_unread": (
+        "Drug not readable in {count} medication record(s): therapy history may be incomplete",
+        "{count}条用药记录无法读取药物：治疗史可能不完整",
+    ),
+    "data.medications_unread.why": (
+        "These records name their drug only by a reference to a Medication that was neither sent nor readable, "
+        "and carry no drug name: {records}. Lines of therapy, trastuzumab sensitivity and duplicate checks are "
+        "counted without them. Check the medication history, or send the Medications with the prefetch.",
+        "以下记录仅以引用指向未随请求发送、也无法读取的Medication，且无药名：{records}。治疗线数、曲妥珠单抗"
+        "敏感性和重复用药检查均未计入这些记录。请核对用药史，或在预取中一并发送Medication。",
+    ),
     # -- biosimilars --------------------------------------------------------------------------------
     "bio.product": ("Product {product_name}: record brand and batch", "产品{product_name}：请记录商品名和批号"),
     "bio.brand_missing": (

@@ -117,6 +117,22 @@ def exposures_of(
     return found
 
 
+def unread_medications(
+    resources: Iterable[Mapping[str, Any]], fetched: Mapping[str, Mapping[str, Any]]
+) -> tuple[Evidence, ...]:
+    """Records of drugs given whose drug cannot be read at all: their Medication is neither contained, sent nor
+    fetched, and the reference carries no name. Silence would undercount lines of therapy; the cards say so."""
+    found = []
+    for resource in resources:
+        kind = text(resource.get("resourceType"))
+        if kind not in _GIVEN or text(resource.get("status")) not in _GIVEN[kind] or not is_usable(resource):
+            continue
+        if medication_concept(resource, None, fetched) is None:
+            target = text(as_map(resource.get("medicationReference")).get("reference")) or "no medication"
+            found.append(Evidence(reference_of(resource), _start(resource), target, text(resource.get("status"))))
+    return tuple(found)
+
+
 def _days(later: str, earlier: str) -> int:
     return (date.fromisoformat(later) - date.fromisoformat(earlier)).days
 
