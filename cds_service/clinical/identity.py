@@ -24,7 +24,7 @@ __all__ = ["Belonging", "belongs_to", "screen"]
 
 Belonging = Literal["own", "other", "unconfirmed", "none"]
 
-_PATIENT_REFERENCE = re.compile(r"(?:^|/)([A-Za-z]+)/([A-Za-z0-9\-.]{1,64})(?:/_history/[A-Za-z0-9\-.]{1,64})?$")
+_PATIENT_REFERENCE = re.compile(r"(?:^|/)([A-Za-z]+)/([A-Za-z0-9\-.]{1,64})(?:/_history/[A-Za-z0-9\-.]{1,64})?\Z")
 # Resources that are always about one patient: without a patient reference they cannot be attributed.
 _PATIENT_SPECIFIC = frozenset(
     {

@@ -20,8 +20,8 @@ __all__ = [
 ]
 
 _FHIR_ID = r"[A-Za-z0-9\-.]{1,64}"
-_PLAIN_ID = re.compile(rf"^{_FHIR_ID}$")
-_REFERENCE = re.compile(rf"^([A-Za-z]+)/({_FHIR_ID})$")
+_PLAIN_ID = re.compile(rf"{_FHIR_ID}")
+_REFERENCE = re.compile(rf"([A-Za-z]+)/({_FHIR_ID})")
 # An HTTP header value: printable ASCII without spaces (RFC 6750 b64token is narrower; real tokens vary).
 _TOKEN_CHARS = re.compile(r"[\x21-\x7e]+")
 _UUID_PATTERN = r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$"
@@ -130,7 +130,7 @@ class HookRequest(_Lenient):
 
 
 def _plain_id(value: str) -> str:
-    if not _PLAIN_ID.match(value):
+    if not _PLAIN_ID.fullmatch(value):
         raise ValueError("must be a plain FHIR id (no resource type, no slash)")
     return value
 
@@ -162,7 +162,7 @@ class HookContext(_Lenient):
     @field_validator("userId")
     @classmethod
     def _user(cls, value: str) -> str:
-        match = _REFERENCE.match(value)
+        match = _REFERENCE.fullmatch(value)
         if not match or match.group(1) not in cls.user_types:
             raise ValueError(f"must be a reference to one of {', '.join(sorted(cls.user_types))}")
         return value

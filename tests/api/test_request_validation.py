@@ -39,6 +39,9 @@ def _without(body: dict[str, Any], *path: str) -> dict[str, Any]:
         (_without(_patient_view(), "context", "userId"), "context.userId"),
         (_patient_view(context={"userId": "Practitioner/1", "patientId": "Patient/1"}), "context.patientId"),
         (_patient_view(context={"userId": "Organization/1", "patientId": "1"}), "context.userId"),
+        # A trailing newline is not part of an id ($ in a regex would let it through).
+        (_patient_view(context={"userId": "Practitioner/1", "patientId": "1\n"}), "context.patientId"),
+        (_patient_view(context={"userId": "Practitioner/1\n", "patientId": "1"}), "context.userId"),
         (_patient_view(fhirServer="not a url"), "fhirServer"),
         (
             _patient_view(
