@@ -7,7 +7,7 @@ import traceback
 from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from functools import partial
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -202,6 +202,16 @@ def _check_exposure(settings: Settings, *, trusted_clients: bool) -> None:
     )
 
 
+SWAGGER_DIR = Path(__file__).parent / "api" / "static" / "swagger-ui"
+SWAGGER_ASSETS = {"swagger-ui-bundle.js": "text/javascript", "swagger-ui.css": "text/css"}
+ASSET_CACHE = {"Cache-Control": "public, max-age=86400"}
+
+
+@cache
+def _swagger_asset(name: str) -> bytes:
+    return (SWAGGER_DIR / name).read_bytes()
+
+
 def _add_docs(app: FastAPI, mode: str) -> None:
     """/openapi.json, /docs and /redoc: behind `authenticate` (a no-op unless trusted clients are configured)."""
     if mode == "off":
@@ -214,7 +224,21 @@ def _add_docs(app: FastAPI, mode: str) -> None:
 
     @app.get("/docs", include_in_schema=False, dependencies=guard)
     async def docs() -> Any:
-        return get_swagger_ui_html(openapi_url="/openapi.json", title=f"{app.title} - docs")
+        # Swagger UI from the package, not a CDN: hospital networks often have no internet access.
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title=f"{app.title} - docs",
+            swagger_js_url="/docs/assets/swagger-ui-bundle.js",
+            swagger_css_url="/docs/assets/swagger-ui.css",
+            swagger_favicon_url="data:,",
+        )
+
+    # The library's own files, no data: served without authentication like any static asset.
+    @app.get("/docs/assets/{name}", include_in_schema=False)
+    async def docs_asset(name: str) -> Response:
+        if name not in SWAGGER_ASSETS:
+            return outcome(404, [Issue(f"no documentation asset '{name[:64]}'", code="not-found")])
+        return Response(_swagger_asset(name), media_type=SWAGGER_ASSETS[name], headers=ASSET_CACHE)
 
     @app.get("/redoc", include_in_schema=False, dependencies=guard)
     async def redoc() -> Any:

@@ -256,6 +256,19 @@ def test_docs_page_loads_the_description(docs_client: TestClient) -> None:
     assert docs_client.get("/redoc").status_code == 200
 
 
+def test_docs_need_no_internet(docs_client: TestClient) -> None:
+    """Swagger UI comes from the package: a hospital network without internet access still gets /docs."""
+    page = docs_client.get("/docs").text
+    assets = re.findall(r"""(?:src|href)=['"]([^'"]+)['"]""", page)
+    assert assets and not [url for url in assets if url.startswith(("http:", "https:", "//"))], assets
+    script = docs_client.get("/docs/assets/swagger-ui-bundle.js")
+    assert script.status_code == 200 and script.headers["content-type"].startswith("text/javascript")
+    assert "SwaggerUIBundle" in script.text
+    assert docs_client.get("/docs/assets/swagger-ui.css").headers["content-type"].startswith("text/css")
+    for name in ("../app.py", "LICENSE", "..%2Fapp.py"):
+        assert docs_client.get(f"/docs/assets/{name}").status_code == 404
+
+
 def test_docs_without_the_example_patient_still_describe_the_api(settings: Settings, tmp_path: Path) -> None:
     with TestClient(create_app(settings.model_copy(update={"examples_dir": tmp_path}))) as client:
         document = client.get("/openapi.json").json()

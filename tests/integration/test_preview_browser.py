@@ -212,3 +212,36 @@ def test_without_chromium_the_browser_test_skips_unless_ci_requires_it(monkeypat
     monkeypatch.setenv("HER2_REQUIRE_BROWSER", "1")
     with pytest.raises(pytest.fail.Exception, match="HER2_REQUIRE_BROWSER=1"):
         _browser_or_skip()
+
+
+def test_docs_send_the_sample_request_and_show_its_cards(service: str, page: Any) -> None:
+    """/docs ("Try it out") sends the documented sample patient-view request and gets cards: with the vendored
+    Swagger UI, in a browser that has no internet (every request beyond the service is blocked)."""
+    tab = page.context.browser.new_page(viewport={"width": 1400, "height": 1000})
+    outside: list[str] = []
+
+    def offline(route: Any) -> None:
+        if route.request.url.startswith(service):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    try:
+        tab.route("**/*", offline)
+        tab.goto(f"{service}/docs")
+        operation = tab.locator(".opblock", has_text="/cds-services/her2-patient-view").first
+        operation.locator(".opblock-summary").click()
+        operation.locator("button.try-out__btn").click()
+        operation.locator("button.execute").click()
+        status = operation.locator(".live-responses-table tbody td.response-col_status").first
+        status.wait_for(timeout=30_000)
+        code = (status.text_content() or "").strip()
+        body = operation.locator(".live-responses-table .microlight").first.text_content() or ""
+        tab.screenshot(path=str(ARTIFACTS / "docs-try-it-out.png"))
+    finally:
+        tab.close()
+
+    assert code.startswith("200"), code
+    assert '"cards"' in body and '"summary"' in body
+    assert not outside, outside
