@@ -111,7 +111,11 @@ def test_in_process_order_sign_checks_the_ordered_drug(capsys: pytest.CaptureFix
     assert code == 0
     summaries = _summaries(out)
     assert any(
-        s.startswith("Fits consensus: trastuzumab deruxtecan (T-DXd), Second line or trastuzumab-resistant")
+        # LVEF 47 % before a first T-DXd dose: the fit reads "not advised now", as patient-view's "Not now" does.
+        s.startswith(
+            "Not advised now (LVEF below the start threshold): trastuzumab deruxtecan (T-DXd); otherwise fits "
+            "Second line or trastuzumab-resistant"
+        )
         for s in summaries
     ), summaries
     assert "Baseline LVEF older than 90 days (2025-09-25): repeat before starting" in summaries
@@ -134,7 +138,9 @@ def test_two_orders_get_a_card_each_and_one_for_the_combination(capsys: pytest.C
         summaries
     )
     assert any(s.startswith("CONTRAINDICATED now (LVEF at hold threshold): Herceptin (trastuzumab)") for s in summaries)
-    assert any(s.startswith("Fits consensus: trastuzumab deruxtecan (T-DXd)") for s in summaries)
+    assert any(
+        s.startswith("Not advised now (LVEF below the start threshold): trastuzumab deruxtecan") for s in summaries
+    )
 
 
 def test_chinese_cards_for_local_codes_and_a_chinese_drug_name(
@@ -178,7 +184,7 @@ def test_over_http_json_in_english_with_the_discovery_url(service_url: str, caps
     code, out, _ = _call(capsys, *argv, "--lang", "en")
 
     assert code == 0
-    assert any(s.startswith("Fits consensus: trastuzumab deruxtecan (T-DXd)") for s in _summaries(out))
+    assert any(s.startswith("Not advised now (LVEF below the start") for s in _summaries(out))
 
 
 def test_over_http_request_only_uses_the_services_templates(
