@@ -60,11 +60,7 @@ def _observation(n: int, code: str, display: str, value: dict[str, Any], day: in
         "id": f"obs-{n}",
         "status": "final",
         "category": [
-            {
-                "coding": [
-                    {"system": "http://terminology.hl7.org/CodeSystem/observation-category", "code": "laboratory"}
-                ]
-            }
+            {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category", "code": "laboratory"}]}
         ],
         "code": _coding(LOINC, code, display),
         "subject": SUBJECT,
@@ -123,12 +119,26 @@ def _core() -> list[dict[str, Any]]:
     return [
         {"resourceType": "Patient", "id": PATIENT_ID, "gender": "female", "birthDate": "1970-05-01"},
         _condition(0, SNOMED, "254837009", "Malignant neoplasm of breast", 0, **stage),
-        _observation(0, "85319-2", "HER2 [Presence] in Breast cancer specimen by Immune stain", _coded("LA11842-4", "2+"), 3),
-        _observation(1, "85318-4", "HER2 [Presence] in Breast cancer specimen by FISH", _coded("LA6576-8", "Positive"), 10),
-        _observation(2, "85337-4", "Estrogen receptor Ag [Presence] in Breast cancer specimen by Immune stain",
-                     _coded("LA6576-8", "Positive"), 3),  # fmt: skip
-        _observation(3, "85339-0", "Progesterone receptor Ag [Presence] in Breast cancer specimen by Immune stain",
-                     _coded("LA6577-6", "Negative"), 3),  # fmt: skip
+        _observation(
+            0, "85319-2", "HER2 [Presence] in Breast cancer specimen by Immune stain", _coded("LA11842-4", "2+"), 3
+        ),
+        _observation(
+            1, "85318-4", "HER2 [Presence] in Breast cancer specimen by FISH", _coded("LA6576-8", "Positive"), 10
+        ),
+        _observation(
+            2,
+            "85337-4",
+            "Estrogen receptor Ag [Presence] in Breast cancer specimen by Immune stain",
+            _coded("LA6576-8", "Positive"),
+            3,
+        ),  # fmt: skip
+        _observation(
+            3,
+            "85339-0",
+            "Progesterone receptor Ag [Presence] in Breast cancer specimen by Immune stain",
+            _coded("LA6577-6", "Negative"),
+            3,
+        ),  # fmt: skip
         _observation(4, "21908-9", "Stage group.clinical Cancer", {"valueCodeableConcept": {"text": "Stage IIA"}}, 5),
         _observation(5, "10230-1", "Left ventricular Ejection fraction", _quantity(62.0, "%"), 20),
         _order(0, "224905", "trastuzumab", 30),
@@ -173,10 +183,7 @@ def _prefetch(templates: dict[str, str], resources: list[dict[str, Any]]) -> dic
         if keys:
             found[keys[n % len(keys)]].append(resource)
     patient = next(r for r in resources if r["resourceType"] == "Patient")
-    return {
-        key: (searchset(found[key]) if "?" in template else patient)
-        for key, template in templates.items()
-    }
+    return {key: (searchset(found[key]) if "?" in template else patient) for key, template in templates.items()}
 
 
 def body(service: str, size: int, templates: dict[str, str]) -> bytes:

@@ -1,7 +1,7 @@
 """The cards the service answers for the benchmark bodies, uuids left out: a before/after guard for speed work.
 
-    python -m benchmarks.card_snapshot var/cards-before.json   # then change the code, and:
-    python -m benchmarks.card_snapshot var/cards-after.json && diff var/cards-before.json var/cards-after.json
+python -m benchmarks.card_snapshot var/cards-before.json   # then change the code, and:
+python -m benchmarks.card_snapshot var/cards-after.json && diff var/cards-before.json var/cards-after.json
 """
 
 import json

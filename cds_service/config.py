@@ -16,6 +16,8 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)
+    # uvicorn worker processes; one per core for throughput (`make run` and the image use 2).
+    workers: int = Field(default=1, ge=1, le=64)
     log_level: str = "INFO"
     # One JSON object per line (with the request id), or plain text for a developer's terminal.
     log_format: Literal["json", "text"] = "json"
