@@ -5,7 +5,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     HER2_CDS_MAPPINGS_DIR=/app/mappings \
     HER2_CDS_CARDS_DIR=/app/cards \
-    HER2_CDS_DATABASE_URL=sqlite:////data/feedback.sqlite3
+    HER2_CDS_DATABASE_URL=sqlite:////data/feedback.sqlite3 \
+    HER2_CDS_WORKERS=2
 
 WORKDIR /app
 COPY pyproject.toml README.md ./

@@ -89,9 +89,15 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+@dataclass(frozen=True)
+class Server:
+    base: str
+    pid: int  # uvicorn's process: with one worker, the one that serves
+
+
 @contextmanager
-def server(app: str, config: Config, env: dict[str, str]) -> Iterator[str]:
-    """An app under uvicorn on a free loopback port; yields its base URL, stops it on exit."""
+def server(app: str, config: Config, env: dict[str, str]) -> Iterator[Server]:
+    """An app under uvicorn on a free loopback port, stopped on exit."""
     port = _free_port()
     command = [sys.executable, "-m", "uvicorn", app, "--host", HOST, "--port", str(port), *config.uvicorn_args()]
     if app == WORKER_APP:
@@ -100,7 +106,7 @@ def server(app: str, config: Config, env: dict[str, str]) -> Iterator[str]:
     base = f"http://{HOST}:{port}"
     try:
         _wait_ready(base, process)
-        yield base
+        yield Server(base, process.pid)
     finally:
         process.terminate()
         try:
@@ -144,7 +150,7 @@ def _lua(body_file: Path) -> str:
         'wrk.method = "POST"\n'
         'wrk.headers["Content-Type"] = "application/json"\n'
         f'local f = assert(io.open("{body_file}", "rb"))\n'
-        "wrk.body = f:read(\"*a\")\nf:close()\n"
+        'wrk.body = f:read("*a")\nf:close()\n'
     )
 
 
@@ -152,7 +158,20 @@ def concurrent_wrk(url: str, body_file: Path, seconds: float) -> float:
     script = body_file.with_suffix(".lua")
     script.write_text(_lua(body_file))
     result = subprocess.run(
-        ["wrk", "-t", "2", "-c", str(CONNECTIONS), "-d", f"{max(1, round(seconds))}s", "--timeout", "10s", "-s", str(script), url],
+        [
+            "wrk",
+            "-t",
+            "2",
+            "-c",
+            str(CONNECTIONS),
+            "-d",
+            f"{max(1, round(seconds))}s",
+            "--timeout",
+            "10s",
+            "-s",
+            str(script),
+            url,
+        ],
         capture_output=True,
         text=True,
         timeout=seconds + 60,
@@ -199,8 +218,8 @@ def measure(config: Config, services: list[str], sizes: list[int], tmp: Path) ->
     env.update(HER2_CDS_DATABASE_URL=f"sqlite:///{tmp / f'bench-{config.workers}.sqlite3'}", HER2_CDS_LOG_LEVEL="INFO")
     rows = []
     with ExitStack() as stack:
-        floor_base = stack.enter_context(server(FLOOR_APP, config, env))
-        service_base = stack.enter_context(server(WORKER_APP, config, env))
+        floor_base = stack.enter_context(server(FLOOR_APP, config, env)).base
+        service_base = stack.enter_context(server(WORKER_APP, config, env)).base
         templates = {s["id"]: s["prefetch"] for s in httpx.get(f"{service_base}/cds-services").json()["services"]}
         client = stack.enter_context(httpx.Client(timeout=60.0))
         for service in services:

@@ -10,14 +10,14 @@ from datetime import UTC, datetime
 
 import httpx
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 
 from ..clinical.record import medications_to_fetch
 from ..config import Settings
 from ..fhir import DataUnavailable, FhirClient, FhirError, gather_patient_data
 from ..fhir.guard import UnsafeUrl, is_internal_host, is_under, normalise_url
 from ..hooks.request import HookRequest
-from ..hooks.response import HookResponse, dump
+from ..hooks.response import HookResponse
 from ..ops import bind_request_id, record_cards
 from .deps import HttpDep, ServiceDep, SettingsDep, authenticate, parse, read_json, request_language
 from .errors import ApiError, Issue
@@ -86,7 +86,7 @@ def fhir_client_factory(
 
 
 @router.post("/cds-services/{service_id}")
-async def call_service(service: ServiceDep, request: Request, settings: SettingsDep, http: HttpDep) -> JSONResponse:
+async def call_service(service: ServiceDep, request: Request, settings: SettingsDep, http: HttpDep) -> Response:
     started = time.perf_counter()
     hook_request = parse(HookRequest, await read_json(request))
     bind_request_id(hook_request.hookInstance)
@@ -178,4 +178,5 @@ async def call_service(service: ServiceDep, request: Request, settings: Settings
         dict(Counter(data.origin.values())),
         (time.perf_counter() - started) * 1000,
     )
-    return JSONResponse(dump(response))
+    # pydantic's own serializer writes the JSON bytes directly: the same JSON as dump() + JSONResponse, faster.
+    return Response(response.model_dump_json(exclude_none=True), media_type="application/json")

@@ -19,7 +19,8 @@ class Database:
     def __init__(self, url: str) -> None:
         parsed = make_url(url)
         self.backend = parsed.get_backend_name()
-        options: dict[str, Any] = {"pool_pre_ping": True}
+        # A network database's connections can die between calls; an embedded file's cannot (no ping per call).
+        options: dict[str, Any] = {"pool_pre_ping": self.backend != "sqlite"}
         if self.backend == "sqlite":
             if parsed.database not in (None, "", ":memory:"):
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
