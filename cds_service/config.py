@@ -26,8 +26,8 @@ class Settings(BaseSettings):
     # Any SQLAlchemy URL; the default is an embedded SQLite file; PostgreSQL (postgresql+psycopg://) for replicas.
     database_url: str = f"sqlite:///{REPO_ROOT / 'var' / 'feedback.sqlite3'}"
 
-    # Larger requests get 413. A full prefetch of a 5,000-resource record is about 2 MB; parsing a body holds
-    # Python's GIL (about 70 ms per MB here), so the cap also bounds how long /healthz can wait behind it.
+    # Larger requests get 413. A full prefetch of a 5,000-resource record is about 2.5 MB; parsing a body holds
+    # Python's GIL (about 10 ms per MB here), so the cap also bounds how long /healthz can wait behind it.
     max_request_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
 
     mappings_dir: Path = REPO_ROOT / "mappings"
