@@ -19,7 +19,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     HER2_CDS_MAPPINGS_DIR=/app/mappings \
     HER2_CDS_CARDS_DIR=/app/cards \
-    HER2_CDS_DATABASE_URL=sqlite:////data/feedback.sqlite3
+    HER2_CDS_DATABASE_URL=sqlite:////data/feedback.sqlite3 \
+    HER2_CDS_WORKERS=2
 
 WORKDIR /app
 # Dependencies first, from the pinned list alone: this layer is rebuilt when constraints.txt changes, not on

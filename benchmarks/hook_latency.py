@@ -1,6 +1,6 @@
 """Hook latency with full prefetch vs. FHIR fallback, and the engine vs. validating everything.
 
-Run from the repository root: `python -m benchmarks.hook_latency` (or `make bench`). Only ratios
+Run from the repository root: `python -m benchmarks.hook_latency` (`make bench` is throughput.py). Only ratios
 within one run mean anything; absolute milliseconds depend on the machine."""
 
 import asyncio

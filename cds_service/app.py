@@ -2,9 +2,7 @@
 
 import ipaddress
 import logging
-import time
-import traceback
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from functools import cache, partial
@@ -12,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from fastapi import Depends, FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Response
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import JSONResponse
@@ -27,8 +25,9 @@ from .catalog import build_catalog
 from .clinical.engine import load_engine
 from .config import Settings
 from .fhir.guard import UnsafeUrl, normalise_url
-from .ops import PROBES, OperationsMiddleware
+from .ops import OperationsMiddleware
 from .ops import routes as operations
+from .ops.access import AccessLogMiddleware
 from .ops.metrics import MeteredTransport
 from .security import ClientVerifier, JwksPolicy, load_trusted_clients
 from .store import Database, FeedbackStore, IssuedCards, JwksCache, ReplayGuard
@@ -106,29 +105,7 @@ def create_app(settings: Settings | None = None, *, transport: httpx.AsyncBaseTr
     app.state.engine = engine
     app.state.catalog = catalog
 
-    @app.middleware("http")
-    async def access_log(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        started = time.perf_counter()
-        try:
-            response = await call_next(request)
-        except Exception as exc:
-            # Exception messages may quote patient data: log the type and where it arose, never the message.
-            frames = traceback.extract_tb(exc.__traceback__)[-4:]
-            where = " < ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in reversed(frames))
-            log.error("internal error %s at %s", type(exc).__name__, where)
-            response = outcome(500, [Issue("internal error", code="exception")])
-        # Path only: it names the service, never the patient; query strings and bodies are not logged.
-        # Probes (health, readiness, metrics) come every few seconds: DEBUG, so they do not drown the log.
-        log.log(
-            logging.DEBUG if request.url.path in PROBES else logging.INFO,
-            "%s %s %d %.1fms",
-            request.method,
-            request.url.path,
-            response.status_code,
-            (time.perf_counter() - started) * 1000,
-        )
-        return response
-
+    app.add_middleware(AccessLogMiddleware)
     app.add_middleware(OperationsMiddleware, services=tuple(catalog))
     # Added last, so outermost: error responses carry CORS headers too.
     app.add_middleware(

@@ -28,6 +28,8 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)
+    # uvicorn worker processes; one per core for throughput (`make run` and the image use 2).
+    workers: int = Field(default=1, ge=1, le=64)
     log_level: str = "INFO"
     # One JSON object per line (with the request id), or plain text for a developer's terminal.
     log_format: Literal["json", "text"] = "json"
@@ -36,8 +38,8 @@ class Settings(BaseSettings):
     # Any SQLAlchemy URL; the default is an embedded SQLite file; PostgreSQL (postgresql+psycopg://) for replicas.
     database_url: str = Field(default_factory=_default_database_url)
 
-    # Larger requests get 413. A full prefetch of a 5,000-resource record is about 2 MB; parsing a body holds
-    # Python's GIL (about 70 ms per MB here), so the cap also bounds how long /healthz can wait behind it.
+    # Larger requests get 413. A full prefetch of a 5,000-resource record is about 2.5 MB; parsing a body holds
+    # Python's GIL (about 10 ms per MB here), so the cap also bounds how long /healthz can wait behind it.
     max_request_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
 
     mappings_dir: Path = DATA_ROOT / "mappings"

@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 
 from ..catalog import ServiceSpec
 from ..clinical.record import medications_to_fetch
@@ -20,7 +20,7 @@ from ..config import Settings
 from ..fhir import DataUnavailable, FhirClient, FhirError, PatientData, gather_patient_data
 from ..fhir.guard import UnsafeUrl, is_internal_host, is_under, normalise_url
 from ..hooks.request import HookContext, HookRequest
-from ..hooks.response import HookResponse, dump
+from ..hooks.response import HookResponse
 from ..ops import bind_request_id, record_cards
 from .deps import HttpDep, ServiceDep, SettingsDep, authenticate, parse, read_json
 from .errors import ApiError, Issue
@@ -99,12 +99,13 @@ class HookAnswer:
 
 
 @router.post("/cds-services/{service_id}")
-async def call_service(service: ServiceDep, request: Request, settings: SettingsDep, http: HttpDep) -> JSONResponse:
+async def call_service(service: ServiceDep, request: Request, settings: SettingsDep, http: HttpDep) -> Response:
     body = await read_json(request)
     language = request_language(request, settings.language)
     answer = await answer_hook(service, body, language, settings, http, request.app.state.engine_pool)
     await record_cards(request, service.id, answer.response.cards)
-    return JSONResponse(dump(answer.response))
+    # pydantic's own serializer writes the JSON bytes directly: the same JSON as dump() + JSONResponse, faster.
+    return Response(answer.response.model_dump_json(exclude_none=True), media_type="application/json")
 
 
 async def answer_hook(

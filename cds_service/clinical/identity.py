@@ -12,6 +12,7 @@ know the EHR's base URL, and ids of one patient compartment are what the client 
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any, Literal
 
 from ..fhir import PatientData
@@ -54,12 +55,18 @@ def belongs_to(resource: Mapping[str, Any], patient_id: str) -> Belonging:
     if holder is None:
         return "unconfirmed" if kind in _PATIENT_SPECIFIC else "none"
     reference = text(as_map(holder).get("reference"))
-    match = _PATIENT_REFERENCE.search(reference) if reference else None
-    if match is None:
+    target = _target(reference) if reference else None
+    if target is None:
         return "unconfirmed"  # identifier only, `#contained`, `urn:uuid:`, or not a reference at all
-    if match.group(1) != "Patient":
+    if target[0] != "Patient":
         return "other"  # a Group, a Device: not this patient
-    return "own" if match.group(2) == patient_id else "other"
+    return "own" if target[1] == patient_id else "other"
+
+
+@lru_cache(maxsize=1024)  # every resource of a record names the same patient: one regex search per reference
+def _target(reference: str) -> tuple[str, str] | None:
+    match = _PATIENT_REFERENCE.search(reference)
+    return (match.group(1), match.group(2)) if match else None
 
 
 @dataclass(frozen=True)

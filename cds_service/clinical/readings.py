@@ -1,12 +1,14 @@
 """Observations → readings: the coded meaning of each relevant result, with its date and resource.
 
-Selection happens on raw JSON by code (a dict look-up); only selected Observations are validated
-with fhir.resources, so a 300-resource record costs little. An Observation that fails validation,
-or whose value the mappings do not understand, is kept as such: cards say so instead of guessing."""
+Selection happens on raw JSON by code (a dict look-up); only selected Observations are validated with
+fhir.resources, and only those whose shape is not plainly valid (plainfhir.py), so a large record costs
+little. An Observation that fails validation, or whose value the mappings do not understand, is kept as
+such: cards say so instead of guessing."""
 
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from fhir.resources.R4B.observation import Observation
@@ -14,12 +16,18 @@ from pydantic import ValidationError
 
 from ..terminology import Staging, Terminology, codings, text
 from .evidence import Evidence
+from .plainfhir import plainly_valid_observation
 from .record import as_list, as_map, describe_value, effective_date, first_display, is_usable, reference_of
 from .staging import parse_staging_text
 
 __all__ = ["Evidence", "Reading", "read_observations"]
 
 _HER2_WORDS = re.compile(r"\b(HER-?2|ERBB2|c-?erbB-?2)\b", re.IGNORECASE)
+
+
+@lru_cache(maxsize=4096)  # a chart names the same few hundred tests over and over
+def _looks_like_her2(name: str) -> bool:
+    return _HER2_WORDS.search(name) is not None
 
 
 def _code_text(raw: Mapping[str, Any]) -> str:
@@ -98,7 +106,7 @@ def read_observations(
         found = terminology.observation_code(raw.get("code"))
         components = [(c, terminology.observation_code(as_map(c).get("code"))) for c in as_list(raw.get("component"))]
         if not found and not any(code for _, code in components):
-            if _HER2_WORDS.search(" ".join(filter(None, [first_display(raw.get("code")), _code_text(raw)]))):
+            if _looks_like_her2(" ".join(filter(None, [first_display(raw.get("code")), _code_text(raw)]))):
                 # Looks like HER2 but its code is not mapped: report it instead of silently ignoring it.
                 shown = ", ".join(f"{s}|{c}" for s, c, _ in codings(raw.get("code"))) or "no code"
                 evidence = Evidence(reference_of(raw), effective_date(raw), first_display(raw.get("code")) or "HER2",
@@ -107,7 +115,8 @@ def read_observations(
             continue
         reference, date = reference_of(raw), effective_date(raw)
         try:
-            Observation.model_validate(raw)
+            if not plainly_valid_observation(raw):  # most are: the full validation only where it can say no
+                Observation.model_validate(raw)
         except ValidationError as exc:
             where = ".".join(str(p) for p in exc.errors()[0]["loc"])
             concept = found[0] if found else next(code[0] for _, code in components if code)

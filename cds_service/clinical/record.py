@@ -7,6 +7,7 @@ input (a string where an object belongs, a list where a code belongs) without ra
 import re
 from collections.abc import Mapping
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from ..terminology import codings, text
@@ -39,7 +40,7 @@ _NOT_A_DIAGNOSIS = {"entered-in-error", "refuted"}
 
 
 def as_map(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
+    return value if type(value) is dict or isinstance(value, Mapping) else {}  # dict first: no ABC check
 
 
 def as_list(value: Any) -> list[Any]:
@@ -53,7 +54,12 @@ def fhir_day(value: Any) -> str | None:
     """A FHIR date, dateTime or instant as YYYY-MM-DD; a partial date (2024, 2024-06) as its first day.
 
     Anything else (2024-02-30, "unknown", a number) is no date at all, so date arithmetic never fails."""
-    match = _DAY.match(value) if isinstance(value, str) else None
+    return _day_of_text(value) if isinstance(value, str) else None
+
+
+@lru_cache(maxsize=4096)  # a chart repeats its dates (many results a day): each is read once
+def _day_of_text(value: str) -> str | None:
+    match = _DAY.match(value)
     if not match:
         return None
     year, month, day = int(match.group(1)), int(match.group(2) or 1), int(match.group(3) or 1)
@@ -89,8 +95,9 @@ def effective_date(observation: Mapping[str, Any]) -> str | None:
         as_map(observation.get("effectivePeriod")).get("start"),
         observation.get("issued"),
     ):
-        if fhir_day(value):
-            return fhir_day(value)
+        day = fhir_day(value)
+        if day:
+            return day
     return None
 
 

@@ -10,12 +10,13 @@ __all__ = ["register"]
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    import uvicorn
-
     from ..app import create_app
+    from ..server import serve
     from ..startup import startup_summary
 
-    overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
+    overrides = {
+        k: v for k, v in (("host", args.host), ("port", args.port), ("workers", args.workers)) if v is not None
+    }
     settings = settings.model_copy(update=overrides)
     try:
         app = create_app(settings)
@@ -24,19 +25,20 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     for line in startup_summary(settings, app.state.engine):
         logging.getLogger("cds_service.startup").info("%s", line)
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level.lower(),
-        access_log=False,
-        log_config=None,  # uvicorn's lines go through the root handler: JSON like the rest
-    )
+    serve(app, settings)
     return 0
+
+
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError("at least 1")
+    return number
 
 
 def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     serve = commands.add_parser("serve", help="run the CDS Hooks service (defaults: 127.0.0.1:8080)")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=_positive, help="worker processes (default HER2_CDS_WORKERS, 1; 2 on 2 cores)")
     serve.set_defaults(run=run)

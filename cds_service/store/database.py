@@ -22,7 +22,8 @@ class Database:
     def __init__(self, url: str) -> None:
         parsed = make_url(url)
         self.backend = parsed.get_backend_name()
-        options: dict[str, Any] = {"pool_pre_ping": True}
+        # A network database's connections can die between calls; an embedded file's cannot (no ping per call).
+        options: dict[str, Any] = {"pool_pre_ping": self.backend != "sqlite"}
         if self.backend == "sqlite":
             # Threads of one process share the file; concurrent writers wait instead of failing.
             options["connect_args"] = {"timeout": 30, "check_same_thread": False}

@@ -4,7 +4,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -54,18 +54,20 @@ class IssuedCards:
     def _insert(self, cards: Sequence[IssuedCard]) -> None:
         if not cards:
             return
-        with Session(self._engine) as session, session.begin():
-            session.add_all(
-                IssuedCardRow(
-                    card_uuid=card.card_uuid,
-                    service_id=card.service_id,
-                    rules=list(card.rules),
-                    indicator=card.indicator,
-                    issued_at=card.issued_at,
-                    knowledge_version=card.knowledge_version,
-                )
-                for card in cards
-            )
+        rows = [
+            {
+                "card_uuid": card.card_uuid,
+                "service_id": card.service_id,
+                "rules": list(card.rules),
+                "indicator": card.indicator,
+                "issued_at": card.issued_at,
+                "knowledge_version": card.knowledge_version,
+            }
+            for card in cards
+        ]
+        # One INSERT for all rows, without the ORM's unit of work: this runs on every hook call.
+        with self._engine.begin() as connection:
+            connection.execute(insert(IssuedCardRow), rows)
 
     def find(self, card_uuid: str) -> IssuedCard | None:
         statement = select(IssuedCardRow).where(IssuedCardRow.card_uuid == card_uuid)

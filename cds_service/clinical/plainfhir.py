@@ -1,0 +1,135 @@
+"""A fast, conservative pre-check: is this Observation so plainly valid FHIR that validating it with
+fhir.resources could only agree?
+
+Charts are made of a few plain shapes (a coded test, a date, a quantity or a coded result, a patient
+reference). Validating each selected Observation with fhir.resources cost a third of the engine's time on a
+large record; this check accepts only those plain shapes, field by field with FHIR's own rules, and answers
+"not sure" for anything else (an extension, a component, a period, an odd string), which then goes through
+fhir.resources as before. So a verdict can only be skipped where it would have been "valid": the cards cannot
+change. tests/unit/test_plain_fhir.py checks that direction against fhir.resources on generated resources."""
+
+import math
+import re
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
+from typing import Any
+
+__all__ = ["plainly_valid_observation"]
+
+_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
+_CODE = re.compile(r"[^\s]+( [^\s]+)*")  # FHIR `code`, single spaces only (stricter than FHIR's \s)
+_URI = re.compile(r"[!-~]+")  # printable ASCII, no spaces: a subset of FHIR's \S*
+_DATE = re.compile(r"[1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])")
+_DATETIME = re.compile(
+    r"[1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
+    r"(\.[0-9]{1,6})?(Z|[+-](0[0-9]|1[0-3]):[0-5][0-9])"
+)
+_DECIMAL = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?")
+_STATUSES = frozenset(
+    {"registered", "preliminary", "final", "amended", "corrected", "cancelled", "entered-in-error", "unknown"}
+)
+_COMPARATORS = frozenset({"<", "<=", ">=", ">"})
+
+
+def _string(value: Any) -> bool:
+    # Non-empty, no surrounding or control whitespace: a subset of what FHIR's string allows.
+    return type(value) is str and value != "" and value.isprintable() and value.strip() == value
+
+
+def _code(value: Any) -> bool:
+    return type(value) is str and _CODE.fullmatch(value) is not None
+
+
+def _uri(value: Any) -> bool:
+    return type(value) is str and _URI.fullmatch(value) is not None
+
+
+def _element(value: Any, fields: Mapping[str, Callable[[Any], bool]]) -> bool:
+    """A non-empty object with only these fields, each valid."""
+    if type(value) is not dict or not value:
+        return False
+    for key, item in value.items():
+        check = fields.get(key)
+        if check is None or not check(item):
+            return False
+    return True
+
+
+def _coding(value: Any) -> bool:
+    return _element(value, _CODING)
+
+
+def _codings(value: Any) -> bool:
+    return type(value) is list and bool(value) and all(_coding(item) for item in value)
+
+
+def _codeable(value: Any) -> bool:
+    return _element(value, _CODEABLE)
+
+
+def _codeables(value: Any) -> bool:
+    return type(value) is list and bool(value) and all(_codeable(item) for item in value)
+
+
+def _reference(value: Any) -> bool:
+    return _element(value, _REFERENCE)
+
+
+def _decimal(value: Any) -> bool:
+    if type(value) is int:
+        return -(2**53) < value < 2**53
+    return type(value) is float and math.isfinite(value) and _DECIMAL.fullmatch(str(value)) is not None
+
+
+def _quantity(value: Any) -> bool:
+    return _element(value, _QUANTITY) and "value" in value
+
+
+def _date_time(value: Any) -> bool:
+    if type(value) is not str:
+        return False
+    try:
+        if len(value) == 10 and _DATE.fullmatch(value):
+            date.fromisoformat(value)
+            return True
+        if _DATETIME.fullmatch(value):
+            return datetime.fromisoformat(value).tzinfo is not None
+    except ValueError:
+        return False
+    return False
+
+
+_CODING: dict[str, Callable[[Any], bool]] = {"system": _uri, "code": _code, "display": _string}
+_CODEABLE: dict[str, Callable[[Any], bool]] = {"coding": _codings, "text": _string}
+_REFERENCE: dict[str, Callable[[Any], bool]] = {"reference": _string, "display": _string}
+_QUANTITY: dict[str, Callable[[Any], bool]] = {
+    "value": _decimal,
+    "comparator": lambda v: type(v) is str and v in _COMPARATORS,
+    "unit": _string,
+    "system": _uri,
+    "code": _code,
+}
+_OBSERVATION: dict[str, Callable[[Any], bool]] = {
+    "resourceType": lambda v: v == "Observation",
+    "id": lambda v: type(v) is str and _ID.fullmatch(v) is not None,
+    "status": lambda v: type(v) is str and v in _STATUSES,
+    "category": _codeables,
+    "code": _codeable,
+    "subject": _reference,
+    "specimen": _reference,
+    "effectiveDateTime": _date_time,
+    "valueQuantity": _quantity,
+    "valueCodeableConcept": _codeable,
+    "valueString": _string,
+}
+_VALUES = ("valueQuantity", "valueCodeableConcept", "valueString")
+
+
+def plainly_valid_observation(resource: Mapping[str, Any]) -> bool:
+    """True only if fhir.resources would find this Observation valid; False means "validate it"."""
+    return (
+        "status" in resource
+        and "code" in resource
+        and sum(key in resource for key in _VALUES) <= 1
+        and _element(resource, _OBSERVATION)
+    )

@@ -1,0 +1,87 @@
+"""Issued cards of concurrent calls share a commit; each call still returns only once its cards are stored."""
+
+import asyncio
+import threading
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from cds_service.ops.answers import GroupCommit
+from cds_service.store.issued import IssuedCard
+
+
+class SlowStore:
+    def __init__(self, fail: bool = False) -> None:
+        self.commits: list[list[str]] = []
+        self.fail = fail
+        self.lock = threading.Lock()
+
+    def record(self, cards: list[IssuedCard]) -> None:
+        time.sleep(0.05)  # a commit
+        if self.fail:
+            raise OSError("disk full")
+        with self.lock:
+            self.commits.append([c.card_uuid for c in cards])
+
+
+def card(uuid: str) -> IssuedCard:
+    return IssuedCard(uuid, "her2-patient-view", ("T3",), "info", datetime.now(UTC))
+
+
+def test_concurrent_calls_share_commits_and_wait_for_their_own() -> None:
+    store = SlowStore()
+
+    async def main() -> list[bool]:
+        group = GroupCommit(store, asyncio.get_running_loop())  # type: ignore[arg-type]
+
+        async def call(n: int) -> bool:
+            await group.record([card(f"c{n}a"), card(f"c{n}b")])
+            committed = {uuid for commit in store.commits for uuid in commit}
+            return {f"c{n}a", f"c{n}b"} <= committed
+
+        return await asyncio.gather(*(call(n) for n in range(20)))
+
+    assert all(asyncio.run(main()))
+    assert sorted(uuid for commit in store.commits for uuid in commit) == sorted(
+        f"c{n}{x}" for n in range(20) for x in "ab"
+    )
+    assert len(store.commits) < 20  # the first call alone, then the rest together
+
+
+def test_a_failed_commit_reaches_every_call_waiting_on_it() -> None:
+    async def main() -> list[Any]:
+        group = GroupCommit(SlowStore(fail=True), asyncio.get_running_loop())  # type: ignore[arg-type]
+        return await asyncio.gather(*(group.record([card(f"c{n}")]) for n in range(5)), return_exceptions=True)
+
+    results = asyncio.run(main())
+    assert all(isinstance(r, OSError) for r in results)
+
+
+def test_the_group_writes_again_after_a_quiet_spell() -> None:
+    store = SlowStore()
+
+    async def main() -> None:
+        group = GroupCommit(store, asyncio.get_running_loop())  # type: ignore[arg-type]
+        await group.record([card("first")])
+        await group.record([card("second")])
+
+    asyncio.run(main())
+    assert store.commits == [["first"], ["second"]]
+
+
+@pytest.mark.parametrize("calls", [1, 3])
+def test_a_cancelled_call_does_not_break_the_others(calls: int) -> None:
+    store = SlowStore()
+
+    async def main() -> None:
+        group = GroupCommit(store, asyncio.get_running_loop())  # type: ignore[arg-type]
+        gone = asyncio.create_task(group.record([card("gone")]))
+        others = [asyncio.create_task(group.record([card(f"k{n}")])) for n in range(calls)]
+        await asyncio.sleep(0)
+        gone.cancel()
+        await asyncio.gather(*others)
+
+    asyncio.run(main())
+    assert {f"k{n}" for n in range(calls)} <= {uuid for commit in store.commits for uuid in commit}

@@ -1,0 +1,104 @@
+"""The fast Observation pre-check may only say "valid" where fhir.resources agrees (else cards could change)."""
+
+from typing import Any
+
+import pytest
+from fhir.resources.R4B.observation import Observation
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from benchmarks.bodies import patient_resources
+from cds_service.clinical.plainfhir import plainly_valid_observation
+
+PLAIN = {
+    "resourceType": "Observation",
+    "id": "obs-1",
+    "status": "final",
+    "category": [
+        {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category", "code": "laboratory"}]}
+    ],
+    "code": {"coding": [{"system": "http://loinc.org", "code": "10230-1", "display": "LVEF"}], "text": "LVEF"},
+    "subject": {"reference": "Patient/p1"},
+    "effectiveDateTime": "2024-03-01",
+    "valueQuantity": {"value": 55.5, "unit": "%", "system": "http://unitsofmeasure.org", "code": "%"},
+}
+
+
+def fhir_valid(resource: dict[str, Any]) -> bool:
+    try:
+        Observation.model_validate(resource)
+    except ValidationError:
+        return False
+    return True
+
+
+# Values that are valid somewhere, invalid elsewhere, or odd: strings with spaces, control characters,
+# impossible dates, wrong types, empty containers.
+ODD_TEXT = st.sampled_from(
+    ["", " ", "a b", " a", "a\n", "x\x00", "Patient/p1", "10230-1", "http://loinc.org", "final", "bogus", "%", "ü",
+     "2024-02-30", "2024-02-29", "2023-02-29", "2024-13-01", "0999-01-01", "2024", "2024-03", "2024-03-01T10:00:00Z",
+     "2024-03-01T10:00:00", "2024-03-01T24:00:00Z", "2024-03-01T10:00:60Z", "2024-03-01T10:00:00+14:30",
+     "2024-03-01T10:00:00.1234567+01:00", "<", "<<"]
+)  # fmt: skip
+SCALAR = st.one_of(
+    ODD_TEXT,
+    st.text(max_size=6),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.booleans(),
+    st.none(),
+)
+VALUE: st.SearchStrategy[Any] = st.recursive(
+    SCALAR,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3),
+        st.dictionaries(
+            st.sampled_from(
+                ["system", "code", "display", "text", "coding", "value", "unit", "reference", "comparator", "extension"]
+            ),
+            inner,
+            max_size=4,
+        ),  # fmt: skip
+    ),
+    max_leaves=8,
+)
+FIELDS = sorted({*PLAIN, "valueCodeableConcept", "valueString", "specimen", "component", "issued", "extension"})
+
+
+@st.composite
+def mutated(draw: st.DrawFn) -> dict[str, Any]:
+    resource: dict[str, Any] = {k: v for k, v in PLAIN.items() if draw(st.booleans()) or k in ("status", "code")}
+    for field in draw(st.lists(st.sampled_from(FIELDS), max_size=3)):
+        resource[field] = draw(VALUE)
+    return resource
+
+
+@settings(max_examples=600, deadline=None)
+@given(mutated())
+def test_plainly_valid_implies_valid(resource: dict[str, Any]) -> None:
+    if plainly_valid_observation(resource):
+        assert fhir_valid(resource), resource
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"effectiveDateTime": "2024-02-30"},
+        {"effectiveDateTime": "2024-03-01T10:00:00"},  # a time needs a zone
+        {"valueQuantity": {"value": True}},
+        {"id": "has space"},
+        {"subject": {"reference": 7}},
+        {"valueString": "x", "valueQuantity": {"value": 1}},  # two value[x]
+    ],
+)
+def test_invalid_shapes_are_left_to_fhir_resources(change: dict[str, Any]) -> None:
+    resource = {**PLAIN, **change}
+    assert not fhir_valid(resource)
+    assert not plainly_valid_observation(resource)
+
+
+def test_the_plain_shapes_of_a_chart_skip_the_full_validation() -> None:
+    observations = [r for r in patient_resources(300) if r["resourceType"] == "Observation"]
+    assert observations and all(plainly_valid_observation(r) for r in observations)
+    assert all(fhir_valid(r) for r in observations)
