@@ -27,7 +27,7 @@ class SlowStore:
 
 
 def card(uuid: str) -> IssuedCard:
-    return IssuedCard(uuid, "her2-patient-view", ("T3",), "info", datetime.now(UTC))
+    return IssuedCard(uuid, "her2-patient-view", ("T3",), "info", datetime.now(UTC), "2026-12-01+000000000000")
 
 
 def test_concurrent_calls_share_commits_and_wait_for_their_own() -> None:
