@@ -23,10 +23,37 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     except ValueError as exc:  # a refused configuration (e.g. an open service beyond loopback): say why, no traceback
         print(f"her2-cds: {exc}", file=sys.stderr)
         return 2
+    problem = _database_problem(settings.database_url)
+    if problem:
+        print(f"her2-cds: database: {problem} (HER2_CDS_DATABASE_URL)", file=sys.stderr)
+        return 2
     for line in startup_summary(settings, app.state.engine):
         logging.getLogger("cds_service.startup").info("%s", line)
     serve(app, settings)
     return 0
+
+
+def _database_problem(url: str) -> str | None:
+    """Reach and migrate the database before any worker starts: one line instead of a start-up traceback."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from ..store import Database
+    from ..store.schema import SchemaTooNew
+
+    try:
+        Database(url).close()
+    except SchemaTooNew as exc:
+        return str(exc)
+    except SQLAlchemyError as exc:  # the message may hold the URL; the type and the driver's code say enough
+        return f"unreachable or refused ({type(exc).__name__})"
+    return None
+
+
+def _port(value: str) -> int:
+    number = int(value)
+    if not 0 <= number <= 65535:
+        raise argparse.ArgumentTypeError("a TCP port is 0 to 65535")
+    return number
 
 
 def _positive(value: str) -> int:
@@ -39,6 +66,6 @@ def _positive(value: str) -> int:
 def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     serve = commands.add_parser("serve", help="run the CDS Hooks service (defaults: 127.0.0.1:8080)")
     serve.add_argument("--host")
-    serve.add_argument("--port", type=int)
+    serve.add_argument("--port", type=_port)
     serve.add_argument("--workers", type=_positive, help="worker processes (default HER2_CDS_WORKERS, 1; 2 on 2 cores)")
     serve.set_defaults(run=run)

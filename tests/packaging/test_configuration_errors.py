@@ -95,3 +95,25 @@ def test_no_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None
     with pytest.raises(SystemExit) as exited:
         main([])
     assert exited.value.code == 2 and "a command is required" in capsys.readouterr().err
+
+
+def test_a_port_out_of_range_on_the_command_line_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["serve", "--port", "70000"])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert "argument --port: a TCP port is 0 to 65535" in err and "Traceback" not in err
+
+
+def test_an_unreachable_database_stops_serve_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before any worker starts: no start-up traceback, and never the password."""
+    monkeypatch.setenv("HER2_CDS_DATABASE_URL", "postgresql+psycopg://cds:s3cret@127.0.0.1:1/cds")
+
+    assert main(["serve", "--port", "0"]) == 2
+
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if not line.startswith("{")]  # the JSON log lines are the log's
+    assert lines == ["her2-cds: database: unreachable or refused (OperationalError) (HER2_CDS_DATABASE_URL)"]
+    assert "s3cret" not in err and "Traceback" not in err
