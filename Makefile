@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 FHIR_SERVER := tests/fhir_server
 
-.PHONY: install install-run run test lint bench load fuzz constraints clean
+.PHONY: install install-run run test lint browser bench load fuzz constraints clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -32,8 +32,17 @@ install-run: $(VENV)/.installed-run
 run: install-run
 	$(PY) -m cds_service serve --workers 2
 
+## browser: Debian's chromium for the browser tests (Playwright cannot download one here), when missing and root;
+## a CJK font so the Chinese screenshots are legible. Without it the browser tests skip (CI sets HER2_REQUIRE_BROWSER=1).
+browser:
+	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing chromium for the browser tests"; \
+		DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-wqy-microhei >/dev/null; \
+	fi
+
 ## test: lint, types, and the whole suite, including integration tests against a real FHIR server on 127.0.0.1
-test: lint $(FHIR_SERVER)/node_modules/.installed
+test: lint browser $(FHIR_SERVER)/node_modules/.installed
 	$(PY) -m pytest --cov=cds_service --cov-report=term:skip-covered
 
 lint: install
