@@ -77,6 +77,8 @@ def test_serve_logs_the_summary_once_before_listening(
 ) -> None:
     started: list[dict[str, Any]] = []
     monkeypatch.setattr(uvicorn, "run", lambda app, **options: started.append(options))
+    # No server behind this URL: the start-up reachability check is tested on its own (test_configuration_errors).
+    monkeypatch.setattr("cds_service.commands.serve._database_problem", lambda url: None)
     monkeypatch.setenv("HER2_CDS_DATABASE_URL", "postgresql+psycopg://u:pw-not-logged@db/x")
     with caplog.at_level(logging.INFO, logger="cds_service.startup"):
         assert main(["serve", "--port", "8099"]) == 0
