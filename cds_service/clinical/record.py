@@ -83,7 +83,10 @@ def is_usable(resource: Mapping[str, Any]) -> bool:
     """Not retracted: an Observation or order with an inactive status, or a refuted Condition, is ignored."""
     if text(resource.get("status")) in _INACTIVE:
         return False
-    verification = {code for _, code, _ in codings(resource.get("verificationStatus"))}
+    status = resource.get("verificationStatus")
+    if status is None:  # most resources (every Observation): no coding to read
+        return True
+    verification = {code for _, code, _ in codings(status)}
     return not verification & _NOT_A_DIAGNOSIS
 
 
