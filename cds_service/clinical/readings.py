@@ -89,36 +89,43 @@ def _reading(
     return Reading(concept, evidence, value, _number(element), staging, specimen)
 
 
-def _scan(codeable: Any, table: Mapping[Any, tuple[str, str | None]]) -> tuple[tuple[str, str | None] | None, bool]:
-    """terminology.observation_code without building coding tuples, for plain JSON (dicts, lists, strings);
-    and whether the shape was plain (else the caller asks terminology). Most Observations of a large record
-    are vitals and labs no mapping knows: this is what each of them costs."""
+_Code = tuple[str, str | None]  # (concept id, staging prefix c|p)
+
+
+def _scan(codeable: Any, table: Mapping[Any, _Code]) -> tuple[_Code | None, bool, str]:
+    """terminology.observation_code and first_display's coding part in one pass without building coding tuples,
+    for plain JSON; and whether the shape was plain (else the caller asks the general readers). Most Observations
+    of a large record are vitals and labs no mapping knows: this is what each of them costs."""
     if type(codeable) is not dict:
-        return None, codeable is None
+        return None, codeable is None, ""
     coding = codeable.get("coding")
     if coding is None:
-        return None, True
+        return None, True, ""
     if type(coding) is not list:
-        return None, False
+        return None, False, ""
+    shown = ""
     for c in coding:
         if type(c) is not dict:
-            return None, False
+            return None, False, ""
         system, code = c.get("system"), c.get("code")
-        found = table.get((system if isinstance(system, str) else "", code if isinstance(code, str) else ""))
+        system, code = system if isinstance(system, str) else "", code if isinstance(code, str) else ""
+        found = table.get((system, code))
         if found:
-            return found, True
-    return None, True
+            return found, True, ""
+        if not shown:
+            display = c.get("display")
+            shown = (display if isinstance(display, str) else "") or code
+    return None, True, shown
 
 
-def _observation_code(codeable: Any, terminology: Terminology) -> tuple[str, str | None] | None:
-    found, plain = _scan(codeable, terminology.observation_codes)
+def _observation_code(codeable: Any, terminology: Terminology) -> _Code | None:
+    found, plain, _ = _scan(codeable, terminology.observation_codes)
     return found if plain else terminology.observation_code(codeable)
 
 
-def _named_her2(codeable: Any) -> bool:
-    """Whether the first display (or code) or the text of a code names HER2. The same verdict as the regex over
-    both joined by a space (no match can span the space), with each name's verdict remembered."""
-    shown = first_display(codeable)
+def _named_her2(codeable: Any, shown: str | None) -> bool:
+    """Whether the first display (or code) or the text of a code names HER2: the verdict of the regex over both
+    joined by a space (no match can span the space), each name's verdict remembered."""
     return bool(shown and _looks_like_her2(shown)) or _looks_like_her2(text(as_map(codeable).get("text")))
 
 
@@ -134,7 +141,10 @@ def read_observations(
             continue
         # The code first (a dict look-up), then whether the record is retracted: both must pass, and the
         # code rejects most of a large record at once.
-        found = _observation_code(raw.get("code"), terminology)
+        code = raw.get("code")
+        found, plain, shown = _scan(code, terminology.observation_codes)
+        if not plain:
+            found, shown = terminology.observation_code(code), first_display(code) or ""
         component_list = raw.get("component")
         components = (
             [(c, _observation_code(as_map(c).get("code"), terminology)) for c in component_list]
@@ -144,7 +154,7 @@ def read_observations(
         if not found and not any(code for _, code in components):
             if not is_usable(raw):
                 continue
-            if _named_her2(raw.get("code")):
+            if _named_her2(code, shown or first_display(code)):
                 # Looks like HER2 but its code is not mapped: report it instead of silently ignoring it.
                 shown = ", ".join(f"{s}|{c}" for s, c, _ in codings(raw.get("code"))) or "no code"
                 evidence = Evidence(reference_of(raw), effective_date(raw), first_display(raw.get("code")) or "HER2",
