@@ -76,7 +76,9 @@ def day_of(value: Any) -> date | None:
 
 
 def reference_of(resource: Mapping[str, Any]) -> str:
-    return f"{text(resource.get('resourceType')) or '?'}/{text(resource.get('id')) or '?'}"
+    # Called for every resource several times a call: `text` inlined.
+    kind, ident = resource.get("resourceType"), resource.get("id")
+    return f"{kind if isinstance(kind, str) and kind else '?'}/{ident if isinstance(ident, str) and ident else '?'}"
 
 
 def is_usable(resource: Mapping[str, Any]) -> bool:
