@@ -242,10 +242,26 @@ def _n_positive(f: PatientFacts, prefix: str) -> bool | None:
     return not found.staging.value.startswith("N0")
 
 
+# Which checks a `when` sets, by the `when` (every check answers None from the `when` alone: a field it does
+# not set). Knowledge rows are checked on every call; most set two or three of the checks.
+_RELEVANT: dict[int, tuple[When, tuple[Check, ...]]] = {}
+
+
+def _relevant(when: When, facts: PatientFacts) -> tuple[Check, ...]:
+    known = _RELEVANT.get(id(when))
+    if known is not None and known[0] is when:
+        return known[1]
+    relevant = tuple(check for check in _CHECKS if check(when, facts) is not None)
+    if len(_RELEVANT) >= 4096:  # knowledge has a few hundred; ad hoc ones (tests) must not pile up
+        _RELEVANT.clear()
+    _RELEVANT[id(when)] = (when, relevant)  # the `when` kept alive with its id: the id cannot be reused
+    return relevant
+
+
 def matches(when: When, facts: PatientFacts) -> tuple[bool, tuple[FactLine, ...]]:
     """Whether every condition holds, and the facts it looked at (in a stable, readable order)."""
     used: list[FactLine] = []
-    for check in _CHECKS:
+    for check in _relevant(when, facts):
         result = check(when, facts)
         if result is None:
             continue
@@ -267,7 +283,7 @@ def blocking(when: When, facts: PatientFacts) -> tuple[FactLine, ...]:
     ok, used = matches(when, facts)
     if ok:
         return ()
-    for check in _CHECKS:
+    for check in _relevant(when, facts):
         result = check(when, facts)
         if result is not None and not result[0]:
             return (result[1],)
@@ -278,7 +294,7 @@ def missing_only(when: When, facts: PatientFacts) -> tuple[FactLine, ...] | None
     """The facts the record lacks, when they alone stop `when` from holding: the row would match if they
     were known (and turned out right). None when a known fact already rules the row out; () when it holds."""
     unknown: list[FactLine] = []
-    for check in _CHECKS:
+    for check in _relevant(when, facts):
         result = check(when, facts)
         if result is None or result[0]:
             continue

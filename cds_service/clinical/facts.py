@@ -21,7 +21,7 @@ from .record import (
     reference_of,
 )
 from .staging import Categorised, StagingFacts, after_systemic_therapy, parse_staging_text, staging_facts
-from .therapy import TherapyFacts, exposures_of, therapy_facts, unread_medications
+from .therapy import GIVEN_TYPES, TherapyFacts, exposures_of, therapy_facts, unread_medications
 
 __all__ = ["Lvef", "PatientFacts", "build_facts", "resources_of"]
 
@@ -91,6 +91,23 @@ def resources_of(data: PatientData) -> Iterator[Mapping[str, Any]]:
             yield resource
 
 
+def _by_type(
+    resources: list[Mapping[str, Any]],
+) -> tuple[dict[str, list[Mapping[str, Any]]], list[Mapping[str, Any]]]:
+    """The resources by type, and the medication records of drugs given, each in record order: one pass, so
+    each reader below reads only its own kind."""
+    of_type: dict[str, list[Mapping[str, Any]]] = {}
+    given = []
+    for resource in resources:
+        kind = resource.get("resourceType")
+        if not isinstance(kind, str):
+            continue  # no reader takes a resource without a type
+        of_type.setdefault(kind, []).append(resource)
+        if kind in GIVEN_TYPES:
+            given.append(resource)
+    return of_type, given
+
+
 def _age(patient: Mapping[str, Any] | None, today: date) -> int | None:
     birth = day_of(as_map(patient).get("birthDate"))
     if birth is None:
@@ -151,11 +168,12 @@ def build_facts(
     data: PatientData, terminology: Terminology, knowledge: Knowledge, patient_id: str, today: date
 ) -> PatientFacts:
     resources = list(resources_of(data))
-    readings, unreadable = read_observations(resources, terminology)
+    of_type, given = _by_type(resources)
+    readings, unreadable = read_observations(of_type.get("Observation", ()), terminology)
 
     conditions = []
-    for c in resources:
-        if c.get("resourceType") == "Condition" and is_usable(c):
+    for c in of_type.get("Condition", ()):
+        if is_usable(c):
             concept = terminology.condition_concept(c.get("code"))
             if concept:
                 status = ", ".join(code for _, code, _ in codings(c.get("clinicalStatus"))) or "status not recorded"
@@ -185,8 +203,8 @@ def build_facts(
     fetched: dict[str, Mapping[str, Any]] = {
         k: v[0] for k, v in data.resources.items() if k.startswith("Medication/") and v
     }
-    fetched |= {reference_of(r): r for r in resources if r.get("resourceType") == "Medication" and r.get("id")}
-    exposures = exposures_of(resources, terminology, fetched)
+    fetched |= {reference_of(r): r for r in of_type.get("Medication", ()) if r.get("id")}
+    exposures = exposures_of(given, terminology, fetched)
     therapy = therapy_facts(
         exposures,
         staging.setting,
@@ -227,7 +245,7 @@ def build_facts(
         knowledge.definition("pregnancy_status_valid_days"),
         knowledge.definition("not_pregnant_status_valid_days"),
     )
-    patient = next((r for r in resources if r.get("resourceType") == "Patient"), None)
+    patient = next(iter(of_type.get("Patient", ())), None)
     gender = text(as_map(patient).get("gender"))
     return PatientFacts(
         patient_id=patient_id,
@@ -255,5 +273,5 @@ def build_facts(
         truncated=tuple(sorted(data.truncated)),
         other_primary=of("cancer-other-primary"),
         dcis=of("breast-carcinoma-in-situ"),
-        medications_unread=unread_medications(resources, fetched),
+        medications_unread=unread_medications(given, fetched),
     )

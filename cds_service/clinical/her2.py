@@ -8,6 +8,7 @@ and results of one specimen that disagree give "conflicting"."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from .readings import Evidence, Reading
 from .record import day_of
@@ -56,13 +57,14 @@ class Her2Status:
     unreadable: tuple[Evidence, ...] = ()  # HER2 resources that are not valid FHIR
     serum: tuple[Evidence, ...] = ()  # serum / liquid HER2: never used for decisions (T12)
 
-    @property
+    # Both read from the frozen fields alone, and the rules ask for them dozens of times a call: computed once.
+    @cached_property
     def category(self) -> str:
         """The current specimen's category, unless an earlier specimen contradicts it (T11): then the
         status is conflicting until the MDT decides, never silently the newest nor the most actionable."""
         return "conflicting" if self.discordant else self.current.category
 
-    @property
+    @cached_property
     def discordant(self) -> tuple[SpecimenStatus, ...]:
         """Earlier specimens whose category leads to other treatment than the current one (T11)."""
         return tuple(s for s in self.earlier if disagree(s.category, self.current.category))

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from ..terminology import Staging, Terminology, codings, text
 from .evidence import Evidence
 from .plainfhir import plainly_valid_observation
-from .record import as_list, as_map, describe_value, effective_date, first_display, is_usable, reference_of
+from .record import as_map, describe_value, effective_date, first_display, is_usable, reference_of
 from .staging import parse_staging_text
 
 __all__ = ["Evidence", "Reading", "read_observations"]
@@ -28,10 +28,6 @@ _HER2_WORDS = re.compile(r"\b(HER-?2|ERBB2|c-?erbB-?2)\b", re.IGNORECASE)
 @lru_cache(maxsize=4096)  # a chart names the same few hundred tests over and over
 def _looks_like_her2(name: str) -> bool:
     return _HER2_WORDS.search(name) is not None
-
-
-def _code_text(raw: Mapping[str, Any]) -> str:
-    return text(as_map(raw.get("code")).get("text"))
 
 
 @dataclass(frozen=True)
@@ -93,6 +89,46 @@ def _reading(
     return Reading(concept, evidence, value, _number(element), staging, specimen)
 
 
+_Code = tuple[str, str | None]  # (concept id, staging prefix c|p)
+
+
+def _scan(codeable: Any, table: Mapping[Any, _Code]) -> tuple[_Code | None, bool, str]:
+    """terminology.observation_code and first_display's coding part in one pass without building coding tuples,
+    for plain JSON; and whether the shape was plain (else the caller asks the general readers). Most Observations
+    of a large record are vitals and labs no mapping knows: this is what each of them costs."""
+    if type(codeable) is not dict:
+        return None, codeable is None, ""
+    coding = codeable.get("coding")
+    if coding is None:
+        return None, True, ""
+    if type(coding) is not list:
+        return None, False, ""
+    shown = ""
+    for c in coding:
+        if type(c) is not dict:
+            return None, False, ""
+        system, code = c.get("system"), c.get("code")
+        system, code = system if isinstance(system, str) else "", code if isinstance(code, str) else ""
+        found = table.get((system, code))
+        if found:
+            return found, True, ""
+        if not shown:
+            display = c.get("display")
+            shown = (display if isinstance(display, str) else "") or code
+    return None, True, shown
+
+
+def _observation_code(codeable: Any, terminology: Terminology) -> _Code | None:
+    found, plain, _ = _scan(codeable, terminology.observation_codes)
+    return found if plain else terminology.observation_code(codeable)
+
+
+def _named_her2(codeable: Any, shown: str | None) -> bool:
+    """Whether the first display (or code) or the text of a code names HER2: the verdict of the regex over both
+    joined by a space (no match can span the space), each name's verdict remembered."""
+    return bool(shown and _looks_like_her2(shown)) or _looks_like_her2(text(as_map(codeable).get("text")))
+
+
 def read_observations(
     resources: Iterable[Mapping[str, Any]], terminology: Terminology
 ) -> tuple[list[Reading], list[tuple[str, Evidence]]]:
@@ -101,17 +137,31 @@ def read_observations(
     readings: list[Reading] = []
     unreadable: list[tuple[str, Evidence]] = []
     for raw in resources:
-        if raw.get("resourceType") != "Observation" or not is_usable(raw):
+        if raw.get("resourceType") != "Observation":
             continue
-        found = terminology.observation_code(raw.get("code"))
-        components = [(c, terminology.observation_code(as_map(c).get("code"))) for c in as_list(raw.get("component"))]
+        # The code first (a dict look-up), then whether the record is retracted: both must pass, and the
+        # code rejects most of a large record at once.
+        code = raw.get("code")
+        found, plain, shown = _scan(code, terminology.observation_codes)
+        if not plain:
+            found, shown = terminology.observation_code(code), first_display(code) or ""
+        component_list = raw.get("component")
+        components = (
+            [(c, _observation_code(as_map(c).get("code"), terminology)) for c in component_list]
+            if isinstance(component_list, list)
+            else []
+        )
         if not found and not any(code for _, code in components):
-            if _looks_like_her2(" ".join(filter(None, [first_display(raw.get("code")), _code_text(raw)]))):
+            if not is_usable(raw):
+                continue
+            if _named_her2(code, shown or first_display(code)):
                 # Looks like HER2 but its code is not mapped: report it instead of silently ignoring it.
                 shown = ", ".join(f"{s}|{c}" for s, c, _ in codings(raw.get("code"))) or "no code"
                 evidence = Evidence(reference_of(raw), effective_date(raw), first_display(raw.get("code")) or "HER2",
                                     f"code not in mappings ({shown})")  # fmt: skip
                 unreadable.append(("her2-unknown-code", evidence))
+            continue
+        if not is_usable(raw):
             continue
         reference, date = reference_of(raw), effective_date(raw)
         try:

@@ -76,14 +76,19 @@ def day_of(value: Any) -> date | None:
 
 
 def reference_of(resource: Mapping[str, Any]) -> str:
-    return f"{text(resource.get('resourceType')) or '?'}/{text(resource.get('id')) or '?'}"
+    # Called for every resource several times a call: `text` inlined.
+    kind, ident = resource.get("resourceType"), resource.get("id")
+    return f"{kind if isinstance(kind, str) and kind else '?'}/{ident if isinstance(ident, str) and ident else '?'}"
 
 
 def is_usable(resource: Mapping[str, Any]) -> bool:
     """Not retracted: an Observation or order with an inactive status, or a refuted Condition, is ignored."""
     if text(resource.get("status")) in _INACTIVE:
         return False
-    verification = {code for _, code, _ in codings(resource.get("verificationStatus"))}
+    status = resource.get("verificationStatus")
+    if status is None:  # most resources (every Observation): no coding to read
+        return True
+    verification = {code for _, code, _ in codings(status)}
     return not verification & _NOT_A_DIAGNOSIS
 
 

@@ -19,6 +19,7 @@ _GIVEN = {
     "MedicationStatement": {"active", "completed", "stopped", "on-hold"},
     "MedicationAdministration": {"completed", "in-progress", "stopped", "on-hold"},
 }
+GIVEN_TYPES = frozenset(_GIVEN)
 _CURRENT = {"active", "on-hold", "in-progress"}
 # Trastuzumab itself and the ADCs built on it: relapse on or soon after any of them is trastuzumab
 # resistance (KATHERINE patients relapse after adjuvant T-DM1). Only for sensitivity, not regimen matching.

@@ -46,11 +46,12 @@ def bundle_resources(bundle: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Resources of a searchset or collection, without search-outcome OperationOutcomes."""
     found = []
     entries = bundle.get("entry")
+    # `type(x) is dict` before the ABC check: this runs for every resource of every call.
     for entry in entries if isinstance(entries, list) else ():
-        if not isinstance(entry, Mapping):
+        if not (type(entry) is dict or isinstance(entry, Mapping)):
             continue
         search = entry.get("search")
-        mode = search.get("mode") if isinstance(search, Mapping) else None
+        mode = search.get("mode") if type(search) is dict or isinstance(search, Mapping) else None
         if isinstance(entry.get("resource"), dict) and mode != "outcome":
             found.append(entry["resource"])
     return found
