@@ -1,6 +1,5 @@
 """create_app(settings): routes, error handlers, and the data loaded once at start-up."""
 
-import ipaddress
 import logging
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
@@ -127,23 +126,14 @@ def create_app(settings: Settings | None = None, *, transport: httpx.AsyncBaseTr
     for router in (discovery.router, services.router, feedback.router):
         app.include_router(router)
         app.include_router(router, prefix=URL_PREFIX)  # the same routes, cards in the language the URL names
-    if settings.preview == "on" or (settings.preview == "auto" and _is_loopback(settings.host)):
+    if settings.serves_preview:
         app.include_router(preview.router)
-        if not _is_loopback(settings.host):
+        if not settings.on_loopback:
             log.warning(
                 "HER2_CDS_PREVIEW=on: /preview is served on %s without authentication (test systems only)",
                 settings.host,
             )
     return app
-
-
-def _is_loopback(host: str) -> bool:
-    if host.lower() in ("localhost", "localhost."):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def _check_exposure(settings: Settings, *, trusted_clients: bool) -> None:
@@ -164,7 +154,7 @@ def _check_exposure(settings: Settings, *, trusted_clients: bool) -> None:
             "no fhirServer allowlist set: the service calls public fhirServers a client names "
             "(loopback, private and link-local addresses are refused)"
         )
-    if settings.fhir_server_allowlist or trusted_clients or _is_loopback(settings.host):
+    if settings.fhir_server_allowlist or trusted_clients or settings.on_loopback:
         return
     if not settings.allow_insecure:
         raise ValueError(

@@ -1,5 +1,6 @@
 """One Settings object; every value can be set by an environment variable prefixed HER2_CDS_."""
 
+import ipaddress
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -95,6 +96,20 @@ class Settings(BaseSettings):
 
     # Browser clients such as the CDS Hooks Sandbox need CORS; "*" is safe here because no cookies are used.
     cors_origins: Annotated[list[str], NoDecode] = ["*"]
+
+    @property
+    def on_loopback(self) -> bool:
+        """The bind host is loopback: the service is reachable from this machine only."""
+        if self.host.lower() in ("localhost", "localhost."):
+            return True
+        try:
+            return ipaddress.ip_address(self.host.strip("[]")).is_loopback
+        except ValueError:
+            return False
+
+    @property
+    def serves_preview(self) -> bool:
+        return self.preview == "on" or (self.preview == "auto" and self.on_loopback)
 
     @field_validator("fhir_server_allowlist", "cors_origins", "concept_maps", mode="before")
     @classmethod

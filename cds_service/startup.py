@@ -2,8 +2,6 @@
 protection. It names files, folders and URLs an operator set, never a credential (database passwords and
 URL query options are left out)."""
 
-from ipaddress import ip_address
-
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -35,11 +33,7 @@ def startup_summary(settings: Settings, engine: Engine) -> list[str]:
 
 
 def _preview(settings: Settings) -> str:
-    try:
-        loopback = settings.host.lower().rstrip(".") == "localhost" or ip_address(settings.host.strip("[]")).is_loopback
-    except ValueError:
-        loopback = False
-    if settings.preview == "on" or (settings.preview == "auto" and loopback):
+    if settings.serves_preview:
         where = discovery_url(settings).removesuffix("/cds-services") + "/preview"
         return f"on at {where} (HER2_CDS_PREVIEW={settings.preview})"
     return f"off (HER2_CDS_PREVIEW={settings.preview})"
