@@ -2,7 +2,7 @@
 by the create_all of earlier versions (rows kept), models and migrations in agreement, and `her2-cds db`."""
 
 from datetime import UTC, datetime
-from threading import Barrier, Thread
+from threading import Thread
 
 import pytest
 import sqlalchemy as sa
@@ -14,6 +14,7 @@ from cds_service.store import Database, FeedbackStore, IssuedCard, IssuedCards
 from cds_service.store.schema import SchemaTooNew, current_revision, head_revision
 from cds_service.store.summary import NO_VERSION, rule_summary
 from cds_service.store.tables import Base
+from tests.utils.replicas import open_together
 
 MOMENT = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
 
@@ -148,20 +149,7 @@ def test_replicas_starting_together_on_an_old_database_migrate_it_once(database_
     engine = sa.create_engine(database_url)
     _old_create_all_schema().create_all(engine)
     engine.dispose()
-    start, opened, failures = Barrier(4), [], []
-
-    def open_database() -> None:
-        start.wait()
-        try:
-            opened.append(Database(database_url))
-        except Exception as exc:  # noqa: BLE001 - collected and asserted below
-            failures.append(exc)
-
-    threads = [Thread(target=open_database) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    opened, failures = open_together(database_url)
     try:
         assert not failures and len(opened) == 4
         assert {current_revision(database.engine) for database in opened} == {"0002"}

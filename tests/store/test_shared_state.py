@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 from threading import Barrier, Thread
 
 from cds_service.store import Database, IssuedCard, IssuedCards, JwksCache, ReplayGuard
+from tests.utils.replicas import open_together
 
 KEYS = [{"kty": "EC", "kid": "k1", "crv": "P-384", "x": "x", "y": "y"}]
 
@@ -89,20 +90,7 @@ def test_issued_cards_carry_rule_and_indicator_and_nothing_about_the_patient(dat
 
 
 def test_replicas_starting_together_all_create_or_find_the_tables(database_url: str) -> None:
-    start, opened, failures = Barrier(4), [], []
-
-    def open_database() -> None:
-        start.wait()
-        try:
-            opened.append(Database(database_url))
-        except Exception as exc:  # noqa: BLE001 - collected and asserted below
-            failures.append(exc)
-
-    threads = [Thread(target=open_database) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    opened, failures = open_together(database_url)
     for database in opened:
         assert database.ping()
         database.close()
