@@ -72,6 +72,10 @@ class Settings(BaseSettings):
     max_draft_orders: int = Field(default=200, ge=1)  # more in draftOrders: 413
     max_medication_reads: int = Field(default=20, ge=0)  # Medications read from fhirServer per call; the rest: a card
     engine_threads: int = Field(default=4, ge=1)  # the rules run off the event loop, so /healthz always answers
+    # A record of at most this many resources is evaluated on the event loop: its rules take a few milliseconds
+    # (linear, ~5 µs a resource), less than the hand-over to a worker thread costs a busy server in CPU (GIL
+    # contention with the event loop). Larger records go to the engine threads, where the deadline applies.
+    engine_inline_resources: int = Field(default=1000, ge=0)
     # Secure by default. A bind beyond loopback with neither an allowlist nor trusted clients refuses to start
     # unless this development switch is set (a loud warning is logged then).
     allow_insecure: bool = False

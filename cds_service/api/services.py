@@ -8,6 +8,7 @@ from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import httpx
@@ -20,7 +21,7 @@ from ..config import Settings
 from ..fhir import DataUnavailable, FhirClient, FhirError, PatientData, gather_patient_data
 from ..fhir.guard import UnsafeUrl, is_internal_host, is_under, normalise_url
 from ..hooks.request import HookContext, HookRequest
-from ..hooks.response import HookResponse
+from ..hooks.response import Card, HookResponse
 from ..ops import bind_request_id, record_cards
 from .deps import HttpDep, ServiceDep, SettingsDep, authenticate, parse, read_json
 from .errors import ApiError, Issue
@@ -183,19 +184,16 @@ async def answer_hook(
             ],
         ) from None
 
-    # The rules run in a worker thread: the event loop (other calls, /healthz) keeps answering meanwhile.
-    budget = max(settings.hook_deadline_seconds - (time.perf_counter() - started), 0) + ENGINE_MARGIN_SECONDS
-    work = asyncio.get_running_loop().run_in_executor(
-        pool, service.evaluate, context, data, language, datetime.now(UTC).date()
-    )
-    try:
-        cards = await asyncio.wait_for(work, budget)
-    except TimeoutError:
-        log.warning("hook=%s instance=%s status=413 engine over budget", service.id, hook_request.hookInstance)
-        raise ApiError(
-            413,
-            [Issue("the record needs more work than the hook deadline allows; send less", code="too-costly")],
-        ) from None
+    today = datetime.now(UTC).date()
+    if sum(map(len, data.resources.values())) <= settings.engine_inline_resources:
+        # A small record: its rules take less than handing them to a thread would cost (Settings).
+        cards = service.evaluate(context, data, language, today)
+    else:
+        budget = max(settings.hook_deadline_seconds - (time.perf_counter() - started), 0) + ENGINE_MARGIN_SECONDS
+        evaluate = partial(service.evaluate, context, data, language, today)
+        cards = await _evaluate_in_thread(
+            evaluate, pool, budget, f"hook={service.id} instance={hook_request.hookInstance}"
+        )
     response = HookResponse(cards=cards)
     log.info(
         "hook=%s instance=%s cards=%d data=%s ms=%.1f",
@@ -206,3 +204,18 @@ async def answer_hook(
         (time.perf_counter() - started) * 1000,
     )
     return HookAnswer(response, context, data)
+
+
+async def _evaluate_in_thread(
+    evaluate: Callable[[], list[Card]], pool: Executor, budget: float, call: str
+) -> list[Card]:
+    """The rules of a large record in a worker thread: the event loop (other calls, /healthz) keeps answering
+    meanwhile, and a record that needs more than the deadline gets 413 instead of a late answer."""
+    try:
+        return await asyncio.wait_for(asyncio.get_running_loop().run_in_executor(pool, evaluate), budget)
+    except TimeoutError:
+        log.warning("%s status=413 engine over budget", call)
+        raise ApiError(
+            413,
+            [Issue("the record needs more work than the hook deadline allows; send less", code="too-costly")],
+        ) from None

@@ -3,6 +3,7 @@
 Times are asserted only as generous safety bounds relative to the configured deadline, never as benchmarks."""
 
 import asyncio
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -167,8 +168,9 @@ def test_a_paged_search_stops_at_the_resource_cap(
 
 @pytest.mark.anyio
 async def test_healthz_answers_while_the_rules_run(settings: Settings, templates: dict[str, str]) -> None:
-    """The rules run in a worker thread: a slow evaluation does not hold the event loop."""
-    app = create_app(settings)
+    """The rules of a record above the inline bound run in a worker thread: a slow evaluation does not hold the
+    event loop."""
+    app = create_app(settings.model_copy(update={"engine_inline_resources": 2}))
     spec = app.state.catalog["her2-patient-view"]
 
     def slow(*args: Any) -> list[Any]:
@@ -176,7 +178,8 @@ async def test_healthz_answers_while_the_rules_run(settings: Settings, templates
         return []
 
     object.__setattr__(spec, "evaluate", slow)
-    body = f.hook_request("patient-view", prefetch=f.prefetch_for(templates, [f.patient()], "p1"))
+    record = [f.patient(), f.breast_cancer(), f.observation("o1", "85319-2")]  # 3 resources: one over the bound
+    body = f.hook_request("patient-view", prefetch=f.prefetch_for(templates, record, "p1"))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
@@ -193,7 +196,7 @@ async def test_healthz_answers_while_the_rules_run(settings: Settings, templates
 
 
 def test_rules_over_budget_give_413_not_a_hang(settings: Settings, templates: dict[str, str]) -> None:
-    app = create_app(settings.model_copy(update={"hook_deadline_seconds": 0.2}))
+    app = create_app(settings.model_copy(update={"hook_deadline_seconds": 0.2, "engine_inline_resources": 0}))
     object.__setattr__(app.state.catalog["her2-patient-view"], "evaluate", lambda *a: time.sleep(3) or [])
     body = f.hook_request("patient-view", prefetch=f.prefetch_for(templates, [f.patient()], "p1"))
 
@@ -205,3 +208,26 @@ def test_rules_over_budget_give_413_not_a_hang(settings: Settings, templates: di
     assert response.status_code == 413
     assert response.json()["issue"][0]["code"] == "too-costly"
     assert elapsed < 2.5  # deadline 0.2 s + the 1 s engine margin
+
+
+def test_a_small_record_is_evaluated_on_the_event_loop(settings: Settings, templates: dict[str, str]) -> None:
+    """At or under the inline bound the rules run in the calling thread (no hand-over to the engine threads)."""
+    app = create_app(settings.model_copy(update={"engine_inline_resources": 1000}))
+    spec = app.state.catalog["her2-patient-view"]
+    threads: list[str] = []
+    real = spec.evaluate
+
+    def noting(*args: Any) -> list[Any]:
+        threads.append(threading.current_thread().name)
+        return real(*args)
+
+    object.__setattr__(spec, "evaluate", noting)
+    record = [f.patient(), f.breast_cancer(), f.observation("o1", "85319-2")]
+    body = f.hook_request("patient-view", prefetch=f.prefetch_for(templates, record, "p1"))
+    with TestClient(app) as client:
+        assert client.post("/cds-services/her2-patient-view", json=body).status_code == 200
+        object.__setattr__(app.state.settings, "engine_inline_resources", 2)
+        assert client.post("/cds-services/her2-patient-view", json=body).status_code == 200
+
+    assert not threads[0].startswith("her2-engine")
+    assert threads[1].startswith("her2-engine")
