@@ -57,6 +57,7 @@ class Measure:
 
     latencies: list[float] = field(default_factory=list)
     rps: list[float] = field(default_factory=list)
+    cpu_ms: list[float] = field(default_factory=list)  # server CPU (all its processes) per call under load
 
     def p(self, percent: int) -> float:
         ordered = sorted(self.latencies)
@@ -68,6 +69,10 @@ class Measure:
     def throughput(self) -> float:
         return statistics.mean(self.rps) if self.rps else 0.0
 
+    @property
+    def cpu_per_call(self) -> float:
+        return min(self.cpu_ms) if self.cpu_ms else 0.0  # the least disturbed round
+
 
 @dataclass
 class Row:
@@ -77,6 +82,24 @@ class Row:
     kilobytes: float
     floor: Measure = field(default_factory=Measure)
     app: Measure = field(default_factory=Measure)
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU of a server process and its direct children (uvicorn's workers), from /proc; None where
+    there is no /proc. What the server spends per call, whatever else the machine runs meanwhile."""
+    ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    total = 0
+    try:
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # a process that ended meanwhile
+            if stat.parent.name == str(pid) or fields[1] == str(pid):  # the process, or one whose parent it is
+                total += int(fields[11]) + int(fields[12])  # utime, stime
+    except OSError:
+        return None
+    return total / ticks if total else None
 
 
 def _env_list(name: str, default: str) -> list[str]:
@@ -218,9 +241,10 @@ def measure(config: Config, services: list[str], sizes: list[int], tmp: Path) ->
     env.update(HER2_CDS_DATABASE_URL=f"sqlite:///{tmp / f'bench-{config.workers}.sqlite3'}", HER2_CDS_LOG_LEVEL="INFO")
     rows = []
     with ExitStack() as stack:
-        floor_base = stack.enter_context(server(FLOOR_APP, config, env)).base
-        service_base = stack.enter_context(server(WORKER_APP, config, env)).base
-        templates = {s["id"]: s["prefetch"] for s in httpx.get(f"{service_base}/cds-services").json()["services"]}
+        floor = stack.enter_context(server(FLOOR_APP, config, env))
+        service_server = stack.enter_context(server(WORKER_APP, config, env))
+        services_url = f"{service_server.base}/cds-services"
+        templates = {s["id"]: s["prefetch"] for s in httpx.get(services_url).json()["services"]}
         client = stack.enter_context(httpx.Client(timeout=60.0))
         for service in services:
             for size in sizes:
@@ -228,14 +252,19 @@ def measure(config: Config, services: list[str], sizes: list[int], tmp: Path) ->
                 body_file = tmp / f"{service}-{size}.json"
                 body_file.write_bytes(payload)
                 row = Row(config.label, service, size, len(payload) / 1024)
-                apps = ((floor_base, row.floor), (service_base, row.app))
-                for base, _ in apps:
-                    sequential(client, f"{base}/cds-services/{service}", payload, 0, WARMUP_CALLS)
+                apps = ((floor, row.floor), (service_server, row.app))
+                for app, _ in apps:
+                    sequential(client, f"{app.base}/cds-services/{service}", payload, 0, WARMUP_CALLS)
                 for _ in range(rounds):
-                    for base, into in apps:  # floor, service, floor, service…: noise hits both
-                        url = f"{base}/cds-services/{service}"
+                    for app, into in apps:  # floor, service, floor, service…: noise hits both
+                        url = f"{app.base}/cds-services/{service}"
                         into.latencies += sequential(client, url, payload, seq_seconds)
+                        cpu_before, started = cpu_seconds(app.pid), time.perf_counter()
                         into.rps.append(concurrent(url, body_file, seconds))
+                        cpu_after, elapsed = cpu_seconds(app.pid), time.perf_counter() - started
+                        if cpu_before is not None and cpu_after is not None and into.rps[-1]:
+                            # wrk's run is `seconds` long; the process was also idle for its start and end
+                            into.cpu_ms.append((cpu_after - cpu_before) * 1000 / (into.rps[-1] * min(seconds, elapsed)))
                 print(_line(row), flush=True)
                 rows.append(row)
     return rows
@@ -243,8 +272,16 @@ def measure(config: Config, services: list[str], sizes: list[int], tmp: Path) ->
 
 HEADER = (
     f"{'server':<30} {'hook':<13} {'res.':>5} {'KB':>6} │ {'floor rps':>9} {'service':>8} {'ratio':>6} │ "
-    f"{'floor p50/p95 ms':>17} {'service p50/p95 ms':>19} {'p95 ratio':>9}"
+    f"{'floor p50/p95 ms':>17} {'service p50/p95 ms':>19} {'p95 ratio':>9} │ "
+    f"{'CPU ms/call floor/service':>25} {'CPU ratio':>9}"
 )
+
+
+def _cpu(floor: Measure, app: Measure) -> str:
+    if not floor.cpu_per_call or not app.cpu_per_call:
+        return f"{'n/a':>25} {'':>9}"
+    ratio = floor.cpu_per_call / app.cpu_per_call
+    return f"{floor.cpu_per_call:>12.2f} / {app.cpu_per_call:>10.2f} {ratio:>9.2f}"
 
 
 def _line(row: Row) -> str:
@@ -255,7 +292,7 @@ def _line(row: Row) -> str:
     return (
         f"{row.config:<30} {hook:<13} {row.size:>5} {row.kilobytes:>6.0f} │ {floor.throughput:>9.0f} "
         f"{app.throughput:>8.0f} {ratio:>6.2f} │ {floor.p(50):>7.1f} / {floor.p(95):>7.1f} "
-        f"{app.p(50):>8.1f} / {app.p(95):>8.1f} {p95_ratio:>9.2f}"
+        f"{app.p(50):>8.1f} / {app.p(95):>8.1f} {p95_ratio:>9.2f} │ {_cpu(floor, app)}"
     )
 
 
@@ -267,6 +304,10 @@ def main() -> None:
     tool = "wrk" if shutil.which("wrk") else "async httpx (install wrk for a lighter load generator)"
     print(f"service vs framework floor on {HOST}; {CONNECTIONS} connections with {tool}; {os.cpu_count()} CPUs")
     print("ratio = service rps / floor rps (1.00 = as fast as FastAPI alone); p95 ratio = service p95 / floor p95")
+    print("CPU ms/call = the server's processes' CPU time per call under load (least disturbed round): steadier")
+    print(
+        "than requests/s on a machine that runs other work; CPU ratio = floor / service, the rps ratio of an idle one"
+    )
     print(HEADER, flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         rows = [row for config in configs for row in measure(config, services, sizes, Path(tmp))]
