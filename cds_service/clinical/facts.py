@@ -1,6 +1,6 @@
 """FHIR data → PatientFacts: every fact the rules read, each with the resources and dates behind it."""
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -21,9 +21,9 @@ from .record import (
     reference_of,
 )
 from .staging import Categorised, StagingFacts, after_systemic_therapy, parse_staging_text, staging_facts
-from .therapy import GIVEN_TYPES, TherapyFacts, exposures_of, therapy_facts, unread_medications
+from .therapy import GIVEN_TYPES, TherapyFacts, read_given, therapy_facts
 
-__all__ = ["Lvef", "PatientFacts", "build_facts", "resources_of"]
+__all__ = ["Lvef", "PatientFacts", "build_facts"]
 
 
 @dataclass(frozen=True)
@@ -79,33 +79,32 @@ class PatientFacts:
         return self.lvef[-1] if self.lvef else None
 
 
-def resources_of(data: PatientData) -> Iterator[Mapping[str, Any]]:
-    """Every resource once, whichever prefetch key or search returned it (Bundles are unpacked)."""
-    seen: set[str] = set()
+def _by_type(data: PatientData) -> tuple[dict[str, list[dict[str, Any]]], list[dict[str, Any]]]:
+    """Every resource once, whichever prefetch key or search returned it, by type; and the medication records of
+    drugs given; each in record order. One pass over the record, so each reader below reads only its own kind. A
+    resource without a type is left out (no reader takes it); one without an id is never taken for another."""
+    by_id: dict[str, dict[Any, dict[str, Any]]] = {}  # kind -> id -> the first resource with it
+    given = []
+    unnamed = 0  # keys for resources without an id: ints, never equal to an id (a string)
     for found in data.resources.values():
         for resource in found:
-            key = reference_of(resource)
-            if key in seen and not key.endswith("/?"):
+            kind, ident = resource.get("resourceType"), resource.get("id")
+            if type(kind) is not str:
                 continue
-            seen.add(key)
-            yield resource
-
-
-def _by_type(
-    resources: list[Mapping[str, Any]],
-) -> tuple[dict[str, list[Mapping[str, Any]]], list[Mapping[str, Any]]]:
-    """The resources by type, and the medication records of drugs given, each in record order: one pass, so
-    each reader below reads only its own kind."""
-    of_type: dict[str, list[Mapping[str, Any]]] = {}
-    given = []
-    for resource in resources:
-        kind = resource.get("resourceType")
-        if not isinstance(kind, str):
-            continue  # no reader takes a resource without a type
-        of_type.setdefault(kind, []).append(resource)
-        if kind in GIVEN_TYPES:
-            given.append(resource)
-    return of_type, given
+            same = by_id.get(kind)
+            if same is None:
+                if not kind:
+                    continue
+                same = by_id[kind] = {}
+            if type(ident) is not str or not ident or ident == "?":
+                unnamed += 1
+                ident = unnamed
+            elif ident in same:
+                continue
+            same[ident] = resource
+            if kind in GIVEN_TYPES:
+                given.append(resource)
+    return {kind: list(same.values()) for kind, same in by_id.items()}, given
 
 
 def _age(patient: Mapping[str, Any] | None, today: date) -> int | None:
@@ -167,8 +166,7 @@ def _pregnancy(
 def build_facts(
     data: PatientData, terminology: Terminology, knowledge: Knowledge, patient_id: str, today: date
 ) -> PatientFacts:
-    resources = list(resources_of(data))
-    of_type, given = _by_type(resources)
+    of_type, given = _by_type(data)
     readings, unreadable = read_observations(of_type.get("Observation", ()), terminology)
 
     conditions = []
@@ -204,7 +202,7 @@ def build_facts(
         k: v[0] for k, v in data.resources.items() if k.startswith("Medication/") and v
     }
     fetched |= {reference_of(r): r for r in of_type.get("Medication", ()) if r.get("id")}
-    exposures = exposures_of(given, terminology, fetched)
+    exposures, medications_unread = read_given(given, terminology, fetched)
     therapy = therapy_facts(
         exposures,
         staging.setting,
@@ -273,5 +271,5 @@ def build_facts(
         truncated=tuple(sorted(data.truncated)),
         other_primary=of("cancer-other-primary"),
         dcis=of("breast-carcinoma-in-situ"),
-        medications_unread=unread_medications(given, fetched),
+        medications_unread=medications_unread,
     )

@@ -12,6 +12,7 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 __all__ = ["plainly_valid_observation"]
@@ -31,17 +32,37 @@ _STATUSES = frozenset(
 _COMPARATORS = frozenset({"<", "<=", ">=", ">"})
 
 
+# A chart repeats its systems, codes, names and dates: each string's verdict is remembered (bounded), so a
+# selected Observation costs a few look-ups rather than a dozen regex matches.
+_REMEMBERED = 8192
+
+
 def _string(value: Any) -> bool:
+    return type(value) is str and _plain_string(value)
+
+
+@lru_cache(maxsize=_REMEMBERED)
+def _plain_string(value: str) -> bool:
     # Non-empty, no surrounding or control whitespace: a subset of what FHIR's string allows.
-    return type(value) is str and value != "" and value.isprintable() and value.strip() == value
+    return value != "" and value.isprintable() and value.strip() == value
 
 
 def _code(value: Any) -> bool:
-    return type(value) is str and _CODE.fullmatch(value) is not None
+    return type(value) is str and _plain_code(value)
+
+
+@lru_cache(maxsize=_REMEMBERED)
+def _plain_code(value: str) -> bool:
+    return _CODE.fullmatch(value) is not None
 
 
 def _uri(value: Any) -> bool:
-    return type(value) is str and _URI.fullmatch(value) is not None
+    return type(value) is str and _plain_uri(value)
+
+
+@lru_cache(maxsize=_REMEMBERED)
+def _plain_uri(value: str) -> bool:
+    return _URI.fullmatch(value) is not None
 
 
 def _element(value: Any, fields: Mapping[str, Callable[[Any], bool]]) -> bool:
@@ -60,7 +81,12 @@ def _coding(value: Any) -> bool:
 
 
 def _codings(value: Any) -> bool:
-    return type(value) is list and bool(value) and all(_coding(item) for item in value)
+    if type(value) is not list or not value:
+        return False
+    for item in value:  # a loop, not all(generator): this runs for every coding of every selected result
+        if not _element(item, _CODING):
+            return False
+    return True
 
 
 def _codeable(value: Any) -> bool:
@@ -68,7 +94,12 @@ def _codeable(value: Any) -> bool:
 
 
 def _codeables(value: Any) -> bool:
-    return type(value) is list and bool(value) and all(_codeable(item) for item in value)
+    if type(value) is not list or not value:
+        return False
+    for item in value:
+        if not _element(item, _CODEABLE):
+            return False
+    return True
 
 
 def _reference(value: Any) -> bool:
@@ -86,8 +117,11 @@ def _quantity(value: Any) -> bool:
 
 
 def _date_time(value: Any) -> bool:
-    if type(value) is not str:
-        return False
+    return type(value) is str and _plain_date_time(value)
+
+
+@lru_cache(maxsize=_REMEMBERED)
+def _plain_date_time(value: str) -> bool:
     try:
         if len(value) == 10 and _DATE.fullmatch(value):
             date.fromisoformat(value)
@@ -122,14 +156,11 @@ _OBSERVATION: dict[str, Callable[[Any], bool]] = {
     "valueCodeableConcept": _codeable,
     "valueString": _string,
 }
-_VALUES = ("valueQuantity", "valueCodeableConcept", "valueString")
 
 
 def plainly_valid_observation(resource: Mapping[str, Any]) -> bool:
     """True only if fhir.resources would find this Observation valid; False means "validate it"."""
-    return (
-        "status" in resource
-        and "code" in resource
-        and sum(key in resource for key in _VALUES) <= 1
-        and _element(resource, _OBSERVATION)
-    )
+    if "status" not in resource or "code" not in resource:
+        return False
+    values = ("valueQuantity" in resource) + ("valueCodeableConcept" in resource) + ("valueString" in resource)
+    return values <= 1 and _element(resource, _OBSERVATION)

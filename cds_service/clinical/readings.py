@@ -136,7 +136,20 @@ def read_observations(
     with their concept."""
     readings: list[Reading] = []
     unreadable: list[tuple[str, Evidence]] = []
+    table = terminology.observation_codes
     for raw in resources:
+        # Most of a chart is vitals and labs with one coding no mapping knows: those are dropped here with the
+        # fewest operations (the general path below would read them the same way, only slower).
+        code = raw.get("code")
+        if type(code) is dict and "component" not in raw:
+            coding = code.get("coding")
+            if type(coding) is list and len(coding) == 1 and type(first := coding[0]) is dict:
+                system, value = first.get("system"), first.get("code")
+                if type(system) is str and type(value) is str and (system, value) not in table:
+                    display, named = first.get("display"), code.get("text")
+                    shown = display if type(display) is str and display else value
+                    if not (shown and _looks_like_her2(shown)) and not (type(named) is str and _looks_like_her2(named)):
+                        continue
         if raw.get("resourceType") != "Observation":
             continue
         # The code first (a dict look-up), then whether the record is retracted: both must pass, and the
