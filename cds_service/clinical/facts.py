@@ -1,6 +1,6 @@
 """FHIR data → PatientFacts: every fact the rules read, each with the resources and dates behind it."""
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -136,7 +136,7 @@ def _hr(
 
 def _pregnancy(
     readings: list[Reading],
-    conditions: list[tuple[str, Mapping[str, Any], Evidence]],
+    conditions: Sequence[tuple[str, Mapping[str, Any], Evidence]],
     today: date,
     pregnant_days: float,
     not_pregnant_days: float,
@@ -171,13 +171,12 @@ def build_facts(
 
     conditions = []
     for c in of_type.get("Condition", ()):
-        if is_usable(c):
-            concept = terminology.condition_concept(c.get("code"))
-            if concept:
-                status = ", ".join(code for _, code, _ in codings(c.get("clinicalStatus"))) or "status not recorded"
-                label = first_display(c.get("code")) or concept
-                evidence = Evidence(reference_of(c), condition_date(c), label, status)
-                conditions.append((concept, c, evidence))
+        concept = terminology.condition_concept(c.get("code"))  # the code first: it drops most at once
+        if concept and is_usable(c):
+            status = ", ".join(code for _, code, _ in codings(c.get("clinicalStatus"))) or "status not recorded"
+            label = first_display(c.get("code")) or concept
+            evidence = Evidence(reference_of(c), condition_date(c), label, status)
+            conditions.append((concept, c, evidence))
 
     def of(concept: str, current_only: bool = False) -> tuple[Evidence, ...]:
         return tuple(e for k, c, e in conditions if k == concept and (is_current_condition(c) or not current_only))

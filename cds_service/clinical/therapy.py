@@ -6,7 +6,7 @@ unknown (None), and cards say so, rather than a number that looks certain."""
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..terminology import ANTI_HER2_CLASSES, CHEMOTHERAPY_CLASSES, DrugMatch, Terminology, text
 from .readings import Evidence
@@ -28,8 +28,9 @@ TRASTUZUMAB_BASED = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class Exposure:
+class Exposure(NamedTuple):
+    """A drug given. A NamedTuple, not a frozen dataclass: one is built per such record, and cheaply."""
+
     drug: str
     product: str | None
     contains: frozenset[str]  # the drug and its components (Phesgo contains trastuzumab and pertuzumab)
