@@ -88,9 +88,10 @@ def screen(data: PatientData, patient_id: str) -> tuple[PatientData, list[Findin
             # The usual shape (`subject.reference` = `Patient/<id>`) without a call; anything else is judged in full.
             holder = resource.get("subject")
             if type(holder) is dict and holder.get("reference") == own and resource.get("resourceType") != "Patient":
-                whose: Belonging = "own"
-            else:
-                whose = belongs_to(resource, patient_id)
+                if keep is not None:
+                    keep.append(resource)
+                continue
+            whose = belongs_to(resource, patient_id)
             if whose == "own" or whose == "none":
                 if keep is not None:
                     keep.append(resource)
