@@ -96,9 +96,14 @@ def read_given(
     matches: dict[tuple[Any, ...], DrugMatch | None] = {}
     for resource in resources:
         kind, status = text(resource.get("resourceType")), text(resource.get("status"))
-        if kind not in _GIVEN or status not in _GIVEN[kind] or not is_usable(resource):
+        statuses = _GIVEN.get(kind)
+        if statuses is None or status not in statuses:
             continue
-        concept = medication_concept(resource, None, fetched)
+        if "verificationStatus" in resource and not is_usable(resource):  # the status was read just above
+            continue
+        concept = resource.get("medicationCodeableConcept")
+        if type(concept) is not dict:  # the usual shape read directly; a reference or an odd one the general way
+            concept = medication_concept(resource, None, fetched)
         if concept is None:
             target = text(as_map(resource.get("medicationReference")).get("reference")) or "no medication"
             unread.append(Evidence(reference_of(resource), _start(resource), target, status))
