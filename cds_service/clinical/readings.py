@@ -91,6 +91,10 @@ def _reading(
     return Reading(concept, evidence, value, _number(element), staging, specimen)
 
 
+def _newest(reading: Reading) -> str:
+    return reading.evidence.date or ""
+
+
 _Code = tuple[str, str | None]  # (concept id, staging prefix c|p)
 
 
@@ -152,11 +156,12 @@ def read_observations(
                 if type(system) is str and type(value) is str:
                     found = table.get((system, value))
                     if found is None:
-                        # No mapping knows it (most of a chart: vitals, labs): dropped unless it names HER2.
+                        # No mapping knows it (most of a chart: vitals, labs): dropped unless it names HER2 (the
+                        # text is most often the display again: one verdict then).
                         display, named = first.get("display"), code.get("text")
                         shown = display if type(display) is str and display else value
                         if not (shown and _looks_like_her2(shown)) and not (
-                            type(named) is str and _looks_like_her2(named)
+                            type(named) is str and named != shown and _looks_like_her2(named)
                         ):
                             continue
         if raw.get("resourceType") != "Observation":
@@ -196,5 +201,5 @@ def read_observations(
         for component, code in components:
             if code:
                 readings.append(_reading(code[0], code[1], component, reference, date, specimen, terminology))
-    readings.sort(key=lambda r: r.date or "", reverse=True)  # newest first; undated last
+    readings.sort(key=_newest, reverse=True)  # newest first; undated last
     return readings, unreadable

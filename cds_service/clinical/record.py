@@ -101,23 +101,27 @@ def is_usable(resource: Mapping[str, Any]) -> bool:
 
 def effective_date(observation: Mapping[str, Any]) -> str | None:
     """The clinically relevant date (YYYY-MM-DD) of an Observation, if it has one."""
-    for value in (
-        observation.get("effectiveDateTime"),
-        observation.get("effectiveInstant"),
-        as_map(observation.get("effectivePeriod")).get("start"),
-        observation.get("issued"),
-    ):
-        day = fhir_day(value)
-        if day:
-            return day
-    return None
+    # The first readable one, each read only if those before it were not (nearly always the first).
+    return (
+        fhir_day(observation.get("effectiveDateTime"))
+        or fhir_day(observation.get("effectiveInstant"))
+        or fhir_day(as_map(observation.get("effectivePeriod")).get("start"))
+        or fhir_day(observation.get("issued"))
+    )
 
 
 def first_display(codeable: Any) -> str | None:
-    for _, code, display in codings(codeable):
-        if display or code:
-            return display or code
-    return text(as_map(codeable).get("text")) or None
+    """The first coding's display (else its code) that says anything, else the text: codings() without the list."""
+    codeable = as_map(codeable)
+    coding = codeable.get("coding")
+    for c in coding if isinstance(coding, list) else ():
+        if type(c) is dict or isinstance(c, Mapping):
+            display, code = c.get("display"), c.get("code")
+            if isinstance(display, str) and display:
+                return display
+            if isinstance(code, str) and code:
+                return code
+    return text(codeable.get("text")) or None
 
 
 @lru_cache(maxsize=1024)  # units are few and repeat with every result

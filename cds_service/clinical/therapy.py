@@ -157,14 +157,15 @@ def _days(later: str, earlier: str) -> int:
 def _regimens(exposures: Sequence[Exposure], gap_days: int) -> list[list[Exposure]]:
     """Consecutive regimens: a drug new to the current regimen, started after the gap, opens the next."""
     regimens: list[list[Exposure]] = []
+    drugs: set[str] = set()  # of the last regimen, kept as it grows (not rebuilt for every exposure)
     for exposure in exposures:
         last = regimens[-1] if regimens else None
-        if last and (
-            exposure.drug in {e.drug for e in last} or _days(exposure.start or "", last[0].start or "") <= gap_days
-        ):
+        if last and (exposure.drug in drugs or _days(exposure.start or "", last[0].start or "") <= gap_days):
             last.append(exposure)
+            drugs.add(exposure.drug)
         else:
             regimens.append([exposure])
+            drugs = {exposure.drug}
     return regimens
 
 

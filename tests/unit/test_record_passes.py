@@ -100,11 +100,10 @@ def test_one_pass_over_medication_records_reads_exposures_and_unread_drugs(termi
     ]
     exposures, unread = read_given(records, terminology, {})
     # The same coding with another name is another product: answers are remembered per coding and name.
-    assert [(e.evidence.reference, e.product) for e in exposures] == [
-        ("MedicationRequest/r1", terminology.match_drug(brands[0]).product),  # type: ignore[union-attr]
-        ("MedicationRequest/r3", terminology.match_drug(brands[1]).product),  # type: ignore[union-attr]
-        ("MedicationRequest/r6", terminology.match_drug(brands[2]).product),  # type: ignore[union-attr]
-    ]
+    products = [match.product for match in map(terminology.match_drug, brands) if match]
+    assert [(e.evidence.reference, e.product) for e in exposures] == list(
+        zip(["MedicationRequest/r1", "MedicationRequest/r3", "MedicationRequest/r6"], products, strict=True)
+    )
     assert exposures[0].product != exposures[1].product
     assert [(e.reference, e.label, e.date) for e in unread] == [
         ("MedicationRequest/r2", "Medication/unknown", "2024-02-01")
