@@ -3,7 +3,7 @@
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..fhir import PatientData
 from ..knowledge import Knowledge
@@ -26,8 +26,7 @@ from .therapy import GIVEN_TYPES, TherapyFacts, read_given, therapy_facts
 __all__ = ["Lvef", "PatientFacts", "build_facts"]
 
 
-@dataclass(frozen=True)
-class Lvef:
+class Lvef(NamedTuple):  # a NamedTuple: one per echo on file, cheaper to build than a frozen dataclass
     percent: float
     evidence: Evidence
 
