@@ -81,13 +81,19 @@ def screen(data: PatientData, patient_id: str) -> tuple[PatientData, list[Findin
     kept: dict[str, tuple[dict[str, Any], ...]] = {}
     counts = _Counts({}, {})
     own = f"Patient/{patient_id}"  # how nearly every resource of a record names its patient: one comparison
+    plain = _target(own) == ("Patient", patient_id)  # (what belongs_to would decide for it, too)
     for key, found in data.resources.items():
         keep: list[dict[str, Any]] | None = None  # a copy only once something of this key is left out
         seen: dict[str, set[str]] = {"other": set(), "unconfirmed": set()}
         for at, resource in enumerate(found):
             # The usual shape (`subject.reference` = `Patient/<id>`) without a call; anything else is judged in full.
             holder = resource.get("subject")
-            if type(holder) is dict and holder.get("reference") == own and resource.get("resourceType") != "Patient":
+            if (
+                plain
+                and type(holder) is dict
+                and holder.get("reference") == own
+                and resource.get("resourceType") != "Patient"
+            ):
                 if keep is not None:
                     keep.append(resource)
                 continue

@@ -159,7 +159,7 @@ def read_observations(
                         # No mapping knows it (most of a chart: vitals, labs): dropped unless it names HER2 (the
                         # text is most often the display again: one verdict then).
                         display, named = first.get("display"), code.get("text")
-                        shown = display if type(display) is str and display else value
+                        shown = display if isinstance(display, str) and display else value
                         if not (shown and _looks_like_her2(shown)) and not (
                             type(named) is str and named != shown and _looks_like_her2(named)
                         ):

@@ -57,6 +57,14 @@ def test_screen_hands_back_the_same_data_when_nothing_is_left_out() -> None:
     assert screened is data and findings == []
 
 
+def test_the_quick_identity_check_decides_as_the_full_one() -> None:
+    # An id no FHIR reference can carry: every resource naming it stays unconfirmed, the usual shape or not.
+    data = record(a=[obs("o1", "Patient/p_1"), obs("o2", "Patient/p1")])
+    screened, findings = screen(data, "p_1")
+    assert screened.resources["a"] == ()
+    assert sorted(f.summary for f in findings) == ["identity.other_patient", "identity.unconfirmed"]
+
+
 def test_each_resource_is_read_once_across_keys_and_given_records_keep_record_order() -> None:
     first, copy = obs("o1", effectiveDateTime="2024-01-01"), obs("o1", effectiveDateTime="1999-01-01")
     no_id, no_id_again, question = obs(None), obs(None), obs("?")
