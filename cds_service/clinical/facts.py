@@ -106,6 +106,20 @@ def _by_type(data: PatientData) -> tuple[dict[str, list[dict[str, Any]]], list[d
     return {kind: list(same.values()) for kind, same in by_id.items()}, given
 
 
+def _condition_concept(code: Any, terminology: Terminology, known: dict[tuple[str, str], str | None]) -> str | None:
+    """terminology.condition_concept, answered from `known` for a code of one coding: a chart repeats its
+    diagnoses, and the concept depends on the codings' systems and codes alone (prefixes are scanned per miss)."""
+    coding = code.get("coding") if type(code) is dict else None
+    if type(coding) is list and len(coding) == 1 and type(first := coding[0]) is dict:
+        system, value = first.get("system"), first.get("code")
+        if type(system) is str and type(value) is str:
+            key = (system, value)
+            if key not in known:
+                known[key] = terminology.condition_concept(code)
+            return known[key]
+    return terminology.condition_concept(code)
+
+
 def _age(patient: Mapping[str, Any] | None, today: date) -> int | None:
     birth = day_of(as_map(patient).get("birthDate"))
     if birth is None:
@@ -169,8 +183,9 @@ def build_facts(
     readings, unreadable = read_observations(of_type.get("Observation", ()), terminology)
 
     conditions = []
+    known: dict[tuple[str, str], str | None] = {}
     for c in of_type.get("Condition", ()):
-        concept = terminology.condition_concept(c.get("code"))  # the code first: it drops most at once
+        concept = _condition_concept(c.get("code"), terminology, known)  # the code first: it drops most at once
         if concept and is_usable(c):
             status = ", ".join(code for _, code, _ in codings(c.get("clinicalStatus"))) or "status not recorded"
             label = first_display(c.get("code")) or concept

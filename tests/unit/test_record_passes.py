@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from cds_service.clinical.facts import _by_type
+from cds_service.clinical.facts import _by_type, _condition_concept
 from cds_service.clinical.identity import screen
 from cds_service.clinical.therapy import read_given
 from cds_service.config import REPO_ROOT
@@ -116,3 +116,16 @@ def test_one_pass_over_medication_records_reads_exposures_and_unread_drugs(termi
     assert [(e.reference, e.label, e.date) for e in unread] == [
         ("MedicationRequest/r2", "Medication/unknown", "2024-02-01")
     ]
+
+
+def test_diagnosis_codes_read_once_per_call_get_the_terminology_answer(terminology: Terminology) -> None:
+    icd = "http://hl7.org/fhir/sid/icd-10-cm"
+    codes = [
+        {"coding": [{"system": icd, "code": code, "display": display}]}
+        for code, display in [("C50.9", "breast"), ("I10", "hypertension"), ("C79.31", "brain"), ("C79.9", "other")]
+    ]
+    codes += [codes[2], {"coding": [{"system": icd, "code": "C50.9", "display": "another name"}]}, {"text": "C50"}]
+    known: dict[tuple[str, str], str | None] = {}
+    read = [_condition_concept(code, terminology, known) for code in codes]
+    assert read == [terminology.condition_concept(code) for code in codes]
+    assert read[:4] == ["breast-cancer", None, "metastasis-brain", "metastasis-distant"]
