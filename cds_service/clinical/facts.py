@@ -1,9 +1,9 @@
 """FHIR data → PatientFacts: every fact the rules read, each with the resources and dates behind it."""
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..fhir import PatientData
 from ..knowledge import Knowledge
@@ -21,13 +21,12 @@ from .record import (
     reference_of,
 )
 from .staging import Categorised, StagingFacts, after_systemic_therapy, parse_staging_text, staging_facts
-from .therapy import GIVEN_TYPES, TherapyFacts, exposures_of, therapy_facts, unread_medications
+from .therapy import GIVEN_TYPES, TherapyFacts, read_given, therapy_facts
 
-__all__ = ["Lvef", "PatientFacts", "build_facts", "resources_of"]
+__all__ = ["Lvef", "PatientFacts", "build_facts"]
 
 
-@dataclass(frozen=True)
-class Lvef:
+class Lvef(NamedTuple):  # a NamedTuple: one per echo on file, cheaper to build than a frozen dataclass
     percent: float
     evidence: Evidence
 
@@ -79,33 +78,46 @@ class PatientFacts:
         return self.lvef[-1] if self.lvef else None
 
 
-def resources_of(data: PatientData) -> Iterator[Mapping[str, Any]]:
-    """Every resource once, whichever prefetch key or search returned it (Bundles are unpacked)."""
-    seen: set[str] = set()
+def _by_type(data: PatientData) -> tuple[dict[str, list[dict[str, Any]]], list[dict[str, Any]]]:
+    """Every resource once, whichever prefetch key or search returned it, by type; and the medication records of
+    drugs given; each in record order. One pass over the record, so each reader below reads only its own kind. A
+    resource without a type is left out (no reader takes it); one without an id is never taken for another."""
+    by_id: dict[str, dict[Any, dict[str, Any]]] = {}  # kind -> id -> the first resource with it
+    given = []
+    unnamed = 0  # keys for resources without an id: ints, never equal to an id (a string)
     for found in data.resources.values():
         for resource in found:
-            key = reference_of(resource)
-            if key in seen and not key.endswith("/?"):
+            kind, ident = resource.get("resourceType"), resource.get("id")
+            if type(kind) is not str:
                 continue
-            seen.add(key)
-            yield resource
+            same = by_id.get(kind)
+            if same is None:
+                if not kind:
+                    continue
+                same = by_id[kind] = {}
+            if type(ident) is not str or not ident or ident == "?":
+                unnamed += 1
+                ident = unnamed
+            elif ident in same:
+                continue
+            same[ident] = resource
+            if kind in GIVEN_TYPES:
+                given.append(resource)
+    return {kind: list(same.values()) for kind, same in by_id.items()}, given
 
 
-def _by_type(
-    resources: list[Mapping[str, Any]],
-) -> tuple[dict[str, list[Mapping[str, Any]]], list[Mapping[str, Any]]]:
-    """The resources by type, and the medication records of drugs given, each in record order: one pass, so
-    each reader below reads only its own kind."""
-    of_type: dict[str, list[Mapping[str, Any]]] = {}
-    given = []
-    for resource in resources:
-        kind = resource.get("resourceType")
-        if not isinstance(kind, str):
-            continue  # no reader takes a resource without a type
-        of_type.setdefault(kind, []).append(resource)
-        if kind in GIVEN_TYPES:
-            given.append(resource)
-    return of_type, given
+def _condition_concept(code: Any, terminology: Terminology, known: dict[tuple[str, str], str | None]) -> str | None:
+    """terminology.condition_concept, answered from `known` for a code of one coding: a chart repeats its
+    diagnoses, and the concept depends on the codings' systems and codes alone (prefixes are scanned per miss)."""
+    coding = code.get("coding") if type(code) is dict else None
+    if type(coding) is list and len(coding) == 1 and type(first := coding[0]) is dict:
+        system, value = first.get("system"), first.get("code")
+        if type(system) is str and type(value) is str:
+            key = (system, value)
+            if key not in known:
+                known[key] = terminology.condition_concept(code)
+            return known[key]
+    return terminology.condition_concept(code)
 
 
 def _age(patient: Mapping[str, Any] | None, today: date) -> int | None:
@@ -137,7 +149,7 @@ def _hr(
 
 def _pregnancy(
     readings: list[Reading],
-    conditions: list[tuple[str, Mapping[str, Any], Evidence]],
+    conditions: Sequence[tuple[str, Mapping[str, Any], Evidence]],
     today: date,
     pregnant_days: float,
     not_pregnant_days: float,
@@ -167,19 +179,18 @@ def _pregnancy(
 def build_facts(
     data: PatientData, terminology: Terminology, knowledge: Knowledge, patient_id: str, today: date
 ) -> PatientFacts:
-    resources = list(resources_of(data))
-    of_type, given = _by_type(resources)
+    of_type, given = _by_type(data)
     readings, unreadable = read_observations(of_type.get("Observation", ()), terminology)
 
     conditions = []
+    known: dict[tuple[str, str], str | None] = {}
     for c in of_type.get("Condition", ()):
-        if is_usable(c):
-            concept = terminology.condition_concept(c.get("code"))
-            if concept:
-                status = ", ".join(code for _, code, _ in codings(c.get("clinicalStatus"))) or "status not recorded"
-                label = first_display(c.get("code")) or concept
-                evidence = Evidence(reference_of(c), condition_date(c), label, status)
-                conditions.append((concept, c, evidence))
+        concept = _condition_concept(c.get("code"), terminology, known)  # the code first: it drops most at once
+        if concept and is_usable(c):
+            status = ", ".join(code for _, code, _ in codings(c.get("clinicalStatus"))) or "status not recorded"
+            label = first_display(c.get("code")) or concept
+            evidence = Evidence(reference_of(c), condition_date(c), label, status)
+            conditions.append((concept, c, evidence))
 
     def of(concept: str, current_only: bool = False) -> tuple[Evidence, ...]:
         return tuple(e for k, c, e in conditions if k == concept and (is_current_condition(c) or not current_only))
@@ -204,7 +215,7 @@ def build_facts(
         k: v[0] for k, v in data.resources.items() if k.startswith("Medication/") and v
     }
     fetched |= {reference_of(r): r for r in of_type.get("Medication", ()) if r.get("id")}
-    exposures = exposures_of(given, terminology, fetched)
+    exposures, medications_unread = read_given(given, terminology, fetched)
     therapy = therapy_facts(
         exposures,
         staging.setting,
@@ -273,5 +284,5 @@ def build_facts(
         truncated=tuple(sorted(data.truncated)),
         other_primary=of("cancer-other-primary"),
         dcis=of("breast-carcinoma-in-situ"),
-        medications_unread=unread_medications(given, fetched),
+        medications_unread=medications_unread,
     )

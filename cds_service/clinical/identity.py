@@ -80,17 +80,33 @@ def screen(data: PatientData, patient_id: str) -> tuple[PatientData, list[Findin
     prefetch keys held something other than what they ask for."""
     kept: dict[str, tuple[dict[str, Any], ...]] = {}
     counts = _Counts({}, {})
+    own = f"Patient/{patient_id}"  # how nearly every resource of a record names its patient: one comparison
+    plain = _target(own) == ("Patient", patient_id)  # (what belongs_to would decide for it, too)
     for key, found in data.resources.items():
-        keep = []
+        keep: list[dict[str, Any]] | None = None  # a copy only once something of this key is left out
         seen: dict[str, set[str]] = {"other": set(), "unconfirmed": set()}
-        for resource in found:
+        for at, resource in enumerate(found):
+            # The usual shape (`subject.reference` = `Patient/<id>`) without a call; anything else is judged in full.
+            holder = resource.get("subject")
+            if (
+                plain
+                and type(holder) is dict
+                and holder.get("reference") == own
+                and resource.get("resourceType") != "Patient"
+            ):
+                if keep is not None:
+                    keep.append(resource)
+                continue
             whose = belongs_to(resource, patient_id)
-            if whose in ("own", "none"):
-                keep.append(resource)
+            if whose == "own" or whose == "none":
+                if keep is not None:
+                    keep.append(resource)
             else:
+                if keep is None:
+                    keep = list(found[:at])
                 ref = reference_of(resource)
                 seen[whose].add(f"{ref}@{id(resource)}" if ref.endswith("/?") else ref)
-        kept[key] = tuple(keep)
+        kept[key] = found if keep is None else tuple(keep)
         for kind, refs in seen.items():
             if refs:
                 getattr(counts, kind)[key] = len(refs)

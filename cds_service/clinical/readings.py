@@ -7,9 +7,8 @@ such: cards say so instead of guessing."""
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from fhir.resources.R4B.observation import Observation
 from pydantic import ValidationError
@@ -30,8 +29,10 @@ def _looks_like_her2(name: str) -> bool:
     return _HER2_WORDS.search(name) is not None
 
 
-@dataclass(frozen=True)
-class Reading:
+class Reading(NamedTuple):
+    """One coded result. A NamedTuple, not a frozen dataclass: one is built per relevant result, and a frozen
+    dataclass costs several times as much to build."""
+
     concept: str  # observation concept id (mappings/observation-codes.yaml)
     evidence: Evidence
     value: str | None = None  # result value id (mappings/result-values.yaml)
@@ -74,12 +75,13 @@ def _reading(
     terminology: Terminology,
 ) -> Reading:
     coded = element.get("valueCodeableConcept")
+    is_coded = coded is not None and (type(coded) is dict or isinstance(coded, Mapping))  # no ABC check for None
     string = text(element.get("valueString"))
-    value = terminology.result_value(coded) if isinstance(coded, Mapping) else terminology.value_of_text(string)
+    value = terminology.result_value(coded) if is_coded else terminology.value_of_text(string)
     staging = None
     if concept in ("stage-group", "t-category", "n-category", "m-category"):
-        staging = terminology.staging_value(coded) if isinstance(coded, Mapping) else None
-        shown = first_display(coded) if isinstance(coded, Mapping) else string
+        staging = terminology.staging_value(coded) if is_coded else None
+        shown = first_display(coded) if is_coded else string
         staging = staging or parse_staging_text(shown or "", concept)
         if staging and staging.prefix is None and prefix:
             staging = Staging(staging.kind, staging.value, prefix)
@@ -87,6 +89,10 @@ def _reading(
     label = first_display(element.get("code")) or concept
     evidence = Evidence(reference, date, label, describe_value(element))
     return Reading(concept, evidence, value, _number(element), staging, specimen)
+
+
+def _newest(reading: Reading) -> str:
+    return reading.evidence.date or ""
 
 
 _Code = tuple[str, str | None]  # (concept id, staging prefix c|p)
@@ -136,21 +142,37 @@ def read_observations(
     with their concept."""
     readings: list[Reading] = []
     unreadable: list[tuple[str, Evidence]] = []
+    table = terminology.observation_codes
     for raw in resources:
+        # The code first (a dict look-up), then whether the record is retracted: both must pass, and the code
+        # rejects most of a large record at once. The usual shape (one coding, no components) is looked up here
+        # with the fewest operations; anything else goes the general way below.
+        code, component_list = raw.get("code"), raw.get("component")
+        found: _Code | None = None
+        if component_list is None and type(code) is dict:
+            coding = code.get("coding")
+            if type(coding) is list and len(coding) == 1 and type(first := coding[0]) is dict:
+                system, value = first.get("system"), first.get("code")
+                if type(system) is str and type(value) is str:
+                    found = table.get((system, value))
+                    if found is None:
+                        # No mapping knows it (most of a chart: vitals, labs): dropped unless it names HER2 (the
+                        # text is most often the display again: one verdict then).
+                        display, named = first.get("display"), code.get("text")
+                        shown = display if isinstance(display, str) and display else value
+                        if not (shown and _looks_like_her2(shown)) and not (
+                            type(named) is str and named != shown and _looks_like_her2(named)
+                        ):
+                            continue
         if raw.get("resourceType") != "Observation":
             continue
-        # The code first (a dict look-up), then whether the record is retracted: both must pass, and the
-        # code rejects most of a large record at once.
-        code = raw.get("code")
-        found, plain, shown = _scan(code, terminology.observation_codes)
-        if not plain:
-            found, shown = terminology.observation_code(code), first_display(code) or ""
-        component_list = raw.get("component")
-        components = (
-            [(c, _observation_code(as_map(c).get("code"), terminology)) for c in component_list]
-            if isinstance(component_list, list)
-            else []
-        )
+        components: list[tuple[Any, _Code | None]] = []
+        if not found:
+            found, plain, shown = _scan(code, table)
+            if not plain:
+                found, shown = terminology.observation_code(code), first_display(code) or ""
+            if isinstance(component_list, list):
+                components = [(c, _observation_code(as_map(c).get("code"), terminology)) for c in component_list]
         if not found and not any(code for _, code in components):
             if not is_usable(raw):
                 continue
@@ -179,5 +201,5 @@ def read_observations(
         for component, code in components:
             if code:
                 readings.append(_reading(code[0], code[1], component, reference, date, specimen, terminology))
-    readings.sort(key=lambda r: r.date or "", reverse=True)  # newest first; undated last
+    readings.sort(key=_newest, reverse=True)  # newest first; undated last
     return readings, unreadable

@@ -8,6 +8,7 @@ import re
 from collections.abc import Mapping
 from datetime import date
 from functools import lru_cache
+from types import MappingProxyType
 from typing import Any
 
 from ..terminology import codings, text
@@ -39,8 +40,14 @@ ORDER_TYPES = frozenset({"MedicationRequest", "MedicationOrder"})
 _NOT_A_DIAGNOSIS = {"entered-in-error", "refuted"}
 
 
+_NO_MAP: Mapping[str, Any] = MappingProxyType({})
+
+
 def as_map(value: Any) -> Mapping[str, Any]:
-    return value if type(value) is dict or isinstance(value, Mapping) else {}  # dict first: no ABC check
+    # A dict or a missing field (None) without the ABC check: this runs several times for every record read.
+    if type(value) is dict:
+        return value
+    return _NO_MAP if value is None or not isinstance(value, Mapping) else value
 
 
 def as_list(value: Any) -> list[Any]:
@@ -94,25 +101,30 @@ def is_usable(resource: Mapping[str, Any]) -> bool:
 
 def effective_date(observation: Mapping[str, Any]) -> str | None:
     """The clinically relevant date (YYYY-MM-DD) of an Observation, if it has one."""
-    for value in (
-        observation.get("effectiveDateTime"),
-        observation.get("effectiveInstant"),
-        as_map(observation.get("effectivePeriod")).get("start"),
-        observation.get("issued"),
-    ):
-        day = fhir_day(value)
-        if day:
-            return day
-    return None
+    # The first readable one, each read only if those before it were not (nearly always the first).
+    return (
+        fhir_day(observation.get("effectiveDateTime"))
+        or fhir_day(observation.get("effectiveInstant"))
+        or fhir_day(as_map(observation.get("effectivePeriod")).get("start"))
+        or fhir_day(observation.get("issued"))
+    )
 
 
 def first_display(codeable: Any) -> str | None:
-    for _, code, display in codings(codeable):
-        if display or code:
-            return display or code
-    return text(as_map(codeable).get("text")) or None
+    """The first coding's display (else its code) that says anything, else the text: codings() without the list."""
+    codeable = as_map(codeable)
+    coding = codeable.get("coding")
+    for c in coding if isinstance(coding, list) else ():
+        if type(c) is dict or isinstance(c, Mapping):
+            display, code = c.get("display"), c.get("code")
+            if isinstance(display, str) and display:
+                return display
+            if isinstance(code, str) and code:
+                return code
+    return text(codeable.get("text")) or None
 
 
+@lru_cache(maxsize=1024)  # units are few and repeat with every result
 def readable_unit(unit: str) -> str:
     """UCUM annotations read as words: `{ratio}` is no unit at all, `{copies}/{nucleus}` is copies/nucleus."""
     plain = re.sub(r"\{([^{}]*)\}", r"\1", unit).strip()
@@ -121,8 +133,9 @@ def readable_unit(unit: str) -> str:
 
 def describe_value(observation: Mapping[str, Any]) -> str:
     """The result as recorded, without interpretation."""
-    if isinstance(observation.get("valueCodeableConcept"), Mapping):
-        return first_display(observation["valueCodeableConcept"]) or "coded value without display"
+    coded = observation.get("valueCodeableConcept")
+    if coded is not None and isinstance(coded, Mapping):  # `is not None` first: no ABC check for a missing value
+        return first_display(coded) or "coded value without display"
     quantity = as_map(observation.get("valueQuantity"))
     if "value" in quantity:
         return f"{quantity['value']} {readable_unit(text(quantity.get('unit')) or text(quantity.get('code')))}".strip()
@@ -147,7 +160,7 @@ def medication_concept(
     A `medicationReference` is followed into `contained`, the draft orders, or the Medications the
     data stage fetched; failing those, its `display` is the concept's text."""
     concept = order.get("medicationCodeableConcept")
-    if isinstance(concept, Mapping):
+    if type(concept) is dict or (concept is not None and isinstance(concept, Mapping)):
         return concept
     reference = as_map(order.get("medicationReference"))
     target = text(reference.get("reference"))

@@ -6,13 +6,13 @@ unknown (None), and cards say so, rather than a number that looks certain."""
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
-from ..terminology import ANTI_HER2_CLASSES, CHEMOTHERAPY_CLASSES, Terminology, text
+from ..terminology import ANTI_HER2_CLASSES, CHEMOTHERAPY_CLASSES, DrugMatch, Terminology, text
 from .readings import Evidence
 from .record import as_list, as_map, describe_medication, fhir_day, is_usable, medication_concept, reference_of
 
-__all__ = ["Exposure", "TherapyFacts", "exposures_of", "therapy_facts"]
+__all__ = ["Exposure", "TherapyFacts", "read_given", "therapy_facts"]
 
 _GIVEN = {
     "MedicationRequest": {"active", "completed", "stopped", "on-hold"},
@@ -28,8 +28,9 @@ TRASTUZUMAB_BASED = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class Exposure:
+class Exposure(NamedTuple):
+    """A drug given. A NamedTuple, not a frozen dataclass: one is built per such record, and cheaply."""
+
     drug: str
     product: str | None
     contains: frozenset[str]  # the drug and its components (Phesgo contains trastuzumab and pertuzumab)
@@ -62,46 +63,58 @@ def _bounds(resource: Mapping[str, Any]) -> Mapping[str, Any]:
     return as_map(as_map(as_map(dosage.get("timing")).get("repeat")).get("boundsPeriod"))
 
 
-def _start(resource: Mapping[str, Any]) -> str | None:
-    for value in (
-        as_map(resource.get("effectivePeriod")).get("start"),
-        resource.get("effectiveDateTime"),
-        _bounds(resource).get("start"),
-        as_map(as_map(resource.get("dispenseRequest")).get("validityPeriod")).get("start"),
-        resource.get("authoredOn"),
-        resource.get("dateAsserted"),
-    ):
-        if fhir_day(value):
-            return fhir_day(value)
-    return None
+def _start(resource: Mapping[str, Any], bounds: Mapping[str, Any] | None = None) -> str | None:
+    # The first readable date in order of preference, each read only if those before it were not.
+    return (
+        fhir_day(as_map(resource.get("effectivePeriod")).get("start"))
+        or fhir_day(resource.get("effectiveDateTime"))
+        or fhir_day((_bounds(resource) if bounds is None else bounds).get("start"))
+        or fhir_day(as_map(as_map(resource.get("dispenseRequest")).get("validityPeriod")).get("start"))
+        or fhir_day(resource.get("authoredOn"))
+        or fhir_day(resource.get("dateAsserted"))
+    )
 
 
-def _end(resource: Mapping[str, Any]) -> str | None:
-    for value in (
-        as_map(resource.get("effectivePeriod")).get("end"),
-        _bounds(resource).get("end"),
-        as_map(as_map(resource.get("dispenseRequest")).get("validityPeriod")).get("end"),
-    ):
-        if fhir_day(value):
-            return fhir_day(value)
-    return None
+def _end(resource: Mapping[str, Any], bounds: Mapping[str, Any] | None = None) -> str | None:
+    return (
+        fhir_day(as_map(resource.get("effectivePeriod")).get("end"))
+        or fhir_day((_bounds(resource) if bounds is None else bounds).get("end"))
+        or fhir_day(as_map(as_map(resource.get("dispenseRequest")).get("validityPeriod")).get("end"))
+    )
 
 
-def exposures_of(
+def read_given(
     resources: Iterable[Mapping[str, Any]], terminology: Terminology, fetched: Mapping[str, Mapping[str, Any]]
-) -> list[Exposure]:
+) -> tuple[list[Exposure], tuple[Evidence, ...]]:
+    """The exposures to known drugs, in order of start; and the records of drugs given whose drug cannot be read
+    at all: their Medication is neither contained, sent nor fetched, and the reference carries no name (silence
+    would undercount lines of therapy; the cards say so). One pass: each record's medication is read once."""
     found = []
+    unread = []
+    # A chart repeats one medication concept every cycle: within this call, a plain concept's (one coding, text)
+    # answer is looked up once.
+    matches: dict[tuple[Any, ...], DrugMatch | None] = {}
     for resource in resources:
-        kind = text(resource.get("resourceType"))
-        if kind not in _GIVEN or text(resource.get("status")) not in _GIVEN[kind] or not is_usable(resource):
+        kind, status = text(resource.get("resourceType")), text(resource.get("status"))
+        statuses = _GIVEN.get(kind)
+        if statuses is None or status not in statuses:
             continue
-        match = terminology.match_drug(medication_concept(resource, None, fetched))
+        if "verificationStatus" in resource and not is_usable(resource):  # the status was read just above
+            continue
+        concept = resource.get("medicationCodeableConcept")
+        if type(concept) is not dict:  # the usual shape read directly; a reference or an odd one the general way
+            concept = medication_concept(resource, None, fetched)
+        if concept is None:
+            target = text(as_map(resource.get("medicationReference")).get("reference")) or "no medication"
+            unread.append(Evidence(reference_of(resource), _start(resource), target, status))
+            continue
+        match = _match(concept, terminology, matches)
         if match is None:
             continue
         drug = terminology.drugs[match.drug]
-        start, end = _start(resource), _end(resource)
+        bounds = _bounds(resource)
+        start, end = _start(resource, bounds), _end(resource, bounds)
         label = describe_medication(resource, drug.label.en)
-        evidence = Evidence(reference_of(resource), start, label, text(resource.get("status")))
         found.append(
             Exposure(
                 match.drug,
@@ -110,28 +123,31 @@ def exposures_of(
                 drug.drug_class,
                 start,
                 end,
-                text(resource.get("status")) in _CURRENT,
-                evidence,
+                status in _CURRENT,
+                Evidence(reference_of(resource), start, label, status),
             )
         )
     found.sort(key=lambda e: e.start or "")
-    return found
+    return found, tuple(unread)
 
 
-def unread_medications(
-    resources: Iterable[Mapping[str, Any]], fetched: Mapping[str, Mapping[str, Any]]
-) -> tuple[Evidence, ...]:
-    """Records of drugs given whose drug cannot be read at all: their Medication is neither contained, sent nor
-    fetched, and the reference carries no name. Silence would undercount lines of therapy; the cards say so."""
-    found = []
-    for resource in resources:
-        kind = text(resource.get("resourceType"))
-        if kind not in _GIVEN or text(resource.get("status")) not in _GIVEN[kind] or not is_usable(resource):
-            continue
-        if medication_concept(resource, None, fetched) is None:
-            target = text(as_map(resource.get("medicationReference")).get("reference")) or "no medication"
-            found.append(Evidence(reference_of(resource), _start(resource), target, text(resource.get("status"))))
-    return tuple(found)
+def _match(
+    concept: Mapping[str, Any], terminology: Terminology, matches: dict[tuple[Any, ...], DrugMatch | None]
+) -> DrugMatch | None:
+    """terminology.match_drug, answered from `matches` for a concept of one coding: match_drug reads only the
+    codings' system, code and display and the text, so equal keys get equal answers."""
+    coding = concept.get("coding")
+    if type(coding) is not list or len(coding) != 1 or type(coding[0]) is not dict:
+        return terminology.match_drug(concept)
+    first = coding[0]
+    key = (first.get("system"), first.get("code"), first.get("display"), concept.get("text"))
+    try:
+        return matches[key]
+    except KeyError:
+        matches[key] = found = terminology.match_drug(concept)
+        return found
+    except TypeError:  # an unhashable value (a list where a code belongs): no shortcut
+        return terminology.match_drug(concept)
 
 
 def _days(later: str, earlier: str) -> int:
@@ -141,14 +157,15 @@ def _days(later: str, earlier: str) -> int:
 def _regimens(exposures: Sequence[Exposure], gap_days: int) -> list[list[Exposure]]:
     """Consecutive regimens: a drug new to the current regimen, started after the gap, opens the next."""
     regimens: list[list[Exposure]] = []
+    drugs: set[str] = set()  # of the last regimen, kept as it grows (not rebuilt for every exposure)
     for exposure in exposures:
         last = regimens[-1] if regimens else None
-        if last and (
-            exposure.drug in {e.drug for e in last} or _days(exposure.start or "", last[0].start or "") <= gap_days
-        ):
+        if last and (exposure.drug in drugs or _days(exposure.start or "", last[0].start or "") <= gap_days):
             last.append(exposure)
+            drugs.add(exposure.drug)
         else:
             regimens.append([exposure])
+            drugs = {exposure.drug}
     return regimens
 
 

@@ -46,14 +46,20 @@ def bundle_resources(bundle: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Resources of a searchset or collection, without search-outcome OperationOutcomes."""
     found = []
     entries = bundle.get("entry")
-    # `type(x) is dict` before the ABC check: this runs for every resource of every call.
+    # `type(x) is dict` before the ABC check, each field read once: this runs for every resource of every call.
     for entry in entries if isinstance(entries, list) else ():
         if not (type(entry) is dict or isinstance(entry, Mapping)):
             continue
+        resource = entry.get("resource")
+        if not isinstance(resource, dict):
+            continue
         search = entry.get("search")
-        mode = search.get("mode") if type(search) is dict or isinstance(search, Mapping) else None
-        if isinstance(entry.get("resource"), dict) and mode != "outcome":
-            found.append(entry["resource"])
+        if type(search) is dict:
+            if search.get("mode") == "outcome":
+                continue
+        elif search is not None and isinstance(search, Mapping) and search.get("mode") == "outcome":
+            continue
+        found.append(resource)
     return found
 
 

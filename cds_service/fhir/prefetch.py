@@ -149,7 +149,9 @@ async def gather_patient_data(
                 truncated.add(key)
     for key, template in templates.items():
         wanted = template.split("?")[0].split("/")[0]
-        odd = sorted({str(r.get("resourceType")) for r in resources.get(key, ())} - {wanted, *_ALSO_ALLOWED})
+        # One comparison per resource: only the few of another type are named (str: a type may be any JSON).
+        other = {str(kind) for r in resources.get(key, ()) if (kind := r.get("resourceType")) != wanted}
+        odd = sorted(other - {wanted, *_ALSO_ALLOWED})
         misplaced.setdefault(key, []).extend(f"type:{kind}" for kind in odd)
     return PatientData(
         resources=resources,

@@ -1,5 +1,6 @@
 """The fast Observation pre-check may only say "valid" where fhir.resources agrees (else cards could change)."""
 
+import re
 from typing import Any
 
 import pytest
@@ -102,3 +103,15 @@ def test_the_plain_shapes_of_a_chart_skip_the_full_validation() -> None:
     observations = [r for r in patient_resources(300) if r["resourceType"] == "Observation"]
     assert observations and all(plainly_valid_observation(r) for r in observations)
     assert all(fhir_valid(r) for r in observations)
+
+
+FHIR_DECIMAL = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?")  # FHIR's decimal, as JSON writes it
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.floats(allow_nan=False, allow_infinity=False))
+def test_every_finite_float_is_a_decimal(number: float) -> None:
+    """The pre-check takes any finite float as a decimal without matching its text: that must hold for all."""
+    assert FHIR_DECIMAL.fullmatch(repr(number)), number
+    resource = {**PLAIN, "valueQuantity": {"value": number}}
+    assert plainly_valid_observation(resource) and fhir_valid(resource), number
