@@ -8,6 +8,7 @@ and results of one specimen that disagree give "conflicting"."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from functools import cached_property
 
 from .readings import Evidence, Reading
@@ -78,28 +79,29 @@ class Thresholds:
     window_days: int
 
 
-def _days(a: str | None, b: str | None) -> int | None:
-    first, second = day_of(a), day_of(b)
-    return abs((first - second).days) if first and second else None
-
-
 def _specimens(readings: Sequence[Reading], window_days: int) -> list[list[Reading]]:
-    """Newest first. A shared Specimen reference joins results; otherwise dates within the window do."""
-    groups: list[list[Reading]] = []
+    """Newest first. A shared Specimen reference joins results; otherwise dates within the window do.
+
+    Each group keeps its specimen references and its first result's day as it grows: a chart with many HER2
+    results compared every result with every group's members, parsing both dates each time."""
+    groups: list[tuple[list[Reading], set[str], date | None, bool]] = []  # members, specimens, day, undated
     for reading in readings:
-        for group in groups:
-            specimens = {r.specimen for r in group if r.specimen}
+        day = day_of(reading.date)
+        for members, specimens, first_day, undated in groups:
             if reading.specimen and specimens:
                 joined = reading.specimen in specimens
+            elif day is not None and first_day is not None:
+                joined = abs((day - first_day).days) <= window_days
             else:
-                gap = _days(reading.date, group[0].date)
-                joined = gap is not None and gap <= window_days or (reading.date is None and group[0].date is None)
+                joined = reading.date is None and undated
             if joined:
-                group.append(reading)
+                members.append(reading)
+                if reading.specimen:
+                    specimens.add(reading.specimen)
                 break
         else:
-            groups.append([reading])
-    return groups
+            groups.append(([reading], {reading.specimen} if reading.specimen else set(), day, reading.date is None))
+    return [members for members, *_ in groups]
 
 
 def _ish_group(ratio: float, copies: float, t: Thresholds) -> int:

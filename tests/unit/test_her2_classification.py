@@ -3,6 +3,8 @@
 Expected categories follow ASCO/CAP 2018/2023 and the 2025 consensus (rows T1–T12 of cards/testing.yaml)."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cds_service.clinical.evidence import Evidence
 from cds_service.clinical.her2 import Thresholds, classify_her2
@@ -217,3 +219,46 @@ def test_values_not_understood_are_kept_and_never_classified() -> None:
     assert status.category == "unknown"
     assert status.not_understood == (odd.evidence,)
     assert status.current.problems == ("value-not-understood",)
+
+
+def _grouped_pairwise(readings: list[Reading], window_days: int) -> list[list[Reading]]:
+    """The specimen grouping as first written (every member's specimen and both dates read at each step): the
+    reference the incremental grouping must agree with."""
+    from cds_service.clinical.record import day_of
+
+    groups: list[list[Reading]] = []
+    for reading in readings:
+        for group in groups:
+            specimens = {r.specimen for r in group if r.specimen}
+            if reading.specimen and specimens:
+                joined = reading.specimen in specimens
+            else:
+                first, second = day_of(reading.date), day_of(group[0].date)
+                gap = abs((first - second).days) if first and second else None
+                joined = gap is not None and gap <= window_days or (reading.date is None and group[0].date is None)
+            if joined:
+                group.append(reading)
+                break
+        else:
+            groups.append([reading])
+    return groups
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from([None, "2026-01-01", "2026-01-20", "2026-02-15", "2026-05-01", "2026-13-40", "2025"]),
+            st.sampled_from([None, "", "Specimen/a", "Specimen/b", "Specimen/c"]),
+        ),
+        max_size=12,
+    )
+)
+def test_specimen_grouping_agrees_with_the_pairwise_reading(rows: list[tuple[str | None, str | None]]) -> None:
+    from cds_service.clinical.her2 import _specimens
+
+    readings = [
+        Reading("her2-ihc", Evidence(f"Observation/{i}", when, "HER2", "x"), "ihc-1", None, None, specimen)
+        for i, (when, specimen) in enumerate(rows)
+    ]
+    assert _specimens(readings, 30) == _grouped_pairwise(readings, 30)
