@@ -11,7 +11,7 @@ from datetime import date
 
 from ..knowledge import Knowledge, Recommendation
 from ..terminology import Terminology
-from .conditions import FactLine, blocking, matches
+from .conditions import FactLine, blocking, holds, matches
 from .facts import Lvef, PatientFacts
 from .her2 import SpecimenStatus
 from .record import day_of
@@ -250,9 +250,9 @@ def rank(knowledge: Knowledge, terminology: Terminology, facts: PatientFacts) ->
     found = []
     for position, entry in enumerate(knowledge.of_kind("recommendation")):
         assert entry.when is not None
-        ok, used = matches(entry.when, facts)
-        if not ok or _offers_nothing_new(entry, given, terminology):
+        if not holds(entry.when, facts) or _offers_nothing_new(entry, given, terminology):
             continue
+        _, used = matches(entry.when, facts)  # the facts' lines: for the few rows that hold
         leads, why = matches(entry.leads_when, facts) if entry.leads_when else (False, ())
         checked, read, outside = checked_qualifiers(entry, facts)
         situation = (
@@ -539,15 +539,15 @@ def _recommendation_findings(knowledge: Knowledge, terminology: Terminology, fac
     her2 = facts.her2.category
     for entry in knowledge.of_kind("caution"):
         assert entry.when is not None
-        ok, used = matches(entry.when, facts)
-        if ok:
+        if holds(entry.when, facts):
+            _, used = matches(entry.when, facts)
             indicator = "warning" if facts.therapy.current_anti_her2 else "info"
             found.append(Finding(entry.id, indicator, "rec.summary", basis=used, cites=(entry.id,)))
     everything = rank(knowledge, terminology, facts)
     # A row that restates part of another matching row (N1, A12) is shown inside that row's card.
     matched = {r.entry.id for r in everything}
     restating = [r for r in everything if any(p in matched for p in r.entry.within)]
-    ranked = [r for r in everything if r not in restating]
+    ranked = [r for r in everything if not any(p in matched for p in r.entry.within)]
     shown = ranked[:MAX_RECOMMENDATION_CARDS]
     rest = tuple(r.entry.id for r in ranked[MAX_RECOMMENDATION_CARDS:])
     running = [e for e in facts.therapy.current_anti_her2] if facts.setting == "metastatic" else []

@@ -1,7 +1,7 @@
 """Load cards/ once at start-up into one immutable Knowledge object, checking every cross-reference."""
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
@@ -20,6 +20,14 @@ class Knowledge:
     chapters: Mapping[str, str]  # id -> chapter
     sources: Mapping[str, Source]
     definitions: Mapping[str, Definition]
+    # Rows by kind, in file order: the rules walk every recommendation row on every call.
+    _by_kind: Mapping[str, tuple[Recommendation, ...]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        by_kind: dict[str, list[Recommendation]] = {}
+        for entry in self.entries.values():
+            by_kind.setdefault(entry.kind, []).append(entry)
+        object.__setattr__(self, "_by_kind", MappingProxyType({k: tuple(v) for k, v in by_kind.items()}))
 
     def entry(self, entry_id: str) -> Recommendation:
         return self.entries[entry_id]
@@ -31,6 +39,8 @@ class Knowledge:
         return self.definitions[name].value
 
     def of_kind(self, *kinds: str) -> list[Recommendation]:
+        if len(kinds) == 1:
+            return list(self._by_kind.get(kinds[0], ()))
         return [e for e in self.entries.values() if e.kind in kinds]
 
 
