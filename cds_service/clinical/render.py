@@ -1,15 +1,18 @@
 """Findings → CDS Hooks cards in the reader's language, each with its basis, level and source."""
 
 import re
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from fhir.resources.R4B.servicerequest import ServiceRequest
+from pydantic import AnyUrl, TypeAdapter
 
 from ..hooks.response import Action, Card, Coding, Link, OverrideReason, Source, Suggestion
 from ..knowledge import Knowledge, Recommendation
 from ..terminology import Terminology
 from .conditions import FactLine
-from .phrases import PHRASES, phrase
+from .phrases import phrases_in
 from .rules import Finding
 
 __all__ = ["CONSENSUS_URL", "OVERRIDE_SYSTEM", "RULE_SYSTEM", "Renderer"]
@@ -42,6 +45,8 @@ ORDERABLES = {
     ),
     "order-echo": ("http://snomed.info/sct", "40701008", "Echocardiography (procedure)"),
 }
+_FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
+_URL: TypeAdapter[AnyUrl] = TypeAdapter(AnyUrl)
 SUMMARY_MAX = 139
 RECOMMENDATION_SUMMARIES = ("rec.summary", "rec.summary_running")
 _SELF_NAMING = {"her2", "hr", "setting", "phase", "pregnancy", "h"}
@@ -90,8 +95,36 @@ def _without_evidence(text: str) -> str:
     return _EVIDENCE.sub("", text) or text
 
 
+def _copied(value: Any) -> Any:
+    """A copy of JSON-like data (dicts, lists, scalars): each card gets its own resource."""
+    if isinstance(value, dict):
+        return {k: _copied(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copied(v) for v in value]
+    return value
+
+
 def _cjk(char: str) -> bool:
     return "\u3000" <= char <= "\u9fff" or "\uff00" <= char <= "\uffef"
+
+
+_T = TypeVar("_T")
+# What a card says of a knowledge row (its level, grading, regimens, sources ...) is the same on every card in
+# one language: worded once per knowledge, terminology and language. Kept beside the objects it was worded
+# from, so an id is never reused by another knowledge base (tests load several).
+_WORDED: dict[tuple[int, int, str], tuple[Knowledge, Terminology, dict[Any, Any]]] = {}
+
+
+def _worded(knowledge: Knowledge, terminology: Terminology, language: str) -> dict[Any, Any]:
+    key = (id(knowledge), id(terminology), language)
+    known = _WORDED.get(key)
+    if known is not None and known[0] is knowledge and known[1] is terminology:
+        return known[2]
+    if len(_WORDED) >= 64:
+        _WORDED.clear()
+    words: dict[Any, Any] = {}
+    _WORDED[key] = (knowledge, terminology, words)
+    return words
 
 
 @dataclass(frozen=True)
@@ -102,14 +135,26 @@ class Renderer:
     patient_id: str
     jurisdiction: str = "CN"
     knowledge_version: str = ""  # engine.version.label: which data files produced the card (audits, feedback)
+    zh: bool = field(init=False, repr=False)
+    _phrases: Mapping[str, str] = field(init=False, repr=False)
+    _words: dict[Any, Any] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "zh", self.language == "zh-CN")
+        object.__setattr__(self, "_phrases", phrases_in(self.language))
+        object.__setattr__(self, "_words", _worded(self.knowledge, self.terminology, self.language))
+
+    def _once(self, key: tuple[Any, ...], word: Callable[[], _T]) -> _T:
+        """`word()`, worded once for this knowledge base and language (it depends on nothing else)."""
+        found: _T | None = self._words.get(key)
+        if found is None:
+            found = self._words[key] = word()
+        return found
 
     # -- small pieces ------------------------------------------------------------------------------
-    @property
-    def zh(self) -> bool:
-        return self.language == "zh-CN"
-
     def say(self, key: str, **args: str) -> str:
-        return phrase(key, self.language, **args)
+        template = self._phrases[key]
+        return template.format(**args) if args else template
 
     def join(self, items: list[str], *, clauses: bool = False) -> str:
         if self.zh:
@@ -117,6 +162,9 @@ class Renderer:
         return ("; " if clauses else ", ").join(items)
 
     def value(self, raw: str) -> str:
+        said = self._phrases.get(raw)  # most values are phrase keys (no key starts with "title:" or "drug:")
+        if said is not None:
+            return said
         if raw.startswith("title:") and raw[6:] in self.knowledge.entries:
             return self.title(self.knowledge.entries[raw[6:]])
         if raw.startswith("drug:") and ", " in raw:
@@ -124,10 +172,8 @@ class Renderer:
         if raw.startswith("drug:"):
             drug = self.terminology.drugs.get(raw[5:])
             return (drug.label.zh_CN if self.zh else drug.label.en) if drug else raw[5:]
-        if raw in PHRASES:
-            return self.say(raw)
         parts = raw.split(", ")
-        if len(parts) > 1 and (self.zh or all(p in PHRASES for p in parts)):  # a list of values or phrase keys
+        if len(parts) > 1 and (self.zh or all(p in self._phrases for p in parts)):  # a list of values or phrase keys
             return self.join([self.value(part) for part in parts])
         return raw
 
@@ -160,12 +206,18 @@ class Renderer:
         return preferred[0] if preferred else None
 
     def title(self, entry: Recommendation) -> str:
-        return entry.title.get(self.language)
+        titles: dict[str, str] = self._once(
+            ("titles",), lambda: {i: e.title.get(self.language) for i, e in self.knowledge.entries.items()}
+        )
+        return titles[entry.id]
 
     def source_label(self, source_id: str) -> str:
         return self.knowledge.sources[source_id].label.get(self.language)
 
     def level(self, entry: Recommendation, *, short: bool = False) -> str:
+        return self._once(("level", entry.id, short), lambda: self._level(entry, short))
+
+    def _level(self, entry: Recommendation, short: bool) -> str:
         if entry.level is None:
             return self.say("level.unknown")
         if entry.level_provenance == "stated" and entry.level_source:
@@ -174,6 +226,9 @@ class Renderer:
         return self.say("level.short_inferred" if short else "level.inferred", level=entry.level)
 
     def grading(self, entry: Recommendation) -> str:
+        return self._once(("grading", entry.id), lambda: self._grading(entry))
+
+    def _grading(self, entry: Recommendation) -> str:
         category = (
             self.say(f"category.{entry.category_provenance}", category=entry.evidence_category)
             if entry.evidence_category
@@ -198,7 +253,7 @@ class Renderer:
         """Name, value and, from the first source, what the record says and when (a date once per line)."""
         colon = "：" if self.zh else ": "
         # A value that names itself (HER2-positive, metastatic) needs no label in this one line.
-        plain = line.value.split(".")[0] in _SELF_NAMING and line.value in PHRASES
+        plain = line.value.split(".")[0] in _SELF_NAMING and line.value in self._phrases
         shown = self.value(line.value) if plain else f"{self.say(line.name)}{colon}{self.value(line.value)}"
         first = line.evidence[0] if line.evidence else None
         if first is None:
@@ -218,6 +273,9 @@ class Renderer:
         return " + ".join(self.value(f"drug:{d}") for d in ids)
 
     def regimens(self, entry: Recommendation) -> str:
+        return self._once(("regimens", entry.id), lambda: self._regimens(entry))
+
+    def _regimens(self, entry: Recommendation) -> str:
         shown = []
         for r in entry.regimens:
             extra = f" ×{r.cycles}" if r.cycles else ""
@@ -232,6 +290,9 @@ class Renderer:
     def sources(self, entries: list[Recommendation]) -> list[str]:
         """Short labels a committee can follow: a summary of the consensus is cited as the consensus
         statement it reports (Consensus 2025 C6), never by the page it was read on."""
+        return list(self._once(("sources", *(e.id for e in entries)), lambda: tuple(self._sources(entries))))
+
+    def _sources(self, entries: list[Recommendation]) -> list[str]:
         labels: list[str] = []
         for entry in entries:
             for source_id in entry.sources:
@@ -389,16 +450,21 @@ class Renderer:
             return SERVICE_LABEL[self.language], None
         if not cited:
             return CONSENSUS_LABEL[self.language], CONSENSUS_URL
-        sources = [self.knowledge.sources[s] for s in cited[0].sources]
+        first = cited[0]
+        return self._once(("attribution", first.id), lambda: self._attribution(first))
+
+    def _attribution(self, entry: Recommendation) -> tuple[str, str | None]:
+        sources = [self.knowledge.sources[s] for s in entry.sources]
         if any(s.kind == "consensus" or s.reports_consensus for s in sources):
             return CONSENSUS_LABEL[self.language], CONSENSUS_URL
         rank = ("guideline", "label", "regulatory", "trial", "web", "domain-knowledge")
         first = min(sources, key=lambda s: rank.index(s.kind) if s.kind in rank else len(rank))
         return first.label.get(self.language), first.url
 
-    def suggestion(self, kind: str) -> Suggestion:
+    def draft_order(self, kind: str, patient_id: str) -> dict[str, Any]:
+        """The ServiceRequest a suggestion creates, validated by the FHIR model."""
         system, code, display = ORDERABLES[kind]
-        resource = ServiceRequest.model_validate(
+        return ServiceRequest.model_validate(
             {
                 "status": "draft",
                 "intent": "order",
@@ -406,11 +472,25 @@ class Renderer:
                     "coding": [{"system": system, "code": code, "display": display}],
                     "text": self.say(f"action.{kind}"),
                 },
-                "subject": {"reference": f"Patient/{self.patient_id}"},
+                "subject": {"reference": f"Patient/{patient_id}"},
             }
         ).model_dump(mode="json", exclude_none=True, by_alias=True)
-        action = Action(type="create", description=self.say(f"action.{kind}"), resource=resource)
-        return Suggestion(label=self.say(f"suggest.{kind}"), isRecommended=True, actions=[action])
+
+    def suggestion(self, kind: str) -> Suggestion:
+        if _FHIR_ID.fullmatch(self.patient_id):
+            # Only the patient differs between calls, and a FHIR id is always a valid reference: the order is
+            # validated once per kind and language, then copied with this patient.
+            resource = _copied(self._once(("order", kind), lambda: self.draft_order(kind, "0")))
+            resource["subject"] = {"reference": f"Patient/{self.patient_id}"}
+        else:
+            resource = self.draft_order(kind, self.patient_id)
+        # Built from our own tables (checked by tests/unit/test_card_validation.py): not validated again.
+        action = Action.model_construct(type="create", description=self.say(f"action.{kind}"), resource=resource)
+        return Suggestion.model_construct(label=self.say(f"suggest.{kind}"), isRecommended=True, actions=[action])
+
+    def url(self, value: str) -> AnyUrl:
+        """An AnyUrl of the knowledge base's or this module's own URLs, parsed once."""
+        return self._once(("url", value), lambda: _URL.validate_python(value))
 
     def summary(self, finding: Finding, args: dict[str, str]) -> str:
         return clip(self.say(finding.summary, **args))
@@ -444,20 +524,27 @@ class Renderer:
         topic_title = self.title(cited[0]) if cited and cited[0].id == finding.rule else summary
         data_check = finding.rule in _DATA_CHECKS
         label, url = self.attribution(cited, data_check)
-        source = Source(
+        # The card's parts come from our own code and data files, within the models' limits by construction
+        # (clip, non-empty phrases, one recommended suggestion): built without validating them again on every
+        # call. tests/unit/test_card_validation.py and the scenarios validate every card they see in full.
+        source = Source.model_construct(
             label=clip(label, 100),
-            url=url,  # type: ignore[arg-type]
-            topic=Coding(system=RULE_SYSTEM, code=finding.rule, display=clip(topic_title, 200)),
+            url=self.url(url) if url else None,
+            topic=Coding.model_construct(system=RULE_SYSTEM, code=finding.rule, display=clip(topic_title, 200)),
         )
         suggestions = [self.suggestion(finding.suggestion)] if finding.suggestion else None
         overrides = [
-            OverrideReason(system=OVERRIDE_SYSTEM, code=code, display=self.say(f"override.{code}"))
+            OverrideReason.model_construct(system=OVERRIDE_SYSTEM, code=code, display=self.say(f"override.{code}"))
             for code in finding.overrides
         ] or None
-        links = [] if data_check else [Link(label=LINK_LABEL[self.language], url=CONSENSUS_URL, type="absolute")]  # type: ignore[arg-type]
+        links = (
+            []
+            if data_check
+            else [Link.model_construct(label=LINK_LABEL[self.language], url=self.url(CONSENSUS_URL), type="absolute")]
+        )
         if finding.rule == "BIO6" or any(n.rule == "BIO6" for n in finding.notes):
             en, zh, url_ = REGULATOR_LINKS[self.jurisdiction]
-            links.append(Link(label=zh if self.zh else en, url=url_, type="absolute"))  # type: ignore[arg-type]
+            links.append(Link.model_construct(label=zh if self.zh else en, url=self.url(url_), type="absolute"))
         # Machine-readable: which knowledge rows the card shows (audits, feedback per rule, tests).
         about = {
             "rules": list(
@@ -467,10 +554,10 @@ class Renderer:
             "alsoMatching": list(finding.more),
             "knowledgeVersion": self.knowledge_version,
         }
-        return Card(
+        return Card.model_construct(
             summary=summary,
             detail="\n\n".join(detail).strip() or None,
-            indicator=finding.indicator,  # type: ignore[arg-type]
+            indicator=finding.indicator,
             source=source,
             suggestions=suggestions,
             selectionBehavior="at-most-one" if suggestions else None,
