@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 from fhir.resources.R4B.servicerequest import ServiceRequest
 from pydantic import AnyUrl, TypeAdapter
 
-from ..hooks.response import Action, Card, Coding, Link, OverrideReason, Source, Suggestion
+from ..hooks.response import Card
 from ..knowledge import Knowledge, Recommendation
 from ..terminology import Terminology
 from .conditions import FactLine
@@ -476,17 +476,17 @@ class Renderer:
             }
         ).model_dump(mode="json", exclude_none=True, by_alias=True)
 
-    def suggestion(self, kind: str) -> Suggestion:
+    def suggestion(self, kind: str) -> dict[str, Any]:
+        """The suggestion to order `kind`, as the Card model reads it (validated with its card)."""
         if _FHIR_ID.fullmatch(self.patient_id):
             # Only the patient differs between calls, and a FHIR id is always a valid reference: the order is
-            # validated once per kind and language, then copied with this patient.
+            # validated by the FHIR model once per kind and language, then copied with this patient.
             resource = _copied(self._once(("order", kind), lambda: self.draft_order(kind, "0")))
             resource["subject"] = {"reference": f"Patient/{self.patient_id}"}
         else:
             resource = self.draft_order(kind, self.patient_id)
-        # Built from our own tables (checked by tests/unit/test_card_validation.py): not validated again.
-        action = Action.model_construct(type="create", description=self.say(f"action.{kind}"), resource=resource)
-        return Suggestion.model_construct(label=self.say(f"suggest.{kind}"), isRecommended=True, actions=[action])
+        action = {"type": "create", "description": self.say(f"action.{kind}"), "resource": resource}
+        return {"label": self.say(f"suggest.{kind}"), "isRecommended": True, "actions": [action]}
 
     def url(self, value: str) -> AnyUrl:
         """An AnyUrl of the knowledge base's or this module's own URLs, parsed once."""
@@ -524,27 +524,20 @@ class Renderer:
         topic_title = self.title(cited[0]) if cited and cited[0].id == finding.rule else summary
         data_check = finding.rule in _DATA_CHECKS
         label, url = self.attribution(cited, data_check)
-        # The card's parts come from our own code and data files, within the models' limits by construction
-        # (clip, non-empty phrases, one recommended suggestion): built without validating them again on every
-        # call. tests/unit/test_card_validation.py and the scenarios validate every card they see in full.
-        source = Source.model_construct(
-            label=clip(label, 100),
-            url=self.url(url) if url else None,
-            topic=Coding.model_construct(system=RULE_SYSTEM, code=finding.rule, display=clip(topic_title, 200)),
-        )
         suggestions = [self.suggestion(finding.suggestion)] if finding.suggestion else None
         overrides = [
-            OverrideReason.model_construct(system=OVERRIDE_SYSTEM, code=code, display=self.say(f"override.{code}"))
+            {"system": OVERRIDE_SYSTEM, "code": code, "display": self.say(f"override.{code}")}
             for code in finding.overrides
         ] or None
+        # URLs parsed once (self.url): the validation below takes a parsed one as it is.
         links = (
             []
             if data_check
-            else [Link.model_construct(label=LINK_LABEL[self.language], url=self.url(CONSENSUS_URL), type="absolute")]
+            else [{"label": LINK_LABEL[self.language], "url": self.url(CONSENSUS_URL), "type": "absolute"}]
         )
         if finding.rule == "BIO6" or any(n.rule == "BIO6" for n in finding.notes):
             en, zh, url_ = REGULATOR_LINKS[self.jurisdiction]
-            links.append(Link.model_construct(label=zh if self.zh else en, url=self.url(url_), type="absolute"))
+            links.append({"label": zh if self.zh else en, "url": self.url(url_), "type": "absolute"})
         # Machine-readable: which knowledge rows the card shows (audits, feedback per rule, tests).
         about = {
             "rules": list(
@@ -554,14 +547,22 @@ class Renderer:
             "alsoMatching": list(finding.more),
             "knowledgeVersion": self.knowledge_version,
         }
-        return Card.model_construct(
-            summary=summary,
-            detail="\n\n".join(detail).strip() or None,
-            indicator=finding.indicator,
-            source=source,
-            suggestions=suggestions,
-            selectionBehavior="at-most-one" if suggestions else None,
-            overrideReasons=overrides,
-            links=links or None,
-            extension={EXTENSION: {k: v for k, v in about.items() if v}},
+        # One validation of the whole card (pydantic's compiled validator): faster than building each part
+        # as its own model, and faster than model_construct, which skips the checks in slower Python.
+        return Card.model_validate(
+            {
+                "summary": summary,
+                "detail": "\n\n".join(detail).strip() or None,
+                "indicator": finding.indicator,
+                "source": {
+                    "label": clip(label, 100),
+                    "url": self.url(url) if url else None,
+                    "topic": {"system": RULE_SYSTEM, "code": finding.rule, "display": clip(topic_title, 200)},
+                },
+                "suggestions": suggestions,
+                "selectionBehavior": "at-most-one" if suggestions else None,
+                "overrideReasons": overrides,
+                "links": links or None,
+                "extension": {EXTENSION: {k: v for k, v in about.items() if v}},
+            }
         )

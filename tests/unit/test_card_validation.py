@@ -66,16 +66,17 @@ def test_every_card_of_the_example_records_passes_full_validation(client: TestCl
 @pytest.mark.parametrize("kind", sorted(ORDERABLES))
 @pytest.mark.parametrize("lang", ["en", "zh-CN"])
 def test_a_suggested_order_is_the_fhir_validated_one_for_this_patient(client: TestClient, kind: str, lang: str) -> None:
+    """The ServiceRequest is validated once per kind and language, then copied per patient: the copy must be
+    what validating it for this patient gives, and never shared between cards."""
     engine = client.app.state.engine  # type: ignore[attr-defined]
-    for patient in ("p1", "bench-1", "A.b-9"):
+    for patient in ("p1", "bench-1", "A.b-9", "not a FHIR id"):
         renderer = Renderer(engine.knowledge, engine.terminology, lang, patient)
-        suggestion = renderer.suggestion(kind)
-        assert suggestion.actions is not None
-        assert suggestion.actions[0].resource == renderer.draft_order(kind, patient)
-    first, second = (Renderer(engine.knowledge, engine.terminology, lang, "p1").suggestion(kind) for _ in range(2))
-    assert first.actions and second.actions
-    assert first.actions[0].resource is not second.actions[0].resource  # each card its own copy
-    assert first.uuid != second.uuid
+        resource = renderer.suggestion(kind)["actions"][0]["resource"]
+        assert resource == renderer.draft_order(kind, patient)
+        assert resource["subject"] == {"reference": f"Patient/{patient}"}
+    renderer = Renderer(engine.knowledge, engine.terminology, lang, "p1")
+    first, second = (renderer.suggestion(kind)["actions"][0]["resource"] for _ in range(2))
+    assert first is not second and first["code"] is not second["code"]
 
 
 def test_card_uuids_are_random_version_4_uuids() -> None:
