@@ -248,7 +248,7 @@ def rank(knowledge: Knowledge, terminology: Terminology, facts: PatientFacts) ->
     given = _given_in_metastatic_lines(facts) if facts.setting == "metastatic" else frozenset()
     brain_new = _brain_metastases_new(facts)
     found = []
-    for position, entry in enumerate(knowledge.of_kind("recommendation")):
+    for position, entry in knowledge.admitting("recommendation", facts.her2.category, facts.setting):
         assert entry.when is not None
         if not holds(entry.when, facts) or _offers_nothing_new(entry, given, terminology):
             continue
@@ -537,7 +537,7 @@ def _testing_findings(facts: PatientFacts, window_days: int = 30) -> list[Findin
 def _recommendation_findings(knowledge: Knowledge, terminology: Terminology, facts: PatientFacts) -> list[Finding]:
     found: list[Finding] = []
     her2 = facts.her2.category
-    for entry in knowledge.of_kind("caution"):
+    for _, entry in knowledge.admitting("caution", facts.her2.category, facts.setting):
         assert entry.when is not None
         if holds(entry.when, facts):
             _, used = matches(entry.when, facts)

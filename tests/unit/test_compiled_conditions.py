@@ -8,13 +8,16 @@ import pytest
 from cds_service.clinical.conditions import blocking, holds, matches, missing_only
 from cds_service.clinical.engine import load_engine
 from cds_service.config import Settings
-from cds_service.knowledge import When
+from cds_service.knowledge import Knowledge, When
 from tests.unit.fact_grid import fact_grid
 
 
-def _knowledge_whens() -> list[When]:
+def _knowledge() -> Knowledge:
     settings = Settings()
-    knowledge = load_engine(settings.mappings_dir, settings.cards_dir).knowledge
+    return load_engine(settings.mappings_dir, settings.cards_dir).knowledge
+
+
+def _knowledge_whens(knowledge: Knowledge) -> list[When]:
     found: list[When] = []
     for entry in knowledge.entries.values():
         for when in (entry.when, entry.leads_when, *(q.checked_by for q in entry.qualifiers)):
@@ -23,7 +26,8 @@ def _knowledge_whens() -> list[When]:
     return found
 
 
-WHENS = _knowledge_whens()
+KNOWLEDGE = _knowledge()
+WHENS = _knowledge_whens(KNOWLEDGE)
 GRID = list(fact_grid(600))
 
 
@@ -50,3 +54,16 @@ def test_each_when_is_compiled_with_its_own_limits() -> None:
     assert not holds(When(age_over=70), older)
     assert holds(When(age_at_most=70), older)
     assert not holds(When(age_at_most=69), older)
+
+
+@pytest.mark.parametrize("kind", ["recommendation", "caution"])
+def test_rows_left_out_by_her2_and_setting_never_hold(kind: str) -> None:
+    """rank looks only at the rows `admitting` gives for the patient's HER2 category and setting."""
+    rows = KNOWLEDGE.of_kind(kind)
+    for facts in GRID:
+        admitted = KNOWLEDGE.admitting(kind, facts.her2.category, facts.setting)
+        assert [e for e in rows if e.when is not None and holds(e.when, facts)] == [
+            e for _, e in admitted if e.when is not None and holds(e.when, facts)
+        ]
+        assert all(rows[position] is entry for position, entry in admitted)  # positions in the full list
+    assert len(KNOWLEDGE.admitting(kind, "positive", "metastatic")) < len(rows)
