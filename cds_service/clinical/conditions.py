@@ -11,7 +11,7 @@ from .facts import PatientFacts
 from .readings import Evidence
 from .therapy import Exposure
 
-__all__ = ["FactLine", "blocking", "holds", "matches", "missing_only"]
+__all__ = ["FactLine", "blocking", "holds", "lines_of", "matches", "missing_only"]
 
 
 @dataclass(frozen=True)
@@ -296,19 +296,30 @@ def holds(when: When, facts: PatientFacts) -> bool:
     return _holds(_compiled(when), facts)
 
 
+def _lines(compiled: _Compiled, facts: PatientFacts) -> tuple[FactLine, ...]:
+    """The facts' lines of a `when` that holds: its conditions', then those of its first `any_of` option
+    that holds (the options that do not are never shown, so their lines are not built)."""
+    used = tuple(condition.shown(facts) for condition in compiled.conditions)
+    if not compiled.any_of:
+        return used
+    option = next(o for o in compiled.any_of if _holds(o, facts))
+    return tuple(dict.fromkeys((*used, *_lines(option, facts))))
+
+
+def lines_of(when: When, facts: PatientFacts) -> tuple[FactLine, ...]:
+    """`matches(when, facts)[1]` for a `when` that holds (`holds` said so)."""
+    return _lines(_compiled(when), facts)
+
+
 def _matches(compiled: _Compiled, facts: PatientFacts) -> tuple[bool, tuple[FactLine, ...]]:
+    if _holds(compiled, facts):
+        return True, _lines(compiled, facts)
     used: list[FactLine] = []
     for condition in compiled.conditions:
         used.append(condition.shown(facts))
         if not condition.holds(facts):
-            return False, tuple(used)
-    if compiled.any_of:
-        for option in compiled.any_of:
-            ok, lines = _matches(option, facts)
-            if ok:
-                return True, tuple(dict.fromkeys((*used, *lines)))
-        return False, tuple(used)
-    return True, tuple(used)
+            break  # the facts up to the one that fails
+    return False, tuple(used)  # or, when every condition holds, no `any_of` option does: all of them
 
 
 def matches(when: When, facts: PatientFacts) -> tuple[bool, tuple[FactLine, ...]]:

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..knowledge import Knowledge, Recommendation
 from ..terminology import DrugMatch, Terminology
-from .conditions import FactLine, holds, matches, missing_only
+from .conditions import FactLine, holds, lines_of, missing_only
 from .facts import PatientFacts
 from .record import reference_of
 from .rules import (
@@ -176,12 +176,12 @@ def _fit(
     for entry in rows:
         assert entry.when is not None
         if holds(entry.when, order_facts):
-            _, used = matches(entry.when, order_facts)
+            used = lines_of(entry.when, order_facts)
             (cautions if entry.kind == "caution" else fitting).append((entry, used))
     for entry in knowledge.of_kind("caution"):  # L4, L5 name their drugs in `drugs`
         assert entry.when is not None
         if drugs & set(entry.drugs) and all(c is not entry for c, _ in cautions) and holds(entry.when, order_facts):
-            cautions.append((entry, matches(entry.when, order_facts)[1]))
+            cautions.append((entry, lines_of(entry.when, order_facts)))
     line = order_facts.therapy.next_metastatic_line
     args = args | {"line": str(line) if line else "value.unknown"}
     basis = (her2_line(facts), *context_lines(order_facts))

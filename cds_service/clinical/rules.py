@@ -11,7 +11,7 @@ from datetime import date
 
 from ..knowledge import Knowledge, Recommendation
 from ..terminology import Terminology
-from .conditions import FactLine, blocking, holds, matches
+from .conditions import FactLine, blocking, holds, lines_of, matches
 from .facts import Lvef, PatientFacts
 from .her2 import SpecimenStatus
 from .record import day_of
@@ -252,7 +252,7 @@ def rank(knowledge: Knowledge, terminology: Terminology, facts: PatientFacts) ->
         assert entry.when is not None
         if not holds(entry.when, facts) or _offers_nothing_new(entry, given, terminology):
             continue
-        _, used = matches(entry.when, facts)  # the facts' lines: for the few rows that hold
+        used = lines_of(entry.when, facts)  # the facts' lines: built for the few rows that hold
         leads, why = matches(entry.leads_when, facts) if entry.leads_when else (False, ())
         checked, read, outside = checked_qualifiers(entry, facts)
         situation = (
@@ -540,7 +540,7 @@ def _recommendation_findings(knowledge: Knowledge, terminology: Terminology, fac
     for _, entry in knowledge.admitting("caution", facts.her2.category, facts.setting):
         assert entry.when is not None
         if holds(entry.when, facts):
-            _, used = matches(entry.when, facts)
+            used = lines_of(entry.when, facts)
             indicator = "warning" if facts.therapy.current_anti_her2 else "info"
             found.append(Finding(entry.id, indicator, "rec.summary", basis=used, cites=(entry.id,)))
     everything = rank(knowledge, terminology, facts)
@@ -581,7 +581,9 @@ def _recommendation_findings(knowledge: Knowledge, terminology: Terminology, fac
                 "rec.summary_running" if continuing else "rec.summary",
                 args=args | {"current": _drug_list(facts.therapy.current_anti_her2)} if continuing else args,
                 details=details,
-                basis=tuple(dict.fromkeys([*ranked_row.used, *(line for n in notes for line in n.basis)])),
+                basis=tuple(dict.fromkeys([*ranked_row.used, *(line for n in notes for line in n.basis)]))
+                if notes
+                else ranked_row.used,  # rank's lines are distinct already
                 cites=(entry.id, *(n.rule for n in notes)),
                 more=rest if i == 0 else (),
                 checked=ranked_row.checked,

@@ -5,7 +5,7 @@ from dataclasses import replace
 
 import pytest
 
-from cds_service.clinical.conditions import blocking, holds, matches, missing_only
+from cds_service.clinical.conditions import blocking, holds, lines_of, matches, missing_only
 from cds_service.clinical.engine import load_engine
 from cds_service.config import Settings
 from cds_service.knowledge import Knowledge, When
@@ -38,11 +38,12 @@ def test_the_grid_reaches_rows_that_hold_and_rows_that_do_not() -> None:
 
 
 @pytest.mark.parametrize("index", range(0, len(GRID), 60))
-def test_holds_agrees_with_matches_blocking_and_missing_only(index: int) -> None:
+def test_holds_and_lines_agree_with_matches_blocking_and_missing_only(index: int) -> None:
     for facts in GRID[index : index + 60]:
         for when in WHENS:
-            ok, _ = matches(when, facts)
+            ok, used = matches(when, facts)
             assert holds(when, facts) == ok, when
+            assert not ok or lines_of(when, facts) == used, when
             assert (blocking(when, facts) == ()) == ok, when
             assert (missing_only(when, facts) == ()) == ok, when
 
