@@ -299,11 +299,11 @@ def holds(when: When, facts: PatientFacts) -> bool:
 def _lines(compiled: _Compiled, facts: PatientFacts) -> tuple[FactLine, ...]:
     """The facts' lines of a `when` that holds: its conditions', then those of its first `any_of` option
     that holds (the options that do not are never shown, so their lines are not built)."""
-    used = tuple(condition.shown(facts) for condition in compiled.conditions)
-    if not compiled.any_of:
-        return used
-    option = next(o for o in compiled.any_of if _holds(o, facts))
-    return tuple(dict.fromkeys((*used, *_lines(option, facts))))
+    used = [condition.shown(facts) for condition in compiled.conditions]
+    for option in compiled.any_of:
+        if _holds(option, facts):
+            return tuple(dict.fromkeys((*used, *_lines(option, facts))))
+    return tuple(used)
 
 
 def lines_of(when: When, facts: PatientFacts) -> tuple[FactLine, ...]:

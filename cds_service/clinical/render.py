@@ -138,17 +138,22 @@ class Renderer:
     zh: bool = field(init=False, repr=False)
     _phrases: Mapping[str, str] = field(init=False, repr=False)
     _words: dict[Any, Any] = field(init=False, repr=False)
+    _titles: Mapping[str, str] = field(init=False, repr=False)
+    # A renderer serves one call: a fact repeated across its cards (the HER2 line is on most) is written once.
+    _facts: dict[FactLine, str] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "zh", self.language == "zh-CN")
         object.__setattr__(self, "_phrases", phrases_in(self.language))
         object.__setattr__(self, "_words", _worded(self.knowledge, self.terminology, self.language))
+        object.__setattr__(self, "_titles", self._once(("titles",), self._all_titles))
+        object.__setattr__(self, "_facts", {})
 
-    def _once(self, key: tuple[Any, ...], word: Callable[[], _T]) -> _T:
-        """`word()`, worded once for this knowledge base and language (it depends on nothing else)."""
+    def _once(self, key: tuple[Any, ...], word: Callable[..., _T], *args: Any) -> _T:
+        """`word(*args)`, worded once for this knowledge base and language (it depends on nothing else)."""
         found: _T | None = self._words.get(key)
         if found is None:
-            found = self._words[key] = word()
+            found = self._words[key] = word(*args)
         return found
 
     # -- small pieces ------------------------------------------------------------------------------
@@ -206,16 +211,16 @@ class Renderer:
         return preferred[0] if preferred else None
 
     def title(self, entry: Recommendation) -> str:
-        titles: dict[str, str] = self._once(
-            ("titles",), lambda: {i: e.title.get(self.language) for i, e in self.knowledge.entries.items()}
-        )
-        return titles[entry.id]
+        return self._titles[entry.id]
+
+    def _all_titles(self) -> dict[str, str]:
+        return {i: e.title.get(self.language) for i, e in self.knowledge.entries.items()}
 
     def source_label(self, source_id: str) -> str:
         return self.knowledge.sources[source_id].label.get(self.language)
 
     def level(self, entry: Recommendation, *, short: bool = False) -> str:
-        return self._once(("level", entry.id, short), lambda: self._level(entry, short))
+        return self._once(("level", entry.id, short), self._level, entry, short)
 
     def _level(self, entry: Recommendation, short: bool) -> str:
         if entry.level is None:
@@ -226,7 +231,7 @@ class Renderer:
         return self.say("level.short_inferred" if short else "level.inferred", level=entry.level)
 
     def grading(self, entry: Recommendation) -> str:
-        return self._once(("grading", entry.id), lambda: self._grading(entry))
+        return self._once(("grading", entry.id), self._grading, entry)
 
     def _grading(self, entry: Recommendation) -> str:
         category = (
@@ -238,6 +243,12 @@ class Renderer:
         return sep.join([self.level(entry), category, self.say(f"provenance.{entry.provenance}")])
 
     def fact(self, line: FactLine) -> str:
+        shown = self._facts.get(line)
+        if shown is None:
+            shown = self._facts[line] = self._fact(line)
+        return shown
+
+    def _fact(self, line: FactLine) -> str:
         colon = "：" if self.zh else ": "
         where = self.join(
             [
@@ -273,7 +284,7 @@ class Renderer:
         return " + ".join(self.value(f"drug:{d}") for d in ids)
 
     def regimens(self, entry: Recommendation) -> str:
-        return self._once(("regimens", entry.id), lambda: self._regimens(entry))
+        return self._once(("regimens", entry.id), self._regimens, entry)
 
     def _regimens(self, entry: Recommendation) -> str:
         shown = []
@@ -420,28 +431,37 @@ class Renderer:
             orders = self.join([f"`{o}`" for o in finding.args["order"].split(", ")])
             lines.append(f"- {self.say('label.order')}{'：' if self.zh else ': '}{orders}")
         lines += [self.fact(f) for f in facts]
-        colon = "：" if self.zh else ": "
+        with_text = finding.summary not in RECOMMENDATION_SUMMARIES and not self._rule_is_the_action(finding, cited)
         for i, entry in enumerate(cited):
-            name = "label.recommendation" if entry.kind in ("recommendation", "caution") else "label.rule"
-            if i:  # the card is about the first row; the others are named with their level
-                lines.append(f"- {self.say(name)}{colon}{self.paren(self.title(entry), self.level(entry, short=True))}")
-                continue
-            lines.append(f"- {self.say(name)}{colon}{self.title(entry)} — {self.grading(entry)}")
-            if finding.summary not in RECOMMENDATION_SUMMARIES and not self._rule_is_the_action(finding, cited):
-                lines.append(f"  {entry.text.get(self.language)}")
-            if entry.regimens:
-                lines.append(f"  {self.say('rec.regimens')}{colon}{self.regimens(entry)}")
-            if entry.trials:
-                lines.append(f"  {self.say('rec.trials')}{colon}{self.join(entry.trials)}")
-            if entry.note:
-                lines.append(f"  _{entry.note.get(self.language)}_")
+            lines += self._once(("row", entry.id, i == 0, with_text), self._row_lines, entry, i == 0, with_text)
         if finding.more:
-            listed = [
-                self.paren(self.title(self.knowledge.entries[i]), self.level(self.knowledge.entries[i], short=True))
-                for i in finding.more
-            ]
-            lines.append(f"- {self.say('rec.more')}{'：' if self.zh else ': '}{self.join(listed, clauses=True)}")
+            lines.append(self._once(("more", *finding.more), self._more_line, finding.more))
         return lines
+
+    def _row_lines(self, entry: Recommendation, first: bool, with_text: bool) -> tuple[str, ...]:
+        """A cited row in the basis: the card's own row (the first) with its grading, text, regimens, trials
+        and note; the others named with their level."""
+        colon = "：" if self.zh else ": "
+        name = self.say("label.recommendation" if entry.kind in ("recommendation", "caution") else "label.rule")
+        if not first:
+            return (f"- {name}{colon}{self.paren(self.title(entry), self.level(entry, short=True))}",)
+        lines = [f"- {name}{colon}{self.title(entry)} — {self.grading(entry)}"]
+        if with_text:
+            lines.append(f"  {entry.text.get(self.language)}")
+        if entry.regimens:
+            lines.append(f"  {self.say('rec.regimens')}{colon}{self.regimens(entry)}")
+        if entry.trials:
+            lines.append(f"  {self.say('rec.trials')}{colon}{self.join(entry.trials)}")
+        if entry.note:
+            lines.append(f"  _{entry.note.get(self.language)}_")
+        return tuple(lines)
+
+    def _more_line(self, more: tuple[str, ...]) -> str:
+        listed = [
+            self.paren(self.title(self.knowledge.entries[i]), self.level(self.knowledge.entries[i], short=True))
+            for i in more
+        ]
+        return f"- {self.say('rec.more')}{'：' if self.zh else ': '}{self.join(listed, clauses=True)}"
 
     def attribution(self, cited: list[Recommendation], data_check: bool) -> tuple[str, str | None]:
         """Whose statement the card is: the consensus only when the row rests on it (or on a summary
@@ -451,7 +471,7 @@ class Renderer:
         if not cited:
             return CONSENSUS_LABEL[self.language], CONSENSUS_URL
         first = cited[0]
-        return self._once(("attribution", first.id), lambda: self._attribution(first))
+        return self._once(("attribution", first.id), self._attribution, first)
 
     def _attribution(self, entry: Recommendation) -> tuple[str, str | None]:
         sources = [self.knowledge.sources[s] for s in entry.sources]
@@ -490,7 +510,7 @@ class Renderer:
 
     def url(self, value: str) -> AnyUrl:
         """An AnyUrl of the knowledge base's or this module's own URLs, parsed once."""
-        return self._once(("url", value), lambda: _URL.validate_python(value))
+        return self._once(("url", value), _URL.validate_python, value)
 
     def summary(self, finding: Finding, args: dict[str, str]) -> str:
         return clip(self.say(finding.summary, **args))
