@@ -8,6 +8,7 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 
 from ..knowledge import Knowledge, Recommendation
 from ..terminology import Terminology
@@ -177,10 +178,20 @@ class Ranked:
     """A matching recommendation row and why it sits where it does among the patient's options."""
 
     entry: Recommendation
-    used: tuple[FactLine, ...]
+    facts: PatientFacts = field(repr=False, compare=False)
     situation: str | None = None  # brain | continue: the patient's situation puts the row first
     checked: tuple[tuple[int, str], ...] = ()
     outside_limit: bool = False  # a checked qualifier without an alternative is not met (PHILA age)
+    leads: bool = False  # its `leads_when` holds
+    read: tuple[FactLine, ...] = ()  # the facts its checked qualifiers read
+
+    @cached_property
+    def used(self) -> tuple[FactLine, ...]:
+        """The facts its card shows: the row's conditions, what makes it lead, what its checked qualifiers
+        read. Built only for the rows that are shown (rank orders every matching row)."""
+        assert self.entry.when is not None
+        why = lines_of(self.entry.leads_when, self.facts) if self.leads and self.entry.leads_when else ()
+        return tuple(dict.fromkeys((*lines_of(self.entry.when, self.facts), *why, *self.read)))
 
 
 def checked_qualifiers(
@@ -252,8 +263,7 @@ def rank(knowledge: Knowledge, terminology: Terminology, facts: PatientFacts) ->
         assert entry.when is not None
         if not holds(entry.when, facts) or _offers_nothing_new(entry, given, terminology):
             continue
-        used = lines_of(entry.when, facts)  # the facts' lines: built for the few rows that hold
-        leads, why = matches(entry.leads_when, facts) if entry.leads_when else (False, ())
+        leads = entry.leads_when is not None and holds(entry.leads_when, facts)
         checked, read, outside = checked_qualifiers(entry, facts)
         situation = (
             "brain"
@@ -262,7 +272,6 @@ def rank(knowledge: Knowledge, terminology: Terminology, facts: PatientFacts) ->
             if _continues_running(entry, facts, terminology)
             else None
         )
-        shown = tuple(dict.fromkeys((*used, *(why if leads else ()), *read)))
         key = (
             _SITUATION_RANK[situation],
             position if situation == "brain" else 0,  # local therapy (B1) before the CNS-active drugs (B2)
@@ -274,7 +283,7 @@ def rank(knowledge: Knowledge, terminology: Terminology, facts: PatientFacts) ->
             _PROVENANCE_RANK[entry.level_provenance],
             position,
         )
-        found.append((key, Ranked(entry, shown, situation, checked, outside)))
+        found.append((key, Ranked(entry, facts, situation, checked, outside, leads, read)))
     found.sort(key=lambda item: item[0])
     return [ranked for _, ranked in found]
 
