@@ -301,20 +301,20 @@ class Renderer:
     def sources(self, entries: list[Recommendation]) -> list[str]:
         """Short labels a committee can follow: a summary of the consensus is cited as the consensus
         statement it reports (Consensus 2025 C6), never by the page it was read on."""
-        return list(self._once(("sources", *(e.id for e in entries)), lambda: tuple(self._sources(entries))))
+        # Worded once per row, joined per card: which rows a card follows depends on the patient.
+        return list(dict.fromkeys(s for e in entries for s in self._once(("sources", e.id), self._sources, e)))
 
-    def _sources(self, entries: list[Recommendation]) -> list[str]:
+    def _sources(self, entry: Recommendation) -> tuple[str, ...]:
         labels: list[str] = []
-        for entry in entries:
-            for source_id in entry.sources:
-                source = self.knowledge.sources[source_id]
-                if source.kind == "consensus" and source_id == "consensus-2025" or source.reports_consensus:
-                    consensus = self.source_label("consensus-2025")
-                    label = f"{consensus} {'、'.join(entry.statements) if self.zh else ', '.join(entry.statements)}"
-                    labels.append(label.strip())
-                else:
-                    labels.append(self.source_label(source_id))
-        return list(dict.fromkeys(labels))
+        for source_id in entry.sources:
+            source = self.knowledge.sources[source_id]
+            if source.kind == "consensus" and source_id == "consensus-2025" or source.reports_consensus:
+                consensus = self.source_label("consensus-2025")
+                label = f"{consensus} {'、'.join(entry.statements) if self.zh else ', '.join(entry.statements)}"
+                labels.append(label.strip())
+            else:
+                labels.append(self.source_label(source_id))
+        return tuple(labels)
 
     # -- card sections -----------------------------------------------------------------------------
     def action(self, finding: Finding, args: dict[str, str], cited: list[Recommendation]) -> list[str]:
@@ -435,7 +435,8 @@ class Renderer:
         for i, entry in enumerate(cited):
             lines += self._once(("row", entry.id, i == 0, with_text), self._row_lines, entry, i == 0, with_text)
         if finding.more:
-            lines.append(self._once(("more", *finding.more), self._more_line, finding.more))
+            listed = [self._once(("named", i), self._named, self.knowledge.entries[i]) for i in finding.more]
+            lines.append(f"- {self.say('rec.more')}{'：' if self.zh else ': '}{self.join(listed, clauses=True)}")
         return lines
 
     def _row_lines(self, entry: Recommendation, first: bool, with_text: bool) -> tuple[str, ...]:
@@ -444,7 +445,7 @@ class Renderer:
         colon = "：" if self.zh else ": "
         name = self.say("label.recommendation" if entry.kind in ("recommendation", "caution") else "label.rule")
         if not first:
-            return (f"- {name}{colon}{self.paren(self.title(entry), self.level(entry, short=True))}",)
+            return (f"- {name}{colon}{self._named(entry)}",)
         lines = [f"- {name}{colon}{self.title(entry)} — {self.grading(entry)}"]
         if with_text:
             lines.append(f"  {entry.text.get(self.language)}")
@@ -456,12 +457,8 @@ class Renderer:
             lines.append(f"  _{entry.note.get(self.language)}_")
         return tuple(lines)
 
-    def _more_line(self, more: tuple[str, ...]) -> str:
-        listed = [
-            self.paren(self.title(self.knowledge.entries[i]), self.level(self.knowledge.entries[i], short=True))
-            for i in more
-        ]
-        return f"- {self.say('rec.more')}{'：' if self.zh else ': '}{self.join(listed, clauses=True)}"
+    def _named(self, entry: Recommendation) -> str:
+        return self.paren(self.title(entry), self.level(entry, short=True))
 
     def attribution(self, cited: list[Recommendation], data_check: bool) -> tuple[str, str | None]:
         """Whose statement the card is: the consensus only when the row rests on it (or on a summary
@@ -501,7 +498,7 @@ class Renderer:
         if _FHIR_ID.fullmatch(self.patient_id):
             # Only the patient differs between calls, and a FHIR id is always a valid reference: the order is
             # validated by the FHIR model once per kind and language, then copied with this patient.
-            resource = _copied(self._once(("order", kind), lambda: self.draft_order(kind, "0")))
+            resource = _copied(self._once(("order", kind), self.draft_order, kind, "0"))
             resource["subject"] = {"reference": f"Patient/{self.patient_id}"}
         else:
             resource = self.draft_order(kind, self.patient_id)

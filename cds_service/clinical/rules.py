@@ -5,10 +5,10 @@ reader's language. Recommendation rows are matched declaratively (their `when`);
 safety (S*) rows are applied here with the thresholds written in their entries."""
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from functools import cached_property
+from functools import cache, cached_property
 
 from ..knowledge import Knowledge, Recommendation
 from ..terminology import Terminology
@@ -899,17 +899,20 @@ def scope_finding(facts: PatientFacts, *, order: bool) -> Finding:
 
 
 def _contraindications(
-    knowledge: Knowledge, terminology: Terminology, facts: PatientFacts, entry_id: str
+    knowledge: Knowledge,
+    terminology: Terminology,
+    facts: PatientFacts,
+    entry_id: str,
+    lvef_to_start: Callable[[frozenset[str]], list[Finding]],
 ) -> tuple[str, ...]:
     """Why a recommended regimen cannot start now (pregnancy, ILD before T-DXd, LVEF): phrase keys."""
-    drugs = {d for r in knowledge.entries[entry_id].regimens for d in r.drugs if terminology.is_anti_her2(d)}
+    drugs = frozenset(d for r in knowledge.entries[entry_id].regimens for d in r.drugs if terminology.is_anti_her2(d))
     reasons = []
     if facts.pregnancy == "pregnant" and drugs & set(knowledge.entries["S7"].drugs):
         reasons.append("rec.contra.pregnancy")
     if facts.ild and "trastuzumab-deruxtecan" in drugs:
         reasons.append("rec.contra.ild")
-    lvef = lvef_findings(knowledge, facts, drugs, ordering=True)
-    if any(f.indicator == "critical" or f.summary == "safety.lvef_low" for f in lvef):
+    if any(f.indicator == "critical" or f.summary == "safety.lvef_low" for f in lvef_to_start(drugs)):
         reasons.append("rec.contra.lvef")
     return tuple(reasons)
 
@@ -931,11 +934,17 @@ def patient_view_findings(knowledge: Knowledge, terminology: Terminology, facts:
             if f.indicator == "critical"
         ]
         return [scope_finding(facts, order=False), *critical]
+
+    # The LVEF checks before a first dose, per set of drugs: the options' regimens mostly share theirs.
+    @cache
+    def lvef_to_start(drugs: frozenset[str]) -> list[Finding]:
+        return lvef_findings(knowledge, facts, set(drugs), ordering=True)
+
     # Treatment options need invasive breast cancer; a regimen that cannot start now says so first.
     recommendations = [
         dataclasses.replace(f, indicator="warning", details=(*why, *f.details))
         if f.summary in ("rec.summary", "rec.summary_running")
-        and (why := _contraindications(knowledge, terminology, facts, f.cites[0]))
+        and (why := _contraindications(knowledge, terminology, facts, f.cites[0], lvef_to_start))
         else f
         for f in (_recommendation_findings(knowledge, terminology, facts) if facts.breast_cancer else [])
     ]
@@ -964,9 +973,7 @@ def patient_view_findings(knowledge: Knowledge, terminology: Terminology, facts:
     if proposed:
         safety += pregnancy_findings(knowledge, facts, proposed, ordering=False)
         safety += ild_findings(facts, proposed, ordering=False)
-        safety += [
-            f for f in lvef_findings(knowledge, facts, proposed, ordering=True) if f.summary == "safety.lvef_low"
-        ]
+        safety += [f for f in lvef_to_start(frozenset(proposed)) if f.summary == "safety.lvef_low"]
     seen: set[tuple[str, str]] = set()
     for finding in safety:
         if (finding.rule, finding.summary) not in seen:

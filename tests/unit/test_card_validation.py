@@ -85,3 +85,35 @@ def test_card_uuids_are_random_version_4_uuids() -> None:
     for value in made:
         parsed = uuid.UUID(value)
         assert parsed.version == 4 and parsed.variant == uuid.RFC_4122 and str(parsed) == value
+
+
+def test_what_is_worded_once_is_keyed_by_knowledge_alone(client: TestClient) -> None:
+    """The table of wording kept across calls holds a row's or a constant's wording, never a key made of
+    one patient's matches (which would grow with every new combination)."""
+    templates = {s["id"]: s["prefetch"] for s in client.get("/cds-services").json()["services"]}
+    for service in sorted(HOOKS):
+        for lang in ("en", "zh-CN"):
+            client.post(
+                f"/cds-services/{service}?lang={lang}",
+                content=body(service, 300, templates[service]),
+                headers={"Content-Type": "application/json"},
+            )
+    engine = client.app.state.engine  # type: ignore[attr-defined]
+    words = Renderer(engine.knowledge, engine.terminology, "en", "p1")._words
+    assert words
+    rows = set(engine.knowledge.entries)
+    for key in words:
+        kind, *rest = key
+        assert kind in (
+            "titles",
+            "level",
+            "grading",
+            "regimens",
+            "sources",
+            "row",
+            "named",
+            "attribution",
+            "order",
+            "url",
+        )
+        assert len(rest) <= 3 and all(not isinstance(k, str) or k in rows or kind in ("order", "url") for k in rest)
