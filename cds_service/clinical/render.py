@@ -323,17 +323,13 @@ class Renderer:
         if finding.summary in RECOMMENDATION_SUMMARIES and cited:
             entry = cited[0]
             lines += [self.say(key, **args) for key in finding.details]  # e.g. "at progression": context first
-            lines.append(_without_evidence(entry.text.get(self.language)))
-            tags = [self.say("rec.preferred")] if entry.preferred else []
-            tags += [self.say("rec.china")] if entry.region == "china" else []
-            if tags:
-                lines.append(f"_{self.join(tags, clauses=True)}_")
+            lines += self._once(("recommends", entry.id), self._recommends, entry)
             if finding.summary != "rec.summary_running":  # a running regimen was chosen already: no criteria
                 lines += self.qualifier_lines(entry, dict(finding.checked))
         else:
             lines += [self.say(key, **args) for key in finding.details]
             if not finding.details and self._rule_is_the_action(finding, cited):
-                lines.append(_without_evidence(cited[0].text.get(self.language)))  # e.g. what the label says to do
+                lines.append(self._once(("action", cited[0].id), self._action_text, cited[0]))  # what the label says
             if cited and cited[0].kind in ("recommendation", "caution") and finding.rule == cited[0].id:
                 lines += self.qualifier_lines(cited[0], dict(finding.checked))  # an order's fit: its criteria
         lines += [f"- {self.summary(note, self.args(note))}" for note in finding.notes]
@@ -341,6 +337,15 @@ class Renderer:
             product = finding if finding.rule == "BIO6" else next(n for n in finding.notes if n.rule == "BIO6")
             lines += self.product_lines(product)
         return lines
+
+    def _action_text(self, entry: Recommendation) -> str:
+        return _without_evidence(entry.text.get(self.language))
+
+    def _recommends(self, entry: Recommendation) -> tuple[str, ...]:
+        """A recommendation row as its card states it: its text, then whether it is preferred, China-only."""
+        tags = [self.say("rec.preferred")] if entry.preferred else []
+        tags += [self.say("rec.china")] if entry.region == "china" else []
+        return (self._action_text(entry), *((f"_{self.join(tags, clauses=True)}_",) if tags else ()))
 
     @staticmethod
     def _rule_is_the_action(finding: Finding, cited: list[Recommendation]) -> bool:

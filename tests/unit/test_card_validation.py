@@ -87,6 +87,11 @@ def test_card_uuids_are_random_version_4_uuids() -> None:
         assert parsed.version == 4 and parsed.variant == uuid.RFC_4122 and str(parsed) == value
 
 
+# What render.py words once per knowledge base and language: each keyed by a row id (or a constant).
+WORDED = {"titles", "level", "grading", "regimens", "sources", "row", "named", "attribution", "recommends", "action"}
+WORDED |= {"order", "url"}
+
+
 def test_what_is_worded_once_is_keyed_by_knowledge_alone(client: TestClient) -> None:
     """The table of wording kept across calls holds a row's or a constant's wording, never a key made of
     one patient's matches (which would grow with every new combination)."""
@@ -104,16 +109,5 @@ def test_what_is_worded_once_is_keyed_by_knowledge_alone(client: TestClient) -> 
     rows = set(engine.knowledge.entries)
     for key in words:
         kind, *rest = key
-        assert kind in (
-            "titles",
-            "level",
-            "grading",
-            "regimens",
-            "sources",
-            "row",
-            "named",
-            "attribution",
-            "order",
-            "url",
-        )
+        assert kind in WORDED, kind
         assert len(rest) <= 3 and all(not isinstance(k, str) or k in rows or kind in ("order", "url") for k in rest)
