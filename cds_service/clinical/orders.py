@@ -170,7 +170,7 @@ def _fit(
 ) -> list[Finding]:
     """Where the ordered drug sits in the consensus for this patient: fits, another line, or nowhere."""
     order_facts = _facts_for_order(facts, drugs)
-    rows = [e for e in knowledge.of_kind("recommendation", "caution") if _contains(e, wanted)]
+    rows = list(knowledge.giving(wanted))
     fitting: list[tuple[Recommendation, tuple[FactLine, ...]]] = []
     cautions: list[tuple[Recommendation, tuple[FactLine, ...]]] = []
     for entry in rows:

@@ -25,6 +25,7 @@ class Knowledge:
     _admitting: dict[tuple[str, str, str | None], tuple[tuple[int, Recommendation], ...]] = field(
         init=False, repr=False, compare=False
     )
+    _giving: dict[frozenset[str], tuple[Recommendation, ...]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         by_kind: dict[str, list[Recommendation]] = {}
@@ -32,6 +33,7 @@ class Knowledge:
             by_kind.setdefault(entry.kind, []).append(entry)
         object.__setattr__(self, "_by_kind", MappingProxyType({k: tuple(v) for k, v in by_kind.items()}))
         object.__setattr__(self, "_admitting", {})
+        object.__setattr__(self, "_giving", {})
 
     def entry(self, entry_id: str) -> Recommendation:
         return self.entries[entry_id]
@@ -59,6 +61,19 @@ class Knowledge:
                 )
             )
             self._admitting[key] = found  # a few dozen combinations at most: HER2 categories × settings
+        return found
+
+    def giving(self, drugs: frozenset[str]) -> tuple[Recommendation, ...]:
+        """Recommendation and caution rows, in file order, with a regimen that gives every drug of `drugs`
+        (an order's ingredients). Worked out once per set: an order-sign call asks for each order's."""
+        found = self._giving.get(drugs)
+        if found is None:
+            found = tuple(
+                e
+                for e in self.entries.values()
+                if e.kind in ("recommendation", "caution") and any(drugs <= set(r.drugs) for r in e.regimens)
+            )
+            self._giving[drugs] = found  # bounded: one set per drug and fixed combination ordered
         return found
 
     def of_kind(self, *kinds: str) -> list[Recommendation]:
