@@ -71,15 +71,15 @@ class _Compiled:
     any_of: tuple["_Compiled", ...]  # and one of these, when given
 
 
-# The fact a condition reads, by its path in PatientFacts: attrgetter reads it in C, and each row is checked
-# on every call.
-def _in(wanted: Iterable[str], path: str) -> Callable[[PatientFacts], bool]:
-    chosen, read = frozenset(wanted), attrgetter(path)
+# The fact a condition reads, by its path in PatientFacts ("staging", "setting"): attrgetter reads it in C, and
+# each row is checked on every call.
+def _in(wanted: Iterable[str], *path: str) -> Callable[[PatientFacts], bool]:
+    chosen, read = frozenset(wanted), attrgetter(".".join(path))
     return lambda f: read(f) in chosen
 
 
-def _between(low: int, high: int, path: str) -> Callable[[PatientFacts], bool]:
-    read = attrgetter(path)
+def _between(low: int, high: int, *path: str) -> Callable[[PatientFacts], bool]:
+    read = attrgetter(".".join(path))
 
     def holds(f: PatientFacts) -> bool:
         n = read(f)
@@ -189,13 +189,13 @@ def _clinical_n_at_least(least: int) -> _Condition:
 def _conditions(w: When) -> Iterator[_Condition]:
     """The fields `w` sets, each as a condition, in the order cards list their facts."""
     if w.her2 is not None:
-        yield _Condition(_in(w.her2, "her2.category"), _her2)
+        yield _Condition(_in(w.her2, "her2", "category"), _her2)
     if w.hr is not None:
         yield _Condition(_in(w.hr, "hr"), _hr)
     if w.setting is not None:
-        yield _Condition(_in(w.setting, "staging.setting"), _setting)
+        yield _Condition(_in(w.setting, "staging", "setting"), _setting)
     if w.early_phase is not None:
-        yield _Condition(_in(w.early_phase, "staging.early_phase"), _phase_line)
+        yield _Condition(_in(w.early_phase, "staging", "early_phase"), _phase_line)
     if w.pcr is not None:
         pcr = w.pcr
         yield _Condition(
@@ -216,9 +216,9 @@ def _conditions(w: When) -> Iterator[_Condition]:
         yield _n_positive_is("yp", w.post_neoadjuvant_n_positive)
     if w.metastatic_line_min is not None or w.metastatic_line_max is not None:
         low, high = w.metastatic_line_min or 1, w.metastatic_line_max or 99
-        yield _Condition(_between(low, high, "therapy.next_metastatic_line"), _line)
+        yield _Condition(_between(low, high, "therapy", "next_metastatic_line"), _line)
     if w.trastuzumab is not None:
-        yield _Condition(_in(w.trastuzumab, "therapy.trastuzumab"), _trastuzumab_line)
+        yield _Condition(_in(w.trastuzumab, "therapy", "trastuzumab"), _trastuzumab_line)
     if w.brain_metastases is not None:
         brain = w.brain_metastases
         yield _Condition(
@@ -235,7 +235,7 @@ def _conditions(w: When) -> Iterator[_Condition]:
         low = w.chemo_lines_metastatic_min or 0
         high = 99 if w.chemo_lines_metastatic_max is None else w.chemo_lines_metastatic_max
         yield _Condition(
-            _between(low, high, "therapy.metastatic_chemo_lines"),
+            _between(low, high, "therapy", "metastatic_chemo_lines"),
             lambda f: FactLine("fact.chemo_lines", _count(f.therapy.metastatic_chemo_lines)),
         )
     if w.endocrine_lines_metastatic_min is not None:
