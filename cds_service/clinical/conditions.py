@@ -1,6 +1,7 @@
 """Knowledge `when` conditions × PatientFacts: does a recommendation apply, and on which facts.
 
-Pure functions. A fact the record does not hold never satisfies a condition (unknown ≠ match)."""
+Pure functions. A fact the record does not hold never satisfies a condition (unknown ≠ match). Each `when` is
+compiled once into its conditions (a check and the fact line it shows): the rules ask every row on every call."""
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
