@@ -1,15 +1,18 @@
 """Knowledge `when` conditions × PatientFacts: does a recommendation apply, and on which facts.
 
-Pure functions. A fact the record does not hold never satisfies a condition (unknown ≠ match)."""
+Pure functions. A fact the record does not hold never satisfies a condition (unknown ≠ match). Each `when` is
+compiled once into its conditions (a check and the fact line it shows): the rules ask every row on every call."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from operator import attrgetter
 
 from ..knowledge import When
 from .facts import PatientFacts
 from .readings import Evidence
+from .therapy import Exposure
 
-__all__ = ["FactLine", "blocking", "matches", "missing_only"]
+__all__ = ["FactLine", "blocking", "holds", "lines_of", "matches", "missing_only"]
 
 
 @dataclass(frozen=True)
@@ -55,184 +58,207 @@ def _bool(value: bool | None) -> str:
     return "value.unknown" if value is None else ("value.yes" if value else "value.no")
 
 
-Check = Callable[[When, PatientFacts], tuple[bool, FactLine] | None]
+@dataclass(frozen=True)
+class _Condition:
+    """One field of a `when`, compiled: whether it holds, and the fact line a card shows for it."""
+
+    holds: Callable[[PatientFacts], bool]
+    shown: Callable[[PatientFacts], FactLine]
 
 
-def _checks() -> list[Check]:
-    def her2(w: When, f: PatientFacts) -> tuple[bool, FactLine] | None:
-        return None if w.her2 is None else (f.her2.category in w.her2, _her2(f))
+@dataclass(frozen=True)
+class _Compiled:
+    conditions: tuple[_Condition, ...]  # all must hold, in the order the card lists their facts
+    any_of: tuple["_Compiled", ...]  # and one of these, when given
 
-    def hr(w: When, f: PatientFacts) -> tuple[bool, FactLine] | None:
-        return None if w.hr is None else (f.hr in w.hr, _hr(f))
 
-    def setting(w: When, f: PatientFacts) -> tuple[bool, FactLine] | None:
-        return None if w.setting is None else (f.setting in w.setting, _setting(f))
+# The fact a condition reads, by its path in PatientFacts ("staging", "setting"): attrgetter reads it in C, and
+# each row is checked on every call.
+def _in(wanted: Iterable[str], *path: str) -> Callable[[PatientFacts], bool]:
+    chosen, read = frozenset(wanted), attrgetter(".".join(path))
+    return lambda f: read(f) in chosen
 
-    def phase(w: When, f: PatientFacts) -> tuple[bool, FactLine] | None:
-        if w.early_phase is None:
-            return None
-        phase = f.staging.early_phase
-        shown = FactLine("fact.phase", f"phase.{phase}" if phase else "value.unknown", f.staging.setting_basis)
-        return phase in w.early_phase, shown
 
-    def pcr(w: When, f: PatientFacts) -> tuple[bool, FactLine] | None:
-        if w.pcr is None:
-            return None
-        return f.staging.pcr is not None and f.staging.pcr == w.pcr, FactLine(
-            "fact.pcr", _bool(f.staging.pcr), f.staging.pcr_basis
-        )
+def _between(low: int, high: int, *path: str) -> Callable[[PatientFacts], bool]:
+    read = attrgetter(".".join(path))
 
-    def clinical_t(w: When, f: PatientFacts) -> tuple[bool, FactLine] | None:
-        if w.clinical_t is None:
-            return None
-        found = f.staging.t.get("c")
-        return bool(found and found.staging.value in w.clinical_t), _category(f, "T", "c")
+    def holds(f: PatientFacts) -> bool:
+        n = read(f)
+        return n is not None and low <= n <= high
 
-    def clinical_n(w: When, f: PatientFacts) -> tuple[bool, FactLine] | None:
-        if w.clinical_n_positive is None:
-            return None
-        return _n_positive(f, "c") == w.clinical_n_positive, _category(f, "N", "c")
+    return holds
 
-    def clinical_n_at_least(w: When, f: PatientFacts) -> tuple[bool, FactLine] | None:
-        if w.clinical_n_at_least is None:
-            return None
-        found = f.staging.n.get("c")
-        number = found.staging.value[1:2] if found else ""
-        return number.isdigit() and int(number) >= w.clinical_n_at_least, _category(f, "N", "c")
 
-    def post_neoadjuvant_n(w: When, f: PatientFacts) -> tuple[bool, FactLine] | None:
-        if w.post_neoadjuvant_n_positive is None:
-            return None
-        return _n_positive(f, "yp") == w.post_neoadjuvant_n_positive, _category(f, "N", "yp")
+def _category_in(kind: str, prefix: str, wanted: Iterable[str]) -> _Condition:
+    chosen = frozenset(wanted)
 
-    def pathologic_t(w: When, f: PatientFacts) -> tuple[bool, FactLine] | None:
-        if w.pathologic_t is None:
-            return None
-        found = f.staging.t.get("p")
-        return bool(found and found.staging.value in w.pathologic_t), _category(f, "T", "p")
+    def holds(f: PatientFacts) -> bool:
+        found = (f.staging.t if kind == "T" else f.staging.n).get(prefix)
+        return bool(found and found.staging.value in chosen)
 
-    def pathologic_n(w: When, f: PatientFacts) -> tuple[bool, FactLine] | None:
-        if w.pathologic_n_positive is None:
-            return None
-        return _n_positive(f, "p") == w.pathologic_n_positive, _category(f, "N", "p")
+    return _Condition(holds, lambda f: _category(f, kind, prefix))
 
-    def line(w: When, f: PatientFacts) -> tuple[bool, FactLine] | None:
-        if w.metastatic_line_min is None and w.metastatic_line_max is None:
-            return None
-        n = f.therapy.next_metastatic_line
-        ok = n is not None and (w.metastatic_line_min or 1) <= n <= (w.metastatic_line_max or 99)
-        return ok, _line(f)
 
-    def trastuzumab(w: When, f: PatientFacts) -> tuple[bool, FactLine] | None:
-        if w.trastuzumab is None:
-            return None
-        value = f.therapy.trastuzumab
-        shown = FactLine("fact.trastuzumab", f"h.{value}" if value else "value.unknown", f.therapy.trastuzumab_basis)
-        return value in w.trastuzumab, shown
+def _n_positive_is(prefix: str, wanted: bool) -> _Condition:
+    return _Condition(lambda f: _n_positive(f, prefix) == wanted, lambda f: _category(f, "N", prefix))
 
-    def brain(w: When, f: PatientFacts) -> tuple[bool, FactLine] | None:
-        if w.brain_metastases is None:
-            return None
-        present = bool(f.brain_metastases)
-        return present == w.brain_metastases, FactLine("fact.brain", _bool(present), f.brain_metastases)
 
-    def received(w: When, f: PatientFacts) -> tuple[bool, FactLine] | None:
-        if w.received_any is None:
-            return None
-        given = sorted(set(w.received_any) & f.therapy.received)
-        evidence = tuple(e.evidence for e in f.therapy.exposures if e.contains & set(w.received_any))
-        return bool(given), FactLine("fact.received", _drugs(given), evidence)
+def _phase_line(f: PatientFacts) -> FactLine:
+    phase = f.staging.early_phase
+    return FactLine("fact.phase", f"phase.{phase}" if phase else "value.unknown", f.staging.setting_basis)
 
-    def received_metastatic(w: When, f: PatientFacts) -> tuple[bool, FactLine] | None:
-        if w.received_metastatic_any is None:
-            return None
+
+def _trastuzumab_line(f: PatientFacts) -> FactLine:
+    value = f.therapy.trastuzumab
+    return FactLine("fact.trastuzumab", f"h.{value}" if value else "value.unknown", f.therapy.trastuzumab_basis)
+
+
+def _age_line(f: PatientFacts) -> FactLine:
+    return FactLine("fact.age", "value.unknown" if f.age is None else str(f.age))
+
+
+def _stage_line(f: PatientFacts) -> FactLine:
+    stage = f.staging.stage
+    return (
+        FactLine("fact.stage", stage.staging.value, (stage.evidence,))
+        if stage
+        else FactLine("fact.stage", "value.unknown")
+    )
+
+
+def _received(drugs: Iterable[str]) -> _Condition:
+    wanted = frozenset(drugs)
+
+    def shown(f: PatientFacts) -> FactLine:
+        given = sorted(wanted & f.therapy.received)
+        evidence = tuple(e.evidence for e in f.therapy.exposures if e.contains & wanted)
+        return FactLine("fact.received", _drugs(given), evidence)
+
+    return _Condition(lambda f: bool(wanted & f.therapy.received), shown)
+
+
+def _received_metastatic(drugs: Iterable[str]) -> _Condition:
+    wanted = frozenset(drugs)
+
+    def given(f: PatientFacts) -> list[Exposure]:
         since = f.staging.metastatic_since
-        wanted = set(w.received_metastatic_any)
-        given = [e for e in f.therapy.exposures if since and e.start and e.start >= since and e.contains & wanted]
-        names = sorted({d for e in given for d in e.contains & wanted})
-        line = FactLine("fact.received_metastatic", _drugs(names), tuple(e.evidence for e in given))
-        return bool(given), line
+        return [e for e in f.therapy.exposures if since and e.start and e.start >= since and e.contains & wanted]
 
-    def on(w: When, f: PatientFacts) -> tuple[bool, FactLine] | None:
-        if w.on_any is None:
-            return None
-        wanted = set(w.on_any)
-        running = [e for e in f.therapy.exposures if e.current and e.contains & wanted]
-        names = sorted({d for e in running for d in e.contains & wanted})
-        return bool(running), FactLine("fact.on", _drugs(names), tuple(e.evidence for e in running))
+    def shown(f: PatientFacts) -> FactLine:
+        exposures = given(f)
+        names = sorted({d for e in exposures for d in e.contains & wanted})
+        return FactLine("fact.received_metastatic", _drugs(names), tuple(e.evidence for e in exposures))
 
-    def chemo(w: When, f: PatientFacts) -> tuple[bool, FactLine] | None:
-        if w.chemo_lines_metastatic_min is None and w.chemo_lines_metastatic_max is None:
-            return None
-        n = f.therapy.metastatic_chemo_lines
-        ok = n is not None and (w.chemo_lines_metastatic_min or 0) <= n <= (
-            99 if w.chemo_lines_metastatic_max is None else w.chemo_lines_metastatic_max
-        )
-        return ok, FactLine("fact.chemo_lines", "value.unknown" if n is None else str(n))
+    return _Condition(lambda f: bool(given(f)), shown)
 
-    def endocrine(w: When, f: PatientFacts) -> tuple[bool, FactLine] | None:
-        if w.endocrine_lines_metastatic_min is None:
-            return None
-        n = f.therapy.metastatic_endocrine_lines
-        return n is not None and n >= w.endocrine_lines_metastatic_min, FactLine(
-            "fact.endocrine_lines", "value.unknown" if n is None else str(n)
-        )
 
-    def age(w: When, f: PatientFacts) -> tuple[bool, FactLine] | None:
-        if w.age_over is None:
-            return None
-        return f.age is not None and f.age > w.age_over, FactLine(
-            "fact.age", "value.unknown" if f.age is None else str(f.age)
-        )
+def _on(drugs: Iterable[str]) -> _Condition:
+    wanted = frozenset(drugs)
 
-    def age_at_most(w: When, f: PatientFacts) -> tuple[bool, FactLine] | None:
-        if w.age_at_most is None:
-            return None
-        return f.age is not None and f.age <= w.age_at_most, FactLine(
-            "fact.age", "value.unknown" if f.age is None else str(f.age)
-        )
+    def running(f: PatientFacts) -> list[Exposure]:
+        return [e for e in f.therapy.exposures if e.current and e.contains & wanted]
 
-    def stage_group(w: When, f: PatientFacts) -> tuple[bool, FactLine] | None:
-        if w.stage_group_without_ctn is None:
-            return None
+    def shown(f: PatientFacts) -> FactLine:
+        exposures = running(f)
+        names = sorted({d for e in exposures for d in e.contains & wanted})
+        return FactLine("fact.on", _drugs(names), tuple(e.evidence for e in exposures))
+
+    return _Condition(lambda f: bool(running(f)), shown)
+
+
+def _stage_group(groups: Iterable[str]) -> _Condition:
+    wanted = frozenset(groups)
+
+    def holds(f: PatientFacts) -> bool:
         stage = f.staging.stage
         # Only when neither cT nor cN is on record: recorded categories say more than the group does.
         no_ctn = "c" not in f.staging.t and "c" not in f.staging.n
-        ok = bool(stage and no_ctn and stage.staging.value in w.stage_group_without_ctn)
-        shown = (
-            FactLine("fact.stage", stage.staging.value, (stage.evidence,))
-            if stage
-            else FactLine("fact.stage", "value.unknown")
+        return bool(stage and no_ctn and stage.staging.value in wanted)
+
+    return _Condition(holds, _stage_line)
+
+
+def _clinical_n_at_least(least: int) -> _Condition:
+    def holds(f: PatientFacts) -> bool:
+        found = f.staging.n.get("c")
+        number = found.staging.value[1:2] if found else ""
+        return number.isdigit() and int(number) >= least
+
+    return _Condition(holds, lambda f: _category(f, "N", "c"))
+
+
+def _conditions(w: When) -> Iterator[_Condition]:
+    """The fields `w` sets, each as a condition, in the order cards list their facts."""
+    if w.her2 is not None:
+        yield _Condition(_in(w.her2, "her2", "category"), _her2)
+    if w.hr is not None:
+        yield _Condition(_in(w.hr, "hr"), _hr)
+    if w.setting is not None:
+        yield _Condition(_in(w.setting, "staging", "setting"), _setting)
+    if w.early_phase is not None:
+        yield _Condition(_in(w.early_phase, "staging", "early_phase"), _phase_line)
+    if w.pcr is not None:
+        pcr = w.pcr
+        yield _Condition(
+            lambda f: f.staging.pcr is not None and f.staging.pcr == pcr,
+            lambda f: FactLine("fact.pcr", _bool(f.staging.pcr), f.staging.pcr_basis),
         )
-        return ok, shown
+    if w.clinical_t is not None:
+        yield _category_in("T", "c", w.clinical_t)
+    if w.clinical_n_positive is not None:
+        yield _n_positive_is("c", w.clinical_n_positive)
+    if w.clinical_n_at_least is not None:
+        yield _clinical_n_at_least(w.clinical_n_at_least)
+    if w.pathologic_t is not None:
+        yield _category_in("T", "p", w.pathologic_t)
+    if w.pathologic_n_positive is not None:
+        yield _n_positive_is("p", w.pathologic_n_positive)
+    if w.post_neoadjuvant_n_positive is not None:
+        yield _n_positive_is("yp", w.post_neoadjuvant_n_positive)
+    if w.metastatic_line_min is not None or w.metastatic_line_max is not None:
+        low, high = w.metastatic_line_min or 1, w.metastatic_line_max or 99
+        yield _Condition(_between(low, high, "therapy", "next_metastatic_line"), _line)
+    if w.trastuzumab is not None:
+        yield _Condition(_in(w.trastuzumab, "therapy", "trastuzumab"), _trastuzumab_line)
+    if w.brain_metastases is not None:
+        brain = w.brain_metastases
+        yield _Condition(
+            lambda f: bool(f.brain_metastases) == brain,
+            lambda f: FactLine("fact.brain", _bool(bool(f.brain_metastases)), f.brain_metastases),
+        )
+    if w.received_any is not None:
+        yield _received(w.received_any)
+    if w.received_metastatic_any is not None:
+        yield _received_metastatic(w.received_metastatic_any)
+    if w.on_any is not None:
+        yield _on(w.on_any)
+    if w.chemo_lines_metastatic_min is not None or w.chemo_lines_metastatic_max is not None:
+        low = w.chemo_lines_metastatic_min or 0
+        high = 99 if w.chemo_lines_metastatic_max is None else w.chemo_lines_metastatic_max
+        yield _Condition(
+            _between(low, high, "therapy", "metastatic_chemo_lines"),
+            lambda f: FactLine("fact.chemo_lines", _count(f.therapy.metastatic_chemo_lines)),
+        )
+    if w.endocrine_lines_metastatic_min is not None:
+        least = w.endocrine_lines_metastatic_min
+        yield _Condition(
+            lambda f: (
+                f.therapy.metastatic_endocrine_lines is not None and f.therapy.metastatic_endocrine_lines >= least
+            ),
+            lambda f: FactLine("fact.endocrine_lines", _count(f.therapy.metastatic_endocrine_lines)),
+        )
+    if w.age_over is not None:
+        over = w.age_over
+        yield _Condition(lambda f: f.age is not None and f.age > over, _age_line)
+    if w.age_at_most is not None:
+        most = w.age_at_most
+        yield _Condition(lambda f: f.age is not None and f.age <= most, _age_line)
+    if w.stage_group_without_ctn is not None:
+        yield _stage_group(w.stage_group_without_ctn)
 
-    return [
-        her2,
-        hr,
-        setting,
-        phase,
-        pcr,
-        clinical_t,
-        clinical_n,
-        clinical_n_at_least,
-        pathologic_t,
-        pathologic_n,
-        post_neoadjuvant_n,
-        line,
-        trastuzumab,
-        brain,
-        received,
-        received_metastatic,
-        on,
-        chemo,
-        endocrine,
-        age,
-        age_at_most,
-        stage_group,
-    ]
 
-
-_CHECKS = _checks()
+def _count(n: int | None) -> str:
+    return "value.unknown" if n is None else str(n)
 
 
 def _n_positive(f: PatientFacts, prefix: str) -> bool | None:
@@ -242,73 +268,103 @@ def _n_positive(f: PatientFacts, prefix: str) -> bool | None:
     return not found.staging.value.startswith("N0")
 
 
-# Which checks a `when` sets, by the `when` (every check answers None from the `when` alone: a field it does
-# not set). Knowledge rows are checked on every call; most set two or three of the checks.
-_RELEVANT: dict[int, tuple[When, tuple[Check, ...]]] = {}
+# Each `when` compiled once (knowledge rows are checked on every call), by identity: the `when` is kept
+# alive beside its id, so the id cannot be reused by another object.
+_COMPILED: dict[int, tuple[When, _Compiled]] = {}
 
 
-def _relevant(when: When, facts: PatientFacts) -> tuple[Check, ...]:
-    known = _RELEVANT.get(id(when))
+def _compiled(when: When) -> _Compiled:
+    known = _COMPILED.get(id(when))
     if known is not None and known[0] is when:
         return known[1]
-    relevant = tuple(check for check in _CHECKS if check(when, facts) is not None)
-    if len(_RELEVANT) >= 4096:  # knowledge has a few hundred; ad hoc ones (tests) must not pile up
-        _RELEVANT.clear()
-    _RELEVANT[id(when)] = (when, relevant)  # the `when` kept alive with its id: the id cannot be reused
-    return relevant
+    compiled = _Compiled(tuple(_conditions(when)), tuple(_compiled(option) for option in when.any_of or ()))
+    if len(_COMPILED) >= 4096:  # knowledge has a few hundred; ad hoc ones (tests) must not pile up
+        _COMPILED.clear()
+    _COMPILED[id(when)] = (when, compiled)
+    return compiled
+
+
+def _holds(compiled: _Compiled, facts: PatientFacts) -> bool:
+    for condition in compiled.conditions:
+        if not condition.holds(facts):
+            return False
+    return not compiled.any_of or any(_holds(option, facts) for option in compiled.any_of)
+
+
+def holds(when: When, facts: PatientFacts) -> bool:
+    """`matches(when, facts)[0]` without building the facts' lines: most rows fail, and only the ones that
+    hold show their facts."""
+    return _holds(_compiled(when), facts)
+
+
+def _lines(compiled: _Compiled, facts: PatientFacts) -> tuple[FactLine, ...]:
+    """The facts' lines of a `when` that holds: its conditions', then those of its first `any_of` option
+    that holds (the options that do not are never shown, so their lines are not built)."""
+    used = [condition.shown(facts) for condition in compiled.conditions]
+    for option in compiled.any_of:
+        if _holds(option, facts):
+            return tuple(dict.fromkeys((*used, *_lines(option, facts))))
+    return tuple(used)
+
+
+def lines_of(when: When, facts: PatientFacts) -> tuple[FactLine, ...]:
+    """`matches(when, facts)[1]` for a `when` that holds (`holds` said so)."""
+    return _lines(_compiled(when), facts)
+
+
+def _matches(compiled: _Compiled, facts: PatientFacts) -> tuple[bool, tuple[FactLine, ...]]:
+    if _holds(compiled, facts):
+        return True, _lines(compiled, facts)
+    used: list[FactLine] = []
+    for condition in compiled.conditions:
+        used.append(condition.shown(facts))
+        if not condition.holds(facts):
+            break  # the facts up to the one that fails
+    return False, tuple(used)  # or, when every condition holds, no `any_of` option does: all of them
 
 
 def matches(when: When, facts: PatientFacts) -> tuple[bool, tuple[FactLine, ...]]:
     """Whether every condition holds, and the facts it looked at (in a stable, readable order)."""
-    used: list[FactLine] = []
-    for check in _relevant(when, facts):
-        result = check(when, facts)
-        if result is None:
-            continue
-        ok, line = result
-        used.append(line)
-        if not ok:
-            return False, tuple(used)
-    if when.any_of:
-        for option in when.any_of:
-            ok, lines = matches(option, facts)
-            if ok:
-                return True, tuple(dict.fromkeys((*used, *lines)))
-        return False, tuple(used)
-    return True, tuple(used)
+    return _matches(_compiled(when), facts)
+
+
+def _blocking(compiled: _Compiled, facts: PatientFacts) -> tuple[FactLine, ...]:
+    if _holds(compiled, facts):
+        return ()
+    for condition in compiled.conditions:
+        if not condition.holds(facts):
+            return (condition.shown(facts),)
+    return tuple(line for option in compiled.any_of for line in _blocking(option, facts))
 
 
 def blocking(when: When, facts: PatientFacts) -> tuple[FactLine, ...]:
     """The facts that stop `when` from holding: the failing condition, or each failing `any_of` option's."""
-    ok, used = matches(when, facts)
-    if ok:
-        return ()
-    for check in _relevant(when, facts):
-        result = check(when, facts)
-        if result is not None and not result[0]:
-            return (result[1],)
-    return tuple(line for option in when.any_of or () for line in blocking(option, facts))
+    return _blocking(_compiled(when), facts)
 
 
-def missing_only(when: When, facts: PatientFacts) -> tuple[FactLine, ...] | None:
-    """The facts the record lacks, when they alone stop `when` from holding: the row would match if they
-    were known (and turned out right). None when a known fact already rules the row out; () when it holds."""
+def _missing_only(compiled: _Compiled, facts: PatientFacts) -> tuple[FactLine, ...] | None:
     unknown: list[FactLine] = []
-    for check in _relevant(when, facts):
-        result = check(when, facts)
-        if result is None or result[0]:
+    for condition in compiled.conditions:
+        if condition.holds(facts):
             continue
-        if result[1].value != "value.unknown":
+        line = condition.shown(facts)
+        if line.value != "value.unknown":
             return None
-        unknown.append(result[1])
-    if when.any_of:
-        options = [missing_only(option, facts) for option in when.any_of]
+        unknown.append(line)
+    if compiled.any_of:
+        options = [_missing_only(option, facts) for option in compiled.any_of]
         possible: list[tuple[FactLine, ...]] = [o for o in options if o is not None]
         if not possible:
             return None
         if () not in possible:
             unknown += sorted(possible, key=len)[0]
     return tuple(dict.fromkeys(unknown))
+
+
+def missing_only(when: When, facts: PatientFacts) -> tuple[FactLine, ...] | None:
+    """The facts the record lacks, when they alone stop `when` from holding: the row would match if they
+    were known (and turned out right). None when a known fact already rules the row out; () when it holds."""
+    return _missing_only(_compiled(when), facts)
 
 
 def _drugs(ids: list[str]) -> str:

@@ -9,6 +9,7 @@
 
 import dataclasses
 from collections.abc import Iterable
+from functools import cache
 from string import Formatter
 
 from .phrases import PHRASES
@@ -65,7 +66,7 @@ def _status(findings: list[Finding]) -> list[Finding]:
     gaps = [f for f in findings if f.summary in STATUS_GAPS]
     if status is None or not gaps:
         return findings
-    rest = [f for f in findings if f is not status and f not in gaps]
+    rest = [f for f in findings if f is not status and f.summary not in STATUS_GAPS]
     warnings = [g for g in gaps if g.indicator != "info"]
     if warnings:  # the action leads; the status it is about is the first line inside
         lead = warnings[0]
@@ -79,10 +80,15 @@ def _merge_key(finding: Finding, *, product: bool = False) -> tuple[object, ...]
     """Findings that say the same, whichever order raised them. For an order's own card the product is
     part of what it says even where the summary does not name it (two products never share a card); a
     finding about the patient (pregnancy, LVEF) is one card whatever the products."""
-    shown = {name for _, name, _, _ in Formatter().parse(PHRASES[finding.summary][0]) if name}
-    shown |= {"product"} if product else set()
+    shown = _placeholders(finding.summary) | ({"product"} if product else set())
     said = tuple(sorted((k, v) for k, v in finding.args.items() if k in shown))
     return (finding.rule, finding.summary, said, tuple(_merge_key(n, product=product) for n in finding.notes))
+
+
+@cache
+def _placeholders(summary: str) -> frozenset[str]:
+    """The arguments a summary's wording shows (parsed once per phrase)."""
+    return frozenset(name for _, name, _, _ in Formatter().parse(PHRASES[summary][0]) if name)
 
 
 def _orders_of(finding: Finding) -> list[str]:
@@ -105,7 +111,8 @@ def _patient_level(findings: list[Finding]) -> list[Finding]:
     if len(lvef) > 1:
         orders = [o for f in lvef for o in _orders_of(f)]
         combined = _with_orders(_with_notes(lvef[0], lvef[1:]), orders)
-        result = [combined if f is lvef[0] else f for f in result if f not in lvef[1:]]
+        folded = {id(f) for f in lvef[1:]}
+        result = [combined if f is lvef[0] else f for f in result if id(f) not in folded]
     return result
 
 
@@ -119,7 +126,7 @@ def _per_order(findings: list[Finding]) -> list[Finding]:
     by_order: dict[str, list[Finding]] = {}
     loose: list[Finding] = []
     for finding in findings:
-        if finding in patient:
+        if finding.rule in PATIENT_SAFETY and finding.indicator != "info":  # in `patient`
             continue
         orders = _orders_of(finding)
         if len(orders) == 1 and finding.rule not in BETWEEN_ORDERS:

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..knowledge import Knowledge, Recommendation
 from ..terminology import DrugMatch, Terminology
-from .conditions import FactLine, matches, missing_only
+from .conditions import FactLine, holds, lines_of, missing_only
 from .facts import PatientFacts
 from .record import reference_of
 from .rules import (
@@ -170,20 +170,18 @@ def _fit(
 ) -> list[Finding]:
     """Where the ordered drug sits in the consensus for this patient: fits, another line, or nowhere."""
     order_facts = _facts_for_order(facts, drugs)
-    rows = [e for e in knowledge.of_kind("recommendation", "caution") if _contains(e, wanted)]
+    rows = list(knowledge.giving(wanted))
     fitting: list[tuple[Recommendation, tuple[FactLine, ...]]] = []
     cautions: list[tuple[Recommendation, tuple[FactLine, ...]]] = []
     for entry in rows:
         assert entry.when is not None
-        ok, used = matches(entry.when, order_facts)
-        if ok:
+        if holds(entry.when, order_facts):
+            used = lines_of(entry.when, order_facts)
             (cautions if entry.kind == "caution" else fitting).append((entry, used))
     for entry in knowledge.of_kind("caution"):  # L4, L5 name their drugs in `drugs`
         assert entry.when is not None
-        if drugs & set(entry.drugs) and entry not in [c for c, _ in cautions]:
-            ok, used = matches(entry.when, order_facts)
-            if ok:
-                cautions.append((entry, used))
+        if drugs & set(entry.drugs) and all(c is not entry for c, _ in cautions) and holds(entry.when, order_facts):
+            cautions.append((entry, lines_of(entry.when, order_facts)))
     line = order_facts.therapy.next_metastatic_line
     args = args | {"line": str(line) if line else "value.unknown"}
     basis = (her2_line(facts), *context_lines(order_facts))

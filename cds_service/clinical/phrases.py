@@ -5,7 +5,7 @@ languages and that every `{name}` placeholder is the same in both."""
 
 from collections.abc import Mapping
 
-__all__ = ["LANGUAGES", "PHRASES", "phrase"]
+__all__ = ["LANGUAGES", "PHRASES", "phrase", "phrases_in"]
 
 LANGUAGES = ("en", "zh-CN")
 
@@ -753,6 +753,18 @@ PHRASES: Mapping[str, tuple[str, str]] = {
     "override.duplicate-intended": ("Both orders intended (documented)", "两条医嘱均为本意（已记录）"),
     "override.pulmonary-reviewed": ("Pulmonary review and risk–benefit documented", "已完成呼吸科评估并记录获益-风险"),
 }
+
+
+# Each language's templates, split out once: a card looks up some thirty phrases.
+_BY_LANGUAGE: Mapping[str, Mapping[str, str]] = {
+    "en": {key: en for key, (en, _) in PHRASES.items()},
+    "zh-CN": {key: zh for key, (_, zh) in PHRASES.items()},
+}
+
+
+def phrases_in(language: str) -> Mapping[str, str]:
+    """Key → template in `language` (English for any language but zh-CN, as `phrase` does)."""
+    return _BY_LANGUAGE["zh-CN" if language == "zh-CN" else "en"]
 
 
 def phrase(key: str, language: str, **args: str) -> str:

@@ -5,13 +5,14 @@ reader's language. Recommendation rows are matched declaratively (their `when`);
 safety (S*) rows are applied here with the thresholds written in their entries."""
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cache, cached_property
 
 from ..knowledge import Knowledge, Recommendation
 from ..terminology import Terminology
-from .conditions import FactLine, blocking, matches
+from .conditions import FactLine, blocking, holds, lines_of, matches
 from .facts import Lvef, PatientFacts
 from .her2 import SpecimenStatus
 from .record import day_of
@@ -177,10 +178,20 @@ class Ranked:
     """A matching recommendation row and why it sits where it does among the patient's options."""
 
     entry: Recommendation
-    used: tuple[FactLine, ...]
+    facts: PatientFacts = field(repr=False, compare=False)
     situation: str | None = None  # brain | continue: the patient's situation puts the row first
     checked: tuple[tuple[int, str], ...] = ()
     outside_limit: bool = False  # a checked qualifier without an alternative is not met (PHILA age)
+    leads: bool = False  # its `leads_when` holds
+    read: tuple[FactLine, ...] = ()  # the facts its checked qualifiers read
+
+    @cached_property
+    def used(self) -> tuple[FactLine, ...]:
+        """The facts its card shows: the row's conditions, what makes it lead, what its checked qualifiers
+        read. Built only for the rows that are shown (rank orders every matching row)."""
+        assert self.entry.when is not None
+        why = lines_of(self.entry.leads_when, self.facts) if self.leads and self.entry.leads_when else ()
+        return tuple(dict.fromkeys((*lines_of(self.entry.when, self.facts), *why, *self.read)))
 
 
 def checked_qualifiers(
@@ -248,12 +259,11 @@ def rank(knowledge: Knowledge, terminology: Terminology, facts: PatientFacts) ->
     given = _given_in_metastatic_lines(facts) if facts.setting == "metastatic" else frozenset()
     brain_new = _brain_metastases_new(facts)
     found = []
-    for position, entry in enumerate(knowledge.of_kind("recommendation")):
+    for position, entry in knowledge.admitting("recommendation", facts.her2.category, facts.setting):
         assert entry.when is not None
-        ok, used = matches(entry.when, facts)
-        if not ok or _offers_nothing_new(entry, given, terminology):
+        if not holds(entry.when, facts) or _offers_nothing_new(entry, given, terminology):
             continue
-        leads, why = matches(entry.leads_when, facts) if entry.leads_when else (False, ())
+        leads = entry.leads_when is not None and holds(entry.leads_when, facts)
         checked, read, outside = checked_qualifiers(entry, facts)
         situation = (
             "brain"
@@ -262,7 +272,6 @@ def rank(knowledge: Knowledge, terminology: Terminology, facts: PatientFacts) ->
             if _continues_running(entry, facts, terminology)
             else None
         )
-        shown = tuple(dict.fromkeys((*used, *(why if leads else ()), *read)))
         key = (
             _SITUATION_RANK[situation],
             position if situation == "brain" else 0,  # local therapy (B1) before the CNS-active drugs (B2)
@@ -274,7 +283,7 @@ def rank(knowledge: Knowledge, terminology: Terminology, facts: PatientFacts) ->
             _PROVENANCE_RANK[entry.level_provenance],
             position,
         )
-        found.append((key, Ranked(entry, shown, situation, checked, outside)))
+        found.append((key, Ranked(entry, facts, situation, checked, outside, leads, read)))
     found.sort(key=lambda item: item[0])
     return [ranked for _, ranked in found]
 
@@ -537,17 +546,17 @@ def _testing_findings(facts: PatientFacts, window_days: int = 30) -> list[Findin
 def _recommendation_findings(knowledge: Knowledge, terminology: Terminology, facts: PatientFacts) -> list[Finding]:
     found: list[Finding] = []
     her2 = facts.her2.category
-    for entry in knowledge.of_kind("caution"):
+    for _, entry in knowledge.admitting("caution", facts.her2.category, facts.setting):
         assert entry.when is not None
-        ok, used = matches(entry.when, facts)
-        if ok:
+        if holds(entry.when, facts):
+            used = lines_of(entry.when, facts)
             indicator = "warning" if facts.therapy.current_anti_her2 else "info"
             found.append(Finding(entry.id, indicator, "rec.summary", basis=used, cites=(entry.id,)))
     everything = rank(knowledge, terminology, facts)
     # A row that restates part of another matching row (N1, A12) is shown inside that row's card.
     matched = {r.entry.id for r in everything}
     restating = [r for r in everything if any(p in matched for p in r.entry.within)]
-    ranked = [r for r in everything if r not in restating]
+    ranked = [r for r in everything if not any(p in matched for p in r.entry.within)]
     shown = ranked[:MAX_RECOMMENDATION_CARDS]
     rest = tuple(r.entry.id for r in ranked[MAX_RECOMMENDATION_CARDS:])
     running = [e for e in facts.therapy.current_anti_her2] if facts.setting == "metastatic" else []
@@ -581,7 +590,9 @@ def _recommendation_findings(knowledge: Knowledge, terminology: Terminology, fac
                 "rec.summary_running" if continuing else "rec.summary",
                 args=args | {"current": _drug_list(facts.therapy.current_anti_her2)} if continuing else args,
                 details=details,
-                basis=tuple(dict.fromkeys([*ranked_row.used, *(line for n in notes for line in n.basis)])),
+                basis=tuple(dict.fromkeys([*ranked_row.used, *(line for n in notes for line in n.basis)]))
+                if notes
+                else ranked_row.used,  # rank's lines are distinct already
                 cites=(entry.id, *(n.rule for n in notes)),
                 more=rest if i == 0 else (),
                 checked=ranked_row.checked,
@@ -888,17 +899,20 @@ def scope_finding(facts: PatientFacts, *, order: bool) -> Finding:
 
 
 def _contraindications(
-    knowledge: Knowledge, terminology: Terminology, facts: PatientFacts, entry_id: str
+    knowledge: Knowledge,
+    terminology: Terminology,
+    facts: PatientFacts,
+    entry_id: str,
+    lvef_to_start: Callable[[frozenset[str]], list[Finding]],
 ) -> tuple[str, ...]:
     """Why a recommended regimen cannot start now (pregnancy, ILD before T-DXd, LVEF): phrase keys."""
-    drugs = {d for r in knowledge.entries[entry_id].regimens for d in r.drugs if terminology.is_anti_her2(d)}
+    drugs = frozenset(d for r in knowledge.entries[entry_id].regimens for d in r.drugs if terminology.is_anti_her2(d))
     reasons = []
     if facts.pregnancy == "pregnant" and drugs & set(knowledge.entries["S7"].drugs):
         reasons.append("rec.contra.pregnancy")
     if facts.ild and "trastuzumab-deruxtecan" in drugs:
         reasons.append("rec.contra.ild")
-    lvef = lvef_findings(knowledge, facts, drugs, ordering=True)
-    if any(f.indicator == "critical" or f.summary == "safety.lvef_low" for f in lvef):
+    if any(f.indicator == "critical" or f.summary == "safety.lvef_low" for f in lvef_to_start(drugs)):
         reasons.append("rec.contra.lvef")
     return tuple(reasons)
 
@@ -920,11 +934,17 @@ def patient_view_findings(knowledge: Knowledge, terminology: Terminology, facts:
             if f.indicator == "critical"
         ]
         return [scope_finding(facts, order=False), *critical]
+
+    # The LVEF checks before a first dose, per set of drugs: the options' regimens mostly share theirs.
+    @cache
+    def lvef_to_start(drugs: frozenset[str]) -> list[Finding]:
+        return lvef_findings(knowledge, facts, set(drugs), ordering=True)
+
     # Treatment options need invasive breast cancer; a regimen that cannot start now says so first.
     recommendations = [
         dataclasses.replace(f, indicator="warning", details=(*why, *f.details))
         if f.summary in ("rec.summary", "rec.summary_running")
-        and (why := _contraindications(knowledge, terminology, facts, f.cites[0]))
+        and (why := _contraindications(knowledge, terminology, facts, f.cites[0], lvef_to_start))
         else f
         for f in (_recommendation_findings(knowledge, terminology, facts) if facts.breast_cancer else [])
     ]
@@ -953,9 +973,7 @@ def patient_view_findings(knowledge: Knowledge, terminology: Terminology, facts:
     if proposed:
         safety += pregnancy_findings(knowledge, facts, proposed, ordering=False)
         safety += ild_findings(facts, proposed, ordering=False)
-        safety += [
-            f for f in lvef_findings(knowledge, facts, proposed, ordering=True) if f.summary == "safety.lvef_low"
-        ]
+        safety += [f for f in lvef_to_start(frozenset(proposed)) if f.summary == "safety.lvef_low"]
     seen: set[tuple[str, str]] = set()
     for finding in safety:
         if (finding.rule, finding.summary) not in seen:

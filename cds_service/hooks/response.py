@@ -3,8 +3,8 @@
 Optional fields default to None and are dropped on output; lists, when given, must be non-empty,
 because the spec forbids null and empty values on the wire."""
 
+import os
 import re
-import uuid
 from typing import Any, Literal
 
 from pydantic import AnyUrl, BaseModel, ConfigDict, Field, model_validator
@@ -25,7 +25,13 @@ _RESOURCE_ID = re.compile(r"^[A-Za-z]+/[A-Za-z0-9\-.]{1,64}$")
 
 
 def _new_uuid() -> str:
-    return str(uuid.uuid4())
+    """A random (version 4) UUID, as uuid.uuid4() makes it, formatted directly: every card and suggestion
+    takes one, and the UUID object in between is most of uuid4's cost."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = raw[6] & 0x0F | 0x40  # version 4
+    raw[8] = raw[8] & 0x3F | 0x80  # RFC 4122 variant
+    h = raw.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 class _Strict(BaseModel):

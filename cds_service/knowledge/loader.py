@@ -1,7 +1,7 @@
 """Load cards/ once at start-up into one immutable Knowledge object, checking every cross-reference."""
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
@@ -20,6 +20,20 @@ class Knowledge:
     chapters: Mapping[str, str]  # id -> chapter
     sources: Mapping[str, Source]
     definitions: Mapping[str, Definition]
+    # Rows by kind, in file order: the rules walk every recommendation row on every call.
+    _by_kind: Mapping[str, tuple[Recommendation, ...]] = field(init=False, repr=False, compare=False)
+    _admitting: dict[tuple[str, str, str | None], tuple[tuple[int, Recommendation], ...]] = field(
+        init=False, repr=False, compare=False
+    )
+    _giving: dict[frozenset[str], tuple[Recommendation, ...]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        by_kind: dict[str, list[Recommendation]] = {}
+        for entry in self.entries.values():
+            by_kind.setdefault(entry.kind, []).append(entry)
+        object.__setattr__(self, "_by_kind", MappingProxyType({k: tuple(v) for k, v in by_kind.items()}))
+        object.__setattr__(self, "_admitting", {})
+        object.__setattr__(self, "_giving", {})
 
     def entry(self, entry_id: str) -> Recommendation:
         return self.entries[entry_id]
@@ -30,7 +44,41 @@ class Knowledge:
     def definition(self, name: str) -> float:
         return self.definitions[name].value
 
+    def admitting(self, kind: str, her2: str, setting: str | None) -> tuple[tuple[int, Recommendation], ...]:
+        """The rows of `kind`, with their position among them, whose `when` admits this HER2 category and
+        setting: no other row can match, whatever else the record says. Most rows are for one HER2 category
+        and setting, and the rules look at every row on every call: worked out once per combination."""
+        key = (kind, her2, setting)
+        found = self._admitting.get(key)
+        if found is None:
+            found = tuple(
+                (position, entry)
+                for position, entry in enumerate(self._by_kind.get(kind, ()))
+                if entry.when is None
+                or (
+                    (entry.when.her2 is None or her2 in entry.when.her2)
+                    and (entry.when.setting is None or setting in entry.when.setting)
+                )
+            )
+            self._admitting[key] = found  # a few dozen combinations at most: HER2 categories × settings
+        return found
+
+    def giving(self, drugs: frozenset[str]) -> tuple[Recommendation, ...]:
+        """Recommendation and caution rows, in file order, with a regimen that gives every drug of `drugs`
+        (an order's ingredients). Worked out once per set: an order-sign call asks for each order's."""
+        found = self._giving.get(drugs)
+        if found is None:
+            found = tuple(
+                e
+                for e in self.entries.values()
+                if e.kind in ("recommendation", "caution") and any(drugs <= set(r.drugs) for r in e.regimens)
+            )
+            self._giving[drugs] = found  # bounded: one set per drug and fixed combination ordered
+        return found
+
     def of_kind(self, *kinds: str) -> list[Recommendation]:
+        if len(kinds) == 1:
+            return list(self._by_kind.get(kinds[0], ()))
         return [e for e in self.entries.values() if e.kind in kinds]
 
 

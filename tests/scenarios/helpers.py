@@ -10,6 +10,7 @@ import yaml
 from fastapi.testclient import TestClient
 
 from cds_service.config import REPO_ROOT
+from cds_service.hooks.response import HookResponse, dump
 from tests.utils import clinical as c
 from tests.utils import factories as f
 from tests.utils.conformance import assert_response_conforms
@@ -60,6 +61,8 @@ def post(
     assert response.status_code == 200, response.text
     result: dict[str, Any] = response.json()
     assert_response_conforms(result)
+    # The renderer skips the models' validation (render.py): each answer must pass it in full, unchanged.
+    assert dump(HookResponse.model_validate(result)) == result
     cards: list[Card] = result["cards"]
     _log_cards(service, lang or (headers or {}).get("Accept-Language") or "en", cards)
     return cards
