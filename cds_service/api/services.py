@@ -36,6 +36,9 @@ log = logging.getLogger("cds_service.hooks")
 # The rules get at least this long, even when fetching used most of the deadline: the hook's bound is the
 # deadline plus this margin.
 ENGINE_MARGIN_SECONDS = 1.0
+# Orders are checked against each other (duplicates, combinations): more draft orders than an order set holds
+# send the rules to the engine threads whatever the record's size.
+INLINE_DRAFT_ORDERS = 20
 
 
 def fhir_server_refusal(base: str, settings: Settings) -> str | None:
@@ -185,7 +188,8 @@ async def answer_hook(
         ) from None
 
     today = datetime.now(UTC).date()
-    if sum(map(len, data.resources.values())) <= settings.engine_inline_resources:
+    drafts = len(entries) if isinstance(entries, list) else 0
+    if sum(map(len, data.resources.values())) <= settings.engine_inline_resources and drafts <= INLINE_DRAFT_ORDERS:
         # A small record: its rules take less than handing them to a thread would cost (Settings).
         cards = service.evaluate(context, data, language, today)
     else:

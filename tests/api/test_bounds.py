@@ -231,3 +231,28 @@ def test_a_small_record_is_evaluated_on_the_event_loop(settings: Settings, templ
 
     assert not threads[0].startswith("her2-engine")
     assert threads[1].startswith("her2-engine")
+
+
+@pytest.mark.parametrize(("orders", "in_thread"), [(20, False), (21, True)])
+def test_many_draft_orders_send_the_rules_to_the_engine_threads(
+    settings: Settings, templates: dict[str, str], orders: int, in_thread: bool
+) -> None:
+    """Orders are checked against each other: past an order set's size, a small record's rules leave the loop."""
+    app = create_app(settings)
+    spec = app.state.catalog["her2-order-sign"]
+    threads: list[str] = []
+    real = spec.evaluate
+
+    def noting(*args: Any) -> list[Any]:
+        threads.append(threading.current_thread().name)
+        return real(*args)
+
+    object.__setattr__(spec, "evaluate", noting)
+    drafts = f.draft_orders(*(f.medication_request(f"mr{i}") for i in range(orders)))
+    body = f.hook_request(
+        "order-sign", prefetch=f.prefetch_for(templates, [f.patient(), f.breast_cancer()], "p1"), draftOrders=drafts
+    )
+    with TestClient(app) as client:
+        assert client.post("/cds-services/her2-order-sign", json=body).status_code == 200
+
+    assert threads[0].startswith("her2-engine") is in_thread
