@@ -137,6 +137,17 @@ def _received(drugs: Iterable[str]) -> _Condition:
     return _Condition(lambda f: bool(wanted & f.therapy.received), shown)
 
 
+def _exposed(key: str, wanted: frozenset[str], of: Callable[[PatientFacts], list[Exposure]]) -> _Condition:
+    """Holds when `of` finds exposures; its fact line names the wanted drugs among them."""
+
+    def shown(f: PatientFacts) -> FactLine:
+        exposures = of(f)
+        names = sorted({d for e in exposures for d in e.contains & wanted})
+        return FactLine(key, _drugs(names), tuple(e.evidence for e in exposures))
+
+    return _Condition(lambda f: bool(of(f)), shown)
+
+
 def _received_metastatic(drugs: Iterable[str]) -> _Condition:
     wanted = frozenset(drugs)
 
@@ -144,26 +155,12 @@ def _received_metastatic(drugs: Iterable[str]) -> _Condition:
         since = f.staging.metastatic_since
         return [e for e in f.therapy.exposures if since and e.start and e.start >= since and e.contains & wanted]
 
-    def shown(f: PatientFacts) -> FactLine:
-        exposures = given(f)
-        names = sorted({d for e in exposures for d in e.contains & wanted})
-        return FactLine("fact.received_metastatic", _drugs(names), tuple(e.evidence for e in exposures))
-
-    return _Condition(lambda f: bool(given(f)), shown)
+    return _exposed("fact.received_metastatic", wanted, given)
 
 
 def _on(drugs: Iterable[str]) -> _Condition:
     wanted = frozenset(drugs)
-
-    def running(f: PatientFacts) -> list[Exposure]:
-        return [e for e in f.therapy.exposures if e.current and e.contains & wanted]
-
-    def shown(f: PatientFacts) -> FactLine:
-        exposures = running(f)
-        names = sorted({d for e in exposures for d in e.contains & wanted})
-        return FactLine("fact.on", _drugs(names), tuple(e.evidence for e in exposures))
-
-    return _Condition(lambda f: bool(running(f)), shown)
+    return _exposed("fact.on", wanted, lambda f: [e for e in f.therapy.exposures if e.current and e.contains & wanted])
 
 
 def _stage_group(groups: Iterable[str]) -> _Condition:

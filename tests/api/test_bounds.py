@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 import respx
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from cds_service.app import create_app
@@ -210,10 +211,9 @@ def test_rules_over_budget_give_413_not_a_hang(settings: Settings, templates: di
     assert elapsed < 2.5  # deadline 0.2 s + the 1 s engine margin
 
 
-def test_a_small_record_is_evaluated_on_the_event_loop(settings: Settings, templates: dict[str, str]) -> None:
-    """At or under the inline bound the rules run in the calling thread (no hand-over to the engine threads)."""
-    app = create_app(settings.model_copy(update={"engine_inline_resources": 1000}))
-    spec = app.state.catalog["her2-patient-view"]
+def _note_threads(app: FastAPI, service_id: str) -> list[str]:
+    """The name of the thread each evaluation of `service_id` runs in, in call order."""
+    spec = app.state.catalog[service_id]
     threads: list[str] = []
     real = spec.evaluate
 
@@ -222,6 +222,13 @@ def test_a_small_record_is_evaluated_on_the_event_loop(settings: Settings, templ
         return real(*args)
 
     object.__setattr__(spec, "evaluate", noting)
+    return threads
+
+
+def test_a_small_record_is_evaluated_on_the_event_loop(settings: Settings, templates: dict[str, str]) -> None:
+    """At or under the inline bound the rules run in the calling thread (no hand-over to the engine threads)."""
+    app = create_app(settings.model_copy(update={"engine_inline_resources": 1000}))
+    threads = _note_threads(app, "her2-patient-view")
     record = [f.patient(), f.breast_cancer(), f.observation("o1", "85319-2")]
     body = f.hook_request("patient-view", prefetch=f.prefetch_for(templates, record, "p1"))
     with TestClient(app) as client:
@@ -239,15 +246,7 @@ def test_many_draft_orders_send_the_rules_to_the_engine_threads(
 ) -> None:
     """Orders are checked against each other: past an order set's size, a small record's rules leave the loop."""
     app = create_app(settings)
-    spec = app.state.catalog["her2-order-sign"]
-    threads: list[str] = []
-    real = spec.evaluate
-
-    def noting(*args: Any) -> list[Any]:
-        threads.append(threading.current_thread().name)
-        return real(*args)
-
-    object.__setattr__(spec, "evaluate", noting)
+    threads = _note_threads(app, "her2-order-sign")
     drafts = f.draft_orders(*(f.medication_request(f"mr{i}") for i in range(orders)))
     body = f.hook_request(
         "order-sign", prefetch=f.prefetch_for(templates, [f.patient(), f.breast_cancer()], "p1"), draftOrders=drafts
