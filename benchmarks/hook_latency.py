@@ -30,6 +30,7 @@ from cds_service.examples import to_transaction
 from cds_service.fhir import FhirClient, FhirError, PatientData, gather_patient_data
 from cds_service.hooks.request import OrderSelectContext, PatientViewContext
 from tests.utils import factories as f
+from tests.utils.processes import stop
 
 PATIENT_ID = "bench-1"
 PATIENT_VIEW = "her2-patient-view"
@@ -197,12 +198,7 @@ def fhir_server() -> Iterator[str]:
     try:
         yield _await_ready(process, timeout=30)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process, timeout=10)
         if process.stdout:
             process.stdout.close()
 

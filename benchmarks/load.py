@@ -8,7 +8,6 @@ import asyncio
 import json
 import os
 import random
-import signal
 import socket
 import statistics
 import subprocess
@@ -28,6 +27,7 @@ from cds_service.config import REPO_ROOT
 from cds_service.store import FeedbackStore
 from tests.utils import clinical as c
 from tests.utils import factories as f
+from tests.utils.processes import stop
 
 HOST = "127.0.0.1"  # loopback only, always
 CLIENTS = 16
@@ -234,12 +234,7 @@ def run(seconds: float, max_requests: int = 2_000_000) -> Report:
                 _wait_ready(base, server)
                 asyncio.run(_traffic(base, seconds, max_requests, server.pid, report))
             finally:
-                server.send_signal(signal.SIGTERM)
-                try:
-                    server.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    server.kill()
-                    server.wait()
+                stop(server, timeout=30)
         store = FeedbackStore(database_url)
         report.feedback_stored = store.count()
         store.close()

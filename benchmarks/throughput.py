@@ -28,6 +28,7 @@ from pathlib import Path
 import httpx
 
 from cds_service.server import WORKER_APP
+from tests.utils.processes import stop
 
 from .bodies import HOOKS, body
 
@@ -134,12 +135,7 @@ def server(app: str, config: Config, env: dict[str, str]) -> Iterator[Server]:
         _wait_ready(base, process)
         yield Server(base, process.pid)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process, timeout=20)
 
 
 def _wait_ready(base: str, process: "subprocess.Popen[bytes]") -> None:

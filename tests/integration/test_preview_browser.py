@@ -5,7 +5,6 @@ chromium`; .ci/run installs it). Without it the test skips, unless HER2_REQUIRE_
 
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -19,6 +18,7 @@ import pytest
 
 from cds_service.config import REPO_ROOT
 from tests.utils import clinical as c
+from tests.utils.processes import stop
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = REPO_ROOT / "test-artifacts"
@@ -83,12 +83,7 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 time.sleep(0.2)
             yield base
         finally:
-            server.send_signal(signal.SIGTERM)
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+            stop(server, timeout=30)
 
 
 @pytest.fixture(scope="module")
