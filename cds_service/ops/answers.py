@@ -8,8 +8,11 @@ an ERROR log and her2_cds_cards_unrecorded_total, and feedback on those cards is
 
 import asyncio
 import logging
-from collections.abc import Sequence
+import queue
+import threading
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from fastapi import Request
@@ -65,39 +68,86 @@ class GroupCommit:
 
     A commit costs the same for one row as for forty, and SQLite takes one writer at a time, so one commit per
     call capped a server at the database's commit rate whatever its cores. Each call still waits until its own
-    cards are committed (feedback may follow at once, to any worker); a call alone is written at once."""
+    cards are committed (feedback may follow at once, to any worker); a call alone is written at once.
+
+    The hand-over is one queue put to the writer thread and one wake-up of the event loop per batch, which then
+    resolves the futures of all the batch's calls: no task, thread-pool future or context copy per call."""
 
     def __init__(self, store: IssuedCards, loop: asyncio.AbstractEventLoop) -> None:
         self.store = store
         self.loop = loop
         self._pending: list[tuple[list[IssuedCard], asyncio.Future[None]]] = []
         self._writing = False
-        self._task: asyncio.Task[None] | None = None
 
     async def record(self, cards: list[IssuedCard]) -> None:
         done: asyncio.Future[None] = self.loop.create_future()
         self._pending.append((cards, done))
         if not self._writing:
-            self._writing = True
-            self._task = self.loop.create_task(self._write_all())  # referenced: a task nobody holds may vanish
+            self._write_pending()
         await done
 
-    async def _write_all(self) -> None:
+    def _write_pending(self) -> None:
+        """On the event loop: hands the calls waiting so far to the writer thread as one batch."""
+        batch, self._pending = self._pending, []
+        self._writing = True
+        WRITER.submit(partial(self._write, batch))
+
+    def _write(self, batch: list[tuple[list[IssuedCard], asyncio.Future[None]]]) -> None:
+        """On the writer thread: one transaction for the batch, then one wake-up of the loop for all its calls."""
+        error: Exception | None = None
         try:
-            while self._pending:
-                batch, self._pending = self._pending, []
-                try:
-                    await asyncio.to_thread(self.store.record, [card for cards, _ in batch for card in cards])
-                except Exception as exc:  # noqa: BLE001 - each waiting call logs it
-                    for _, done in batch:
-                        if not done.done():
-                            done.set_exception(exc)
-                else:
-                    for _, done in batch:
-                        if not done.done():  # a call cancelled meanwhile (client gone) waits no more
-                            done.set_result(None)
-        finally:
+            self.store.record([card for cards, _ in batch for card in cards])
+        except Exception as exc:  # noqa: BLE001 - each waiting call logs it
+            error = exc
+        try:
+            self.loop.call_soon_threadsafe(self._written, batch, error)
+        except RuntimeError:
+            pass  # the loop closed meanwhile: no call is waiting any more
+
+    def _written(self, batch: list[tuple[list[IssuedCard], asyncio.Future[None]]], error: Exception | None) -> None:
+        """On the event loop: the batch's calls go on; calls that came meanwhile are the next batch."""
+        for _, done in batch:
+            if done.done():  # a call cancelled meanwhile (client gone, timed out) waits no more
+                continue
+            if error is None:
+                done.set_result(None)
+            else:
+                done.set_exception(error)
+        if self._pending:
+            self._write_pending()
+        else:
             self._writing = False
+
+
+class WriterThread:
+    """The thread that runs the writes of every group of the process, in the order they were handed over.
+
+    A group has at most one batch in flight, so one thread is enough; started on first use, and again in a
+    forked child (threads do not survive a fork). A daemon: a write cut short at exit had no answer waiting."""
+
+    def __init__(self) -> None:
+        self._jobs: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._starting = threading.Lock()
+
+    def submit(self, job: Callable[[], None]) -> None:
+        self._jobs.put(job)
+        if self._thread is None or not self._thread.is_alive():
+            with self._starting:
+                if self._thread is None or not self._thread.is_alive():
+                    self._thread = threading.Thread(target=self._run, name="issued-cards-writer", daemon=True)
+                    self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            job = self._jobs.get()
+            try:
+                job()
+            except Exception:  # a job reports its own errors; this is a bug, and the thread must go on
+                log.exception("issued-cards writer job failed")
+
+
+WRITER = WriterThread()
 
 
 def _group_for(state: Any, store: IssuedCards) -> GroupCommit:

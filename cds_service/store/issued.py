@@ -3,9 +3,9 @@
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import func, insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Dialect, PoolProxiedConnection, func, insert, select
 from sqlalchemy.orm import Session
 
 from .database import Database
@@ -35,6 +35,7 @@ def issued_by(session: Session, service_id: str, card_uuids: Collection[str]) ->
 class IssuedCards:
     def __init__(self, database: Database) -> None:
         self._engine = database.engine
+        self._insert_rows = _RowInsert(database.engine.dialect)
 
     def record(self, cards: Sequence[IssuedCard]) -> None:
         """Idempotent: a retry after a commit whose acknowledgement was lost does not fail on the unique uuid."""
@@ -42,7 +43,7 @@ class IssuedCards:
             return
         try:
             self._insert(cards)
-        except IntegrityError:
+        except self._insert_rows.duplicate:
             with Session(self._engine) as session:
                 present = set(
                     session.scalars(
@@ -54,20 +55,32 @@ class IssuedCards:
     def _insert(self, cards: Sequence[IssuedCard]) -> None:
         if not cards:
             return
-        rows = [
-            {
-                "card_uuid": card.card_uuid,
-                "service_id": card.service_id,
-                "rules": list(card.rules),
-                "indicator": card.indicator,
-                "issued_at": card.issued_at,
-                "knowledge_version": card.knowledge_version,
-            }
-            for card in cards
-        ]
-        # One INSERT for all rows, without the ORM's unit of work: this runs on every hook call.
-        with self._engine.begin() as connection:
-            connection.execute(insert(IssuedCardRow), rows)
+        # This runs on every hook call: one prepared INSERT, executemany on the driver's own connection, no
+        # SQLAlchemy statement handling per call (it cost more CPU than the database's insert and commit).
+        connection = self._engine.raw_connection()
+        try:
+            cursor = connection.cursor()
+            try:
+                cursor.executemany(self._insert_rows.sql, self._insert_rows.parameters(cards))
+            finally:
+                cursor.close()
+            connection.commit()
+        except Exception as exc:
+            self._roll_back(connection, exc)
+            raise
+        finally:
+            connection.close()  # back to the pool
+
+    def _roll_back(self, connection: PoolProxiedConnection, error: Exception) -> None:
+        """Leaves the pooled connection clean, or takes it out of the pool if it is broken (the server closed it)."""
+        dialect = self._engine.dialect
+        if not (isinstance(error, dialect.loaded_dbapi.Error) and dialect.is_disconnect(error, connection, None)):
+            try:
+                connection.rollback()
+                return
+            except Exception:  # noqa: BLE001, S110 - broken after all: invalidated below
+                pass
+        connection.invalidate(error)
 
     def find(self, card_uuid: str) -> IssuedCard | None:
         statement = select(IssuedCardRow).where(IssuedCardRow.card_uuid == card_uuid)
@@ -83,3 +96,38 @@ class IssuedCards:
     def count(self) -> int:
         with Session(self._engine) as session:
             return int(session.scalar(select(func.count(IssuedCardRow.id))) or 0)
+
+
+class _RowInsert:
+    """The INSERT of issued_cards rows, compiled once per dialect, with the column types' own value conversions
+    (JSON text for the rules, SQLite's datetime text), so rows are stored exactly as SQLAlchemy would store them."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        columns = [column for column in IssuedCardRow.__table__.c if column.key != "id"]
+        # for_executemany: no RETURNING of the new ids (PostgreSQL adds it to a single-row INSERT).
+        compiled = insert(IssuedCardRow).compile(
+            dialect=dialect, column_keys=[column.key for column in columns], for_executemany=True
+        )
+        self.sql = str(compiled)
+        self.duplicate: type[Exception] = dialect.loaded_dbapi.IntegrityError
+        convert = {column.key: column.type.dialect_impl(dialect).bind_processor(dialect) for column in columns}
+        self._rules, self._issued_at = convert["rules"], convert["issued_at"]
+        self._order = compiled.positiontup if compiled.positional else None
+        if self._order is not None and self._order != _FIELDS:
+            raise RuntimeError(f"unexpected parameter order {self._order}")  # the columns changed: see _values
+
+    def parameters(self, cards: Sequence[IssuedCard]) -> list[Any]:
+        rows = [self._values(card) for card in cards]
+        return rows if self._order is not None else [dict(zip(_FIELDS, row, strict=True)) for row in rows]
+
+    def _values(self, card: IssuedCard) -> tuple[Any, ...]:
+        rules: Any = list(card.rules)
+        issued_at: Any = card.issued_at
+        if self._rules is not None:
+            rules = self._rules(rules)
+        if self._issued_at is not None:
+            issued_at = self._issued_at(issued_at)
+        return (card.card_uuid, card.service_id, rules, card.indicator, issued_at, card.knowledge_version)
+
+
+_FIELDS = ["card_uuid", "service_id", "rules", "indicator", "issued_at", "knowledge_version"]
