@@ -83,13 +83,15 @@ class GroupCommit:
         done: asyncio.Future[None] = self.loop.create_future()
         self._pending.append((cards, done))
         if not self._writing:
-            self._write_pending()
+            # From the loop's next turn: the calls that finish in this turn join the batch, rather than follow
+            # in a second one (and the writer does not contend for the GIL with their evaluation meanwhile).
+            self._writing = True
+            self.loop.call_soon(self._write_pending)
         await done
 
     def _write_pending(self) -> None:
         """On the event loop: hands the calls waiting so far to the writer thread as one batch."""
         batch, self._pending = self._pending, []
-        self._writing = True
         WRITER.submit(partial(self._write, batch))
 
     def _write(self, batch: list[tuple[list[IssuedCard], asyncio.Future[None]]]) -> None:
