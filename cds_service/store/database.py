@@ -3,6 +3,7 @@
 The schema is brought to the newest migration when the engine is made (schema.py)."""
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,7 @@ class Database:
             options.update(pool_size=5, max_overflow=10, pool_timeout=10)
             if self.backend == "postgresql":
                 options["connect_args"] = {"connect_timeout": 5}  # an unreachable server fails readiness fast
+        self._closing: list[Callable[[], None]] = []  # what holds a connection gives it back first
         self.engine: Engine = create_engine(parsed, **options)
         if self.backend == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
@@ -67,7 +69,12 @@ class Database:
             log.warning("database unreachable (%s)", type(exc).__name__)
             return False
 
+    def on_close(self, release: Callable[[], None]) -> None:
+        self._closing.append(release)
+
     def close(self) -> None:
+        for release in self._closing:
+            release()
         self.engine.dispose()
 
 

@@ -17,8 +17,13 @@ class SlowStore:
         self.commits: list[list[str]] = []
         self.fail = fail
         self.lock = threading.Lock()
+        self.busy = threading.Event()  # a commit has started
+        self.gate = threading.Event()  # cleared by a test: commits wait until it is set again
+        self.gate.set()
 
     def record(self, cards: list[IssuedCard]) -> None:
+        self.busy.set()
+        self.gate.wait()
         time.sleep(0.05)  # a commit
         if self.fail:
             raise OSError("disk full")
@@ -47,7 +52,47 @@ def test_concurrent_calls_share_commits_and_wait_for_their_own() -> None:
     assert sorted(uuid for commit in store.commits for uuid in commit) == sorted(
         f"c{n}{x}" for n in range(20) for x in "ab"
     )
-    assert len(store.commits) < 20  # the first call alone, then the rest together
+    assert len(store.commits) == 1  # calls that finish in the same turn of the loop share the first commit
+
+
+def test_calls_arriving_during_a_commit_share_the_next_one() -> None:
+    store = SlowStore()
+
+    store.gate.clear()
+
+    async def main() -> None:
+        group = GroupCommit(store, asyncio.get_running_loop())  # type: ignore[arg-type]
+        first = asyncio.create_task(group.record([card("first")]))
+        while not store.busy.is_set():  # the first commit is under way (held at the gate)
+            await asyncio.sleep(0.001)
+        later = [asyncio.create_task(group.record([card(f"later{n}")])) for n in range(5)]
+        await asyncio.sleep(0)  # they are waiting now
+        store.gate.set()
+        await asyncio.gather(first, *later)
+
+    asyncio.run(main())
+    assert store.commits == [["first"], [f"later{n}" for n in range(5)]]
+
+
+def test_a_write_that_outlives_its_event_loop_does_not_stop_the_writer() -> None:
+    """A loop that closed while its batch was written (a test's app, a worker stopping) cannot be woken; the
+    writer thread, shared by the process, goes on with the next loop's writes."""
+    store = SlowStore()
+    store.gate.clear()
+
+    async def abandon() -> None:
+        group = GroupCommit(store, asyncio.get_running_loop())  # type: ignore[arg-type]
+        asyncio.get_running_loop().create_task(group.record([card("abandoned")]))
+        while not store.busy.is_set():
+            await asyncio.sleep(0.001)
+
+    async def record_again() -> None:
+        await GroupCommit(store, asyncio.get_running_loop()).record([card("next")])  # type: ignore[arg-type]
+
+    asyncio.run(abandon())  # returns while "abandoned" is still being written (held at the gate)
+    store.gate.set()
+    asyncio.run(record_again())
+    assert store.commits == [["abandoned"], ["next"]]
 
 
 def test_a_failed_commit_reaches_every_call_waiting_on_it() -> None:
