@@ -9,6 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.exc import OperationalError
 
+from cds_service.app import create_app
+from cds_service.config import Settings
 from cds_service.store import IssuedCard, IssuedCards
 from tests.api.test_operations import _patient_view, _sample
 from tests.scenarios import records
@@ -68,3 +70,18 @@ def test_cards_the_database_cannot_record_are_answered_counted_and_their_feedbac
     assert errors == [f"{len(cards)} issued cards not recorded (OperationalError): feedback on them will be refused"]
     refused = client.post("/cds-services/her2-patient-view/feedback", json=_feedback(cards[0]))
     assert refused.status_code == 422
+
+
+def test_feedback_to_another_replica_is_accepted_as_soon_as_the_answer_is_sent(
+    settings: Settings, database_url: str
+) -> None:
+    """The answer leaves only once its cards are committed: a second app on the same database (another worker of
+    the host on SQLite, another replica on PostgreSQL) accepts feedback on every card of the answer at once."""
+    shared = settings.model_copy(update={"database_url": database_url})
+    with TestClient(create_app(shared)) as first, TestClient(create_app(shared)) as second:
+        for _ in range(3):
+            response = first.post("/cds-services/her2-patient-view", json=_patient_view(first, records.her2_positive()))
+            cards = response.json()["cards"]
+            assert response.status_code == 200 and cards
+            for card in cards:
+                assert second.post("/cds-services/her2-patient-view/feedback", json=_feedback(card)).status_code == 200
