@@ -68,7 +68,8 @@ class GroupCommit:
 
     A commit costs the same for one row as for forty, and SQLite takes one writer at a time, so one commit per
     call capped a server at the database's commit rate whatever its cores. Each call still waits until its own
-    cards are committed (feedback may follow at once, to any worker); a call alone is written at once.
+    cards are committed (feedback may follow at once, to any worker); a call alone is written at once (from
+    the loop's next turn).
 
     The hand-over is one queue put to the writer thread and one wake-up of the event loop per batch, which then
     resolves the futures of all the batch's calls: no task, thread-pool future or context copy per call."""
