@@ -50,6 +50,8 @@ class Reading(NamedTuple):
 
 
 def _number(element: Mapping[str, Any]) -> float | None:
+    if "valueQuantity" not in element and "valueRatio" not in element and "valueInteger" not in element:
+        return None  # a coded or text result (a missing field reads as an empty one below): no look-ups
     quantity = as_map(element.get("valueQuantity"))
     value = quantity.get("value")
     if isinstance(value, int | float) and not isinstance(value, bool):
