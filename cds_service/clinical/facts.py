@@ -9,7 +9,7 @@ from ..fhir import PatientData
 from ..knowledge import Knowledge
 from ..terminology import CHEMOTHERAPY_CLASSES, Terminology, codings, text
 from .her2 import Her2Status, Thresholds, classify_her2
-from .readings import Evidence, Reading, read_observations
+from .readings import Evidence, Reading, looks_like_her2, read_observations
 from .record import (
     as_list,
     as_map,
@@ -78,11 +78,17 @@ class PatientFacts:
         return self.lvef[-1] if self.lvef else None
 
 
-def _by_type(data: PatientData) -> tuple[dict[str, list[dict[str, Any]]], list[dict[str, Any]]]:
+def _by_type(
+    data: PatientData, observation_codes: Mapping[tuple[str, str], Any] | None = None
+) -> tuple[dict[str, list[dict[str, Any]]], list[dict[str, Any]]]:
     """Every resource once, whichever prefetch key or search returned it, by type; and the medication records of
     drugs given; each in record order. One pass over the record, so each reader below reads only its own kind. A
-    resource without a type is left out (no reader takes it); one without an id is never taken for another."""
-    by_id: dict[str, dict[Any, dict[str, Any]]] = {}  # kind -> id -> the first resource with it
+    resource without a type is left out (no reader takes it); one without an id is never taken for another.
+
+    With `observation_codes`, an Observation that read_observations would drop at its code (one coding no mapping
+    knows, no components, no name of HER2: most of a large record) is dropped here already, in the same pass; its
+    id still counts as read, so a later copy of it is not read either. What is left reads as the whole would."""
+    by_id: dict[str, dict[Any, dict[str, Any] | None]] = {}  # kind -> id -> the first resource with it
     given = []
     unnamed = 0  # keys for resources without an id: ints, never equal to an id (a string)
     for found in data.resources.values():
@@ -100,10 +106,25 @@ def _by_type(data: PatientData) -> tuple[dict[str, list[dict[str, Any]]], list[d
                 ident = unnamed
             elif ident in same:
                 continue
+            if kind == "Observation" and observation_codes is not None:
+                # readings.read_observations' first test, in line (it runs for every Observation of the record).
+                code = resource.get("code")
+                if type(code) is dict and resource.get("component") is None:
+                    coding = code.get("coding")
+                    if type(coding) is list and len(coding) == 1 and type(first := coding[0]) is dict:
+                        system, value = first.get("system"), first.get("code")
+                        if type(system) is str and type(value) is str and (system, value) not in observation_codes:
+                            display, named = first.get("display"), code.get("text")
+                            shown = display if isinstance(display, str) and display else value
+                            if not (shown and looks_like_her2(shown)) and not (
+                                type(named) is str and named != shown and looks_like_her2(named)
+                            ):
+                                same[ident] = None  # read, and dropped
+                                continue
             same[ident] = resource
             if kind in GIVEN_TYPES:
                 given.append(resource)
-    return {kind: list(same.values()) for kind, same in by_id.items()}, given
+    return {kind: [r for r in same.values() if r is not None] for kind, same in by_id.items()}, given
 
 
 def _condition_concept(code: Any, terminology: Terminology, known: dict[tuple[str, str], str | None]) -> str | None:
@@ -179,7 +200,7 @@ def _pregnancy(
 def build_facts(
     data: PatientData, terminology: Terminology, knowledge: Knowledge, patient_id: str, today: date
 ) -> PatientFacts:
-    of_type, given = _by_type(data)
+    of_type, given = _by_type(data, terminology.observation_codes)
     readings, unreadable = read_observations(of_type.get("Observation", ()), terminology)
 
     conditions = []

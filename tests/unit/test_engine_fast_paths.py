@@ -1,0 +1,124 @@
+"""The engine's fast paths read what the general readers read, on varied and odd FHIR: each shortcut is held to
+the full reading (the same function without the shortcut, or a frozen copy of the former one), so a regression
+fails here before it changes a card."""
+
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cds_service.clinical.facts import _by_type
+from cds_service.clinical.readings import read_observations
+from cds_service.config import REPO_ROOT
+from cds_service.fhir import PatientData
+from cds_service.terminology import load_terminology
+
+TERMINOLOGY = load_terminology(REPO_ROOT / "mappings")
+LOINC = "http://loinc.org"
+
+# Mapped codes (HER2 IHC, LVEF), unmapped ones, and odd values where strings belong.
+CODE = st.sampled_from(["85319-2", "10230-1", "8867-4", "718-7", "", None, 7])
+SYSTEM = st.sampled_from([LOINC, "urn:local", "", None, 3])
+NAME = st.sampled_from([None, "", "Heart rate", "HER2 IHC", "c-erbB-2 FISH", "Hemoglobin", "ERBB2", 4, ["HER2"]])
+
+
+@st.composite
+def codeable(draw: st.DrawFn) -> Any:
+    shape = draw(st.sampled_from(["one", "one", "one", "two", "none", "odd"]))
+    if shape == "odd":
+        return draw(st.sampled_from([None, "85319-2", 5, [], {"coding": "x"}, {"coding": [None]}, {"text": "HER2"}]))
+    codings: list[Any] = []
+    for _ in range({"one": 1, "two": 2, "none": 0}[shape]):
+        coding = {"system": draw(SYSTEM), "code": draw(CODE), "display": draw(NAME)}
+        codings.append({k: v for k, v in coding.items() if v is not None or draw(st.booleans())})
+    found: dict[str, Any] = {"coding": codings}
+    text = draw(NAME)
+    if text is not None or draw(st.booleans()):
+        found["text"] = text
+    return found
+
+
+@st.composite
+def observation(draw: st.DrawFn) -> dict[str, Any]:
+    resource: dict[str, Any] = {"resourceType": "Observation", "code": draw(codeable())}
+    ident = draw(st.sampled_from(["o1", "o2", "o3", "o4", None, "?", "", 5]))
+    if ident is not None:
+        resource["id"] = ident
+    status = draw(st.sampled_from(["final", "final", "entered-in-error", None]))
+    if status is not None:
+        resource["status"] = status
+    resource["subject"] = {"reference": draw(st.sampled_from(["Patient/p1", "Patient/p2"]))}
+    resource["effectiveDateTime"] = draw(st.sampled_from(["2024-01-05", "2023-06-01", "2024-02-30", 2024]))
+    value = draw(st.sampled_from(["quantity", "string", "coded", "none"]))
+    if value == "quantity":
+        resource["valueQuantity"] = {"value": draw(st.sampled_from([55, 0.6, "x"])), "unit": "%"}
+    elif value == "string":
+        resource["valueString"] = draw(st.sampled_from(["3+", "positive", "", 9]))
+    elif value == "coded":
+        resource["valueCodeableConcept"] = draw(codeable())
+    component = draw(st.sampled_from(["absent", "absent", "none", "lvef", "junk"]))
+    if component == "none":
+        resource["component"] = None
+    elif component == "lvef":
+        resource["component"] = [{"code": {"coding": [{"system": LOINC, "code": "10230-1"}]}, "valueInteger": 50}]
+    elif component == "junk":
+        resource["component"] = "junk"
+    return resource
+
+
+OTHER = [
+    {"resourceType": "MedicationRequest", "id": "r1", "status": "active"},
+    {"resourceType": "Condition", "id": "o1"},
+    {"resourceType": "Patient", "id": "p1"},
+    {"id": "untyped"},
+]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(observation(), max_size=8), st.lists(observation(), max_size=4), st.booleans())
+def test_observations_dropped_while_grouping_are_those_read_observations_drops(
+    first: list[dict[str, Any]], second: list[dict[str, Any]], others: bool
+) -> None:
+    """Grouping with the code table drops an Observation only where reading it would have given nothing, and
+    keeps the first copy of each id as the full grouping does: the readings, the unreadable (HER2 named but
+    unmapped, not valid FHIR) and every other kind come out the same."""
+    data = PatientData(resources={"a": tuple(first + (OTHER if others else [])), "b": tuple(second)}, origin={})
+    full, full_given = _by_type(data)
+    quick, quick_given = _by_type(data, TERMINOLOGY.observation_codes)
+    assert read_observations(quick.get("Observation", []), TERMINOLOGY) == read_observations(
+        full.get("Observation", []), TERMINOLOGY
+    )
+    assert {k: v for k, v in quick.items() if k != "Observation"} == {
+        k: v for k, v in full.items() if k != "Observation"
+    }
+    assert quick_given == full_given
+
+
+def test_a_dropped_observation_still_hides_a_later_copy_of_its_id() -> None:
+    """The first copy of an id is the one read, also when it is dropped at its code: the second (here a mapped
+    result) is not read in its place."""
+    filler = {"resourceType": "Observation", "id": "o1", "status": "final",
+              "code": {"coding": [{"system": LOINC, "code": "8867-4", "display": "Heart rate"}]}}  # fmt: skip
+    lvef = {**filler, "code": {"coding": [{"system": LOINC, "code": "10230-1"}]}, "valueQuantity": {"value": 55}}
+    data = PatientData(resources={"a": (filler,), "b": (lvef,)}, origin={})
+    quick, _ = _by_type(data, TERMINOLOGY.observation_codes)
+    full, _ = _by_type(data)
+    assert quick.get("Observation") == [] and full["Observation"] == [filler]
+    assert read_observations(full["Observation"], TERMINOLOGY) == ([], [])
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        {"coding": [{"system": LOINC, "code": "X-1", "display": "HER2 by IHC"}]},  # named in the display
+        {"coding": [{"system": LOINC, "code": "X-1", "display": "Heart rate"}], "text": "ERBB2 amplification"},
+        {"coding": [{"system": LOINC, "code": "HER2"}]},  # no display: the code is the name
+    ],
+)
+def test_an_unmapped_code_naming_her2_is_kept_for_its_report(code: dict[str, Any]) -> None:
+    resource = {"resourceType": "Observation", "id": "o1", "status": "final", "code": code, "valueString": "3+"}
+    quick, _ = _by_type(PatientData(resources={"a": (resource,)}, origin={}), TERMINOLOGY.observation_codes)
+    assert quick["Observation"] == [resource]
+    _, unreadable = read_observations(quick["Observation"], TERMINOLOGY)
+    assert [concept for concept, _ in unreadable] == ["her2-unknown-code"]
