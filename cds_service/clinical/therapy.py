@@ -6,6 +6,7 @@ unknown (None), and cards say so, rather than a number that looks certain."""
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from ..terminology import ANTI_HER2_CLASSES, CHEMOTHERAPY_CLASSES, DrugMatch, Terminology, text
@@ -63,24 +64,31 @@ def _bounds(resource: Mapping[str, Any]) -> Mapping[str, Any]:
     return as_map(as_map(as_map(dosage.get("timing")).get("repeat")).get("boundsPeriod"))
 
 
-def _start(resource: Mapping[str, Any], bounds: Mapping[str, Any] | None = None) -> str | None:
-    # The first readable date in order of preference, each read only if those before it were not.
-    return (
-        fhir_day(as_map(resource.get("effectivePeriod")).get("start"))
+def _period(resource: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """When a drug was given: the first readable start and end, in order of preference (start: the effective
+    period, the effective date, the dosage's bounds, the dispense validity, authoredOn, dateAsserted; end: the
+    effective period, the bounds, the validity). Each field is read once for both; one the record lacks costs a
+    membership test (a MedicationRequest of a chart has authoredOn and little else of these)."""
+    period = as_map(resource.get("effectivePeriod")) if "effectivePeriod" in resource else _NO_PERIOD
+    bounds = _bounds(resource) if "dosageInstruction" in resource else _NO_PERIOD
+    validity = (
+        as_map(as_map(resource.get("dispenseRequest")).get("validityPeriod"))
+        if "dispenseRequest" in resource
+        else _NO_PERIOD
+    )
+    start = (
+        fhir_day(period.get("start"))
         or fhir_day(resource.get("effectiveDateTime"))
-        or fhir_day((_bounds(resource) if bounds is None else bounds).get("start"))
-        or fhir_day(as_map(as_map(resource.get("dispenseRequest")).get("validityPeriod")).get("start"))
+        or fhir_day(bounds.get("start"))
+        or fhir_day(validity.get("start"))
         or fhir_day(resource.get("authoredOn"))
         or fhir_day(resource.get("dateAsserted"))
     )
+    end = fhir_day(period.get("end")) or fhir_day(bounds.get("end")) or fhir_day(validity.get("end"))
+    return start, end
 
 
-def _end(resource: Mapping[str, Any], bounds: Mapping[str, Any] | None = None) -> str | None:
-    return (
-        fhir_day(as_map(resource.get("effectivePeriod")).get("end"))
-        or fhir_day((_bounds(resource) if bounds is None else bounds).get("end"))
-        or fhir_day(as_map(as_map(resource.get("dispenseRequest")).get("validityPeriod")).get("end"))
-    )
+_NO_PERIOD: Mapping[str, Any] = MappingProxyType({})
 
 
 def read_given(
@@ -94,6 +102,7 @@ def read_given(
     # A chart repeats one medication concept every cycle: within this call, a plain concept's (one coding, text)
     # answer is looked up once.
     matches: dict[tuple[Any, ...], DrugMatch | None] = {}
+    drugs_in: dict[str, frozenset[str]] = {}  # drug -> it and its components: one set per drug, shared
     for resource in resources:
         kind, status = text(resource.get("resourceType")), text(resource.get("status"))
         statuses = _GIVEN.get(kind)
@@ -106,20 +115,22 @@ def read_given(
             concept = medication_concept(resource, None, fetched)
         if concept is None:
             target = text(as_map(resource.get("medicationReference")).get("reference")) or "no medication"
-            unread.append(Evidence(reference_of(resource), _start(resource), target, status))
+            unread.append(Evidence(reference_of(resource), _period(resource)[0], target, status))
             continue
         match = _match(concept, terminology, matches)
         if match is None:
             continue
         drug = terminology.drugs[match.drug]
-        bounds = _bounds(resource)
-        start, end = _start(resource, bounds), _end(resource, bounds)
+        start, end = _period(resource)
         label = describe_medication(resource, drug.label.en)
+        contains = drugs_in.get(match.drug)
+        if contains is None:
+            contains = drugs_in[match.drug] = frozenset({match.drug, *drug.components})
         found.append(
             Exposure(
                 match.drug,
                 match.product,
-                frozenset({match.drug, *drug.components}),
+                contains,
                 drug.drug_class,
                 start,
                 end,

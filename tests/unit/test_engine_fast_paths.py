@@ -10,9 +10,11 @@ from hypothesis import strategies as st
 
 from cds_service.clinical.facts import _by_type
 from cds_service.clinical.readings import read_observations
+from cds_service.clinical.therapy import _period, read_given
 from cds_service.config import REPO_ROOT
 from cds_service.fhir import PatientData
 from cds_service.terminology import load_terminology
+from tests.unit.former import therapy_dates
 
 TERMINOLOGY = load_terminology(REPO_ROOT / "mappings")
 LOINC = "http://loinc.org"
@@ -122,3 +124,96 @@ def test_an_unmapped_code_naming_her2_is_kept_for_its_report(code: dict[str, Any
     assert quick["Observation"] == [resource]
     _, unreadable = read_observations(quick["Observation"], TERMINOLOGY)
     assert [concept for concept, _ in unreadable] == ["her2-unknown-code"]
+
+
+# Each readable value a different day, so that reading the fields in another order shows.
+DAY = st.sampled_from(
+    [None, "2024-03-01", "2023-07-15T10:00:00Z", "2022", "2021-05", "2020-01-09", "2024-02-30", "", 20240301, ["2019"]]
+)
+PERIOD = st.one_of(
+    st.none(),
+    st.sampled_from(["2024-03-01", [], 5]),
+    st.fixed_dictionaries({}, optional={"start": DAY, "end": DAY}),
+)
+
+
+@st.composite
+def medication_record(draw: st.DrawFn) -> dict[str, Any]:
+    """A MedicationRequest/Statement/Administration with any of the date fields, present, odd or absent."""
+    resource: dict[str, Any] = {
+        "resourceType": draw(st.sampled_from(["MedicationRequest", "MedicationStatement", "MedicationAdministration"])),
+        "id": draw(st.sampled_from(["m1", "m2", "m3"])),
+        "status": draw(st.sampled_from(["active", "completed", "stopped", "in-progress", "draft", None])),
+        "medicationCodeableConcept": draw(
+            st.sampled_from(
+                [
+                    {"coding": [{"system": RXNORM, "code": "224905", "display": "trastuzumab"}]},
+                    {"coding": [{"system": RXNORM, "code": "56946"}], "text": "paclitaxel"},
+                    {"coding": [{"system": RXNORM, "code": "26225"}], "text": "ondansetron"},
+                    {"text": "Phesgo"},
+                    {"coding": "x"},
+                ]
+            )
+        ),
+    }
+    for field in draw(st.lists(st.sampled_from(["effectiveDateTime", "authoredOn", "dateAsserted"]), max_size=3)):
+        resource[field] = draw(DAY)
+    if draw(st.booleans()):
+        resource["effectivePeriod"] = draw(PERIOD)
+    if draw(st.booleans()):
+        resource["dispenseRequest"] = draw(
+            st.one_of(st.none(), st.sampled_from([[], "x"]), st.fixed_dictionaries({"validityPeriod": PERIOD}))
+        )
+    if draw(st.booleans()):
+        bounds = draw(PERIOD)
+        resource["dosageInstruction"] = draw(
+            st.sampled_from(
+                [
+                    [{"timing": {"repeat": {"boundsPeriod": bounds}}}],
+                    [{"text": "every 21 days"}, {"timing": {"repeat": {"boundsPeriod": bounds}}}],
+                    [],
+                    [None],
+                    {"timing": {}},
+                ]
+            )
+        )
+    return {k: v for k, v in resource.items() if v is not None or k == "medicationCodeableConcept"}
+
+
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+
+
+@settings(max_examples=500, deadline=None)
+@given(medication_record())
+def test_start_and_end_read_once_are_the_former_start_and_end(resource: dict[str, Any]) -> None:
+    assert _period(resource) == (therapy_dates.start(resource), therapy_dates.end(resource)), resource
+
+
+def test_every_mix_of_date_fields_gives_the_former_start_and_end() -> None:
+    """Each start source (effective period, effective date, dosage bounds, dispense validity, authoredOn,
+    dateAsserted) and end source, present or not, each a different day: the order of preference shows."""
+    starts = ["2024-01-01", "2023-01-01", "2022-01-01", "2021-01-01", "2020-01-01", "2019-01-01"]
+    ends = ["2024-12-01", "2022-12-01", "2021-12-01"]
+    for mask in range(2 ** (len(starts) + len(ends))):
+        has = [bool(mask >> i & 1) for i in range(len(starts) + len(ends))]
+        period = {k: v for k, v, on in (("start", starts[0], has[0]), ("end", ends[0], has[6])) if on}
+        bounds = {k: v for k, v, on in (("start", starts[2], has[2]), ("end", ends[1], has[7])) if on}
+        validity = {k: v for k, v, on in (("start", starts[3], has[3]), ("end", ends[2], has[8])) if on}
+        resource: dict[str, Any] = {"resourceType": "MedicationRequest", "effectivePeriod": period}
+        resource |= {"effectiveDateTime": starts[1]} if has[1] else {}
+        resource |= {"dosageInstruction": [{"timing": {"repeat": {"boundsPeriod": bounds}}}]} if bounds else {}
+        resource |= {"dispenseRequest": {"validityPeriod": validity}} if validity else {}
+        resource |= {"authoredOn": starts[4]} if has[4] else {}
+        resource |= {"dateAsserted": starts[5]} if has[5] else {}
+        assert _period(resource) == (therapy_dates.start(resource), therapy_dates.end(resource)), resource
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(medication_record(), max_size=6))
+def test_exposures_take_their_dates_and_drug_sets_as_the_former_reading(records: list[dict[str, Any]]) -> None:
+    exposures, _ = read_given(records, TERMINOLOGY, {})
+    for exposure in exposures:
+        # Ids repeat among these records: the exposure's dates are those of one of the records of its reference.
+        same = [r for r in records if f"{r['resourceType']}/{r['id']}" == exposure.evidence.reference]
+        assert (exposure.start, exposure.end) in {(therapy_dates.start(r), therapy_dates.end(r)) for r in same}
+        assert exposure.contains == frozenset({exposure.drug, *TERMINOLOGY.drugs[exposure.drug].components})
