@@ -8,6 +8,7 @@ from typing import Any, NamedTuple
 from ..fhir import PatientData
 from ..knowledge import Knowledge
 from ..terminology import CHEMOTHERAPY_CLASSES, Terminology, codings, text
+from .belonging import belongs_to, patient_target
 from .her2 import Her2Status, Thresholds, classify_her2
 from .readings import Evidence, Reading, looks_like_her2, read_observations
 from .record import (
@@ -23,7 +24,7 @@ from .record import (
 from .staging import Categorised, StagingFacts, after_systemic_therapy, parse_staging_text, staging_facts
 from .therapy import GIVEN_TYPES, TherapyFacts, read_given, therapy_facts
 
-__all__ = ["Lvef", "PatientFacts", "build_facts"]
+__all__ = ["Grouped", "Lvef", "PatientFacts", "build_facts", "group_own"]
 
 
 class Lvef(NamedTuple):  # a NamedTuple: one per echo on file, cheaper to build than a frozen dataclass
@@ -78,9 +79,25 @@ class PatientFacts:
         return self.lvef[-1] if self.lvef else None
 
 
-def _by_type(
-    data: PatientData, observation_codes: Mapping[tuple[str, str], Any] | None = None
-) -> tuple[dict[str, list[dict[str, Any]]], list[dict[str, Any]]]:
+Grouped = tuple[dict[str, list[dict[str, Any]]], list[dict[str, Any]]]
+
+
+def _by_type(data: PatientData, observation_codes: Mapping[tuple[str, str], Any] | None = None) -> Grouped:
+    grouped = _group(data, observation_codes, None)
+    assert grouped is not None  # nothing is judged without a patient
+    return grouped
+
+
+def group_own(data: PatientData, patient_id: str, observation_codes: Mapping[tuple[str, str], Any]) -> Grouped | None:
+    """_by_type of the screened record in the same pass as the identity check (identity.screen), for the usual
+    record all of whose resources are the patient's (or nobody's): then screening leaves the data as it is.
+    None as soon as one resource is another patient's or unconfirmed: the caller screens and groups as before."""
+    return _group(data, observation_codes, patient_id)
+
+
+def _group(
+    data: PatientData, observation_codes: Mapping[tuple[str, str], Any] | None, patient_id: str | None
+) -> Grouped | None:
     """Every resource once, whichever prefetch key or search returned it, by type; and the medication records of
     drugs given; each in record order. One pass over the record, so each reader below reads only its own kind. A
     resource without a type is left out (no reader takes it); one without an id is never taken for another.
@@ -91,9 +108,16 @@ def _by_type(
     by_id: dict[str, dict[Any, dict[str, Any] | None]] = {}  # kind -> id -> the first resource with it
     given = []
     unnamed = 0  # keys for resources without an id: ints, never equal to an id (a string)
+    own = f"Patient/{patient_id}"  # identity.screen's quick check: how nearly every resource names its patient
+    quick = patient_id is not None and patient_target(own) == ("Patient", patient_id)
     for found in data.resources.values():
         for resource in found:
             kind, ident = resource.get("resourceType"), resource.get("id")
+            if patient_id is not None:
+                holder = resource.get("subject")
+                if not (quick and type(holder) is dict and holder.get("reference") == own and kind != "Patient"):
+                    if belongs_to(resource, patient_id) not in ("own", "none"):
+                        return None
             if type(kind) is not str:
                 continue
             same = by_id.get(kind)
@@ -198,9 +222,15 @@ def _pregnancy(
 
 
 def build_facts(
-    data: PatientData, terminology: Terminology, knowledge: Knowledge, patient_id: str, today: date
+    data: PatientData,
+    terminology: Terminology,
+    knowledge: Knowledge,
+    patient_id: str,
+    today: date,
+    grouped: Grouped | None = None,
 ) -> PatientFacts:
-    of_type, given = _by_type(data, terminology.observation_codes)
+    """The facts of a screened record; `grouped`: its resources by type as group_own found them, if it did."""
+    of_type, given = _by_type(data, terminology.observation_codes) if grouped is None else grouped
     readings, unreadable = read_observations(of_type.get("Observation", ()), terminology)
 
     conditions = []

@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cds_service.clinical.facts import _by_type
+from cds_service.clinical.facts import _by_type, group_own
+from cds_service.clinical.identity import screen
 from cds_service.clinical.readings import read_observations
 from cds_service.clinical.therapy import _period, read_given
 from cds_service.config import REPO_ROOT
@@ -217,3 +218,50 @@ def test_exposures_take_their_dates_and_drug_sets_as_the_former_reading(records:
         same = [r for r in records if f"{r['resourceType']}/{r['id']}" == exposure.evidence.reference]
         assert (exposure.start, exposure.end) in {(therapy_dates.start(r), therapy_dates.end(r)) for r in same}
         assert exposure.contains == frozenset({exposure.drug, *TERMINOLOGY.drugs[exposure.drug].components})
+
+
+# Whose resource: the usual `subject`, another patient's, absolute and versioned references, DSTU2's `patient`,
+# a Group, a contained or logical reference, no reference at all, and resources outside any compartment.
+HOLDER: st.SearchStrategy[dict[str, Any]] = st.sampled_from(
+    [
+        {"subject": {"reference": "Patient/p1"}},
+        {"subject": {"reference": "Patient/p1"}},
+        {"subject": {"reference": "Patient/p2"}},
+        {"subject": {"reference": "https://ehr.example/fhir/Patient/p1/_history/3"}},
+        {"patient": {"reference": "Patient/p1"}},
+        {"patient": {"reference": "Patient/p2"}},
+        {"subject": {"reference": "Group/g1"}},
+        {"subject": {"reference": "#p1"}},
+        {"subject": {"identifier": {"value": "p1"}}},
+        {"subject": "Patient/p1"},
+        {},
+    ]
+)
+
+
+@st.composite
+def any_resource(draw: st.DrawFn) -> dict[str, Any]:
+    kind = draw(st.sampled_from(["Observation", "Condition", "MedicationRequest", "Medication", "Patient", "X"]))
+    if kind == "Observation":
+        resource = draw(observation())
+        resource.pop("subject", None)
+    else:
+        resource = {"resourceType": kind, "id": draw(st.sampled_from(["p1", "p2", "r1", "r2"]))}
+    return {**resource, **draw(HOLDER)}
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(any_resource(), max_size=6), st.lists(any_resource(), max_size=4), st.sampled_from(["p1", "p_1"]))
+def test_grouping_while_checking_identity_is_screening_then_grouping(
+    first: list[dict[str, Any]], second: list[dict[str, Any]], patient: str
+) -> None:
+    """The one pass answers only for a record screening leaves as it is (then it groups as screening and
+    grouping would); a record with any resource left out (another patient's, unconfirmed) is for screen."""
+    data = PatientData(resources={"a": tuple(first), "b": tuple(second)}, origin={})
+    screened, findings = screen(data, patient)
+    left_out = any(f.summary.startswith("identity.") for f in findings)
+    grouped = group_own(data, patient, TERMINOLOGY.observation_codes)
+    assert (grouped is None) == left_out
+    if grouped is not None:
+        assert screened is data
+        assert grouped == _by_type(data, TERMINOLOGY.observation_codes)
