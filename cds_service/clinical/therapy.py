@@ -67,24 +67,33 @@ def _bounds(resource: Mapping[str, Any]) -> Mapping[str, Any]:
 def _period(resource: Mapping[str, Any]) -> tuple[str | None, str | None]:
     """When a drug was given: the first readable start and end, in order of preference (start: the effective
     period, the effective date, the dosage's bounds, the dispense validity, authoredOn, dateAsserted; end: the
-    effective period, the bounds, the validity). Each field is read once for both; one the record lacks costs a
-    membership test (a MedicationRequest of a chart has authoredOn and little else of these)."""
+    effective period, the bounds, the validity). Each field is read once for both, and only a value the record
+    has is read as a date (a MedicationRequest of a chart has authoredOn and little else of these)."""
     period = as_map(resource.get("effectivePeriod")) if "effectivePeriod" in resource else _NO_PERIOD
-    bounds = _bounds(resource) if "dosageInstruction" in resource else _NO_PERIOD
+    dosage = resource.get("dosageInstruction")
+    if dosage is None or (type(dosage) is list and dosage and type(dosage[0]) is dict and "timing" not in dosage[0]):
+        bounds = _NO_PERIOD  # no dosage, or a first one without timing (a text): no bounds, as _bounds would say
+    else:
+        bounds = _bounds(resource)
     validity = (
         as_map(as_map(resource.get("dispenseRequest")).get("validityPeriod"))
         if "dispenseRequest" in resource
         else _NO_PERIOD
     )
-    start = (
-        fhir_day(period.get("start"))
-        or fhir_day(resource.get("effectiveDateTime"))
-        or fhir_day(bounds.get("start"))
-        or fhir_day(validity.get("start"))
-        or fhir_day(resource.get("authoredOn"))
-        or fhir_day(resource.get("dateAsserted"))
-    )
-    end = fhir_day(period.get("end")) or fhir_day(bounds.get("end")) or fhir_day(validity.get("end"))
+    start = end = None
+    for value in (
+        period.get("start"),
+        resource.get("effectiveDateTime"),
+        bounds.get("start"),
+        validity.get("start"),
+        resource.get("authoredOn"),
+        resource.get("dateAsserted"),
+    ):
+        if value is not None and (start := fhir_day(value)):
+            break
+    for value in (period.get("end"), bounds.get("end"), validity.get("end")):
+        if value is not None and (end := fhir_day(value)):
+            break
     return start, end
 
 
@@ -104,9 +113,9 @@ def read_given(
     matches: dict[tuple[Any, ...], DrugMatch | None] = {}
     drugs_in: dict[str, frozenset[str]] = {}  # drug -> it and its components: one set per drug, shared
     for resource in resources:
-        kind, status = text(resource.get("resourceType")), text(resource.get("status"))
-        statuses = _GIVEN.get(kind)
-        if statuses is None or status not in statuses:
+        kind, status = resource.get("resourceType"), resource.get("status")  # `text` in line: read for every record
+        statuses = _GIVEN.get(kind) if type(kind) is str else None
+        if statuses is None or not isinstance(status, str) or status not in statuses:
             continue
         if "verificationStatus" in resource and not is_usable(resource):  # the status was read just above
             continue

@@ -15,7 +15,7 @@ from cds_service.clinical.therapy import _period, read_given
 from cds_service.config import REPO_ROOT
 from cds_service.fhir import PatientData
 from cds_service.terminology import load_terminology
-from tests.unit.former import therapy_dates
+from tests.unit.former import therapy as former_therapy
 
 TERMINOLOGY = load_terminology(REPO_ROOT / "mappings")
 LOINC = "http://loinc.org"
@@ -144,7 +144,7 @@ def medication_record(draw: st.DrawFn) -> dict[str, Any]:
     resource: dict[str, Any] = {
         "resourceType": draw(st.sampled_from(["MedicationRequest", "MedicationStatement", "MedicationAdministration"])),
         "id": draw(st.sampled_from(["m1", "m2", "m3"])),
-        "status": draw(st.sampled_from(["active", "completed", "stopped", "in-progress", "draft", None])),
+        "status": draw(st.sampled_from(["active", "completed", "stopped", "in-progress", "draft", None, ["active"]])),
         "medicationCodeableConcept": draw(
             st.sampled_from(
                 [
@@ -187,7 +187,7 @@ RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 @settings(max_examples=500, deadline=None)
 @given(medication_record())
 def test_start_and_end_read_once_are_the_former_start_and_end(resource: dict[str, Any]) -> None:
-    assert _period(resource) == (therapy_dates.start(resource), therapy_dates.end(resource)), resource
+    assert _period(resource) == (former_therapy.start(resource), former_therapy.end(resource)), resource
 
 
 def test_every_mix_of_date_fields_gives_the_former_start_and_end() -> None:
@@ -206,7 +206,7 @@ def test_every_mix_of_date_fields_gives_the_former_start_and_end() -> None:
         resource |= {"dispenseRequest": {"validityPeriod": validity}} if validity else {}
         resource |= {"authoredOn": starts[4]} if has[4] else {}
         resource |= {"dateAsserted": starts[5]} if has[5] else {}
-        assert _period(resource) == (therapy_dates.start(resource), therapy_dates.end(resource)), resource
+        assert _period(resource) == (former_therapy.start(resource), former_therapy.end(resource)), resource
 
 
 @settings(max_examples=200, deadline=None)
@@ -216,7 +216,7 @@ def test_exposures_take_their_dates_and_drug_sets_as_the_former_reading(records:
     for exposure in exposures:
         # Ids repeat among these records: the exposure's dates are those of one of the records of its reference.
         same = [r for r in records if f"{r['resourceType']}/{r['id']}" == exposure.evidence.reference]
-        assert (exposure.start, exposure.end) in {(therapy_dates.start(r), therapy_dates.end(r)) for r in same}
+        assert (exposure.start, exposure.end) in {(former_therapy.start(r), former_therapy.end(r)) for r in same}
         assert exposure.contains == frozenset({exposure.drug, *TERMINOLOGY.drugs[exposure.drug].components})
 
 
@@ -265,3 +265,14 @@ def test_grouping_while_checking_identity_is_screening_then_grouping(
     if grouped is not None:
         assert screened is data
         assert grouped == _by_type(data, TERMINOLOGY.observation_codes)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(medication_record(), max_size=8), st.sampled_from(["MedicationDispense", ["MedicationRequest"], None]))
+def test_medication_records_read_as_the_former_reader_read_them(records: list[dict[str, Any]], odd: Any) -> None:
+    """Exposures (drug, product, dates, evidence) and unread drugs, in order, as the former read_given found them;
+    with a record of a type not read and one whose type is not a string among them."""
+    records = [*records, {**records[0], "resourceType": odd}] if records else records
+    records += [{"resourceType": "MedicationRequest", "id": "u1", "status": "active",
+                 "medicationReference": {"reference": "Medication/gone"}, "authoredOn": "2024-05-02"}]  # fmt: skip
+    assert read_given(records, TERMINOLOGY, {}) == former_therapy.read_given(records, TERMINOLOGY, {})
