@@ -10,11 +10,12 @@ from hypothesis import strategies as st
 
 from cds_service.clinical.facts import _by_type, group_own
 from cds_service.clinical.identity import screen
-from cds_service.clinical.readings import read_observations
+from cds_service.clinical.readings import _number, read_observations
 from cds_service.clinical.therapy import _period, read_given
 from cds_service.config import REPO_ROOT
 from cds_service.fhir import PatientData
 from cds_service.terminology import load_terminology
+from tests.unit.former import readings as former_readings
 from tests.unit.former import therapy as former_therapy
 
 TERMINOLOGY = load_terminology(REPO_ROOT / "mappings")
@@ -276,3 +277,34 @@ def test_medication_records_read_as_the_former_reader_read_them(records: list[di
     records += [{"resourceType": "MedicationRequest", "id": "u1", "status": "active",
                  "medicationReference": {"reference": "Medication/gone"}, "authoredOn": "2024-05-02"}]  # fmt: skip
     assert read_given(records, TERMINOLOGY, {}) == former_therapy.read_given(records, TERMINOLOGY, {})
+
+
+NUMBERISH: st.SearchStrategy[Any] = st.sampled_from([None, 55, 0.6, 0, True, "7", [], {}, {"value": 3}])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "valueQuantity": st.one_of(NUMBERISH, st.fixed_dictionaries({}, optional={"value": NUMBERISH})),
+            "valueRatio": st.one_of(
+                NUMBERISH,
+                st.fixed_dictionaries(
+                    {},
+                    optional={
+                        "numerator": st.fixed_dictionaries({}, optional={"value": NUMBERISH}),
+                        "denominator": st.fixed_dictionaries({}, optional={"value": NUMBERISH}),
+                    },
+                ),
+            ),
+            "valueInteger": NUMBERISH,
+            "valueString": st.sampled_from(["3+", "55"]),
+            "valueCodeableConcept": st.just({"text": "Positive"}),
+        },
+    )
+)
+def test_a_result_without_a_numeric_value_field_is_no_number_and_others_read_as_before(
+    element: dict[str, Any],
+) -> None:
+    assert _number(element) == former_readings.number(element)
