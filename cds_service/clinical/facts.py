@@ -110,6 +110,10 @@ def _group(
     unnamed = 0  # keys for resources without an id: ints, never equal to an id (a string)
     own = f"Patient/{patient_id}"  # identity.screen's quick check: how nearly every resource names its patient
     quick = patient_id is not None and patient_target(own) == ("Patient", patient_id)
+    last: str | None = None  # the type of the resource before, and what it was looked up to be
+    same: dict[Any, dict[str, Any] | None] = {}
+    observation = medication = False
+    codes = observation_codes if observation_codes is not None else {}
     for found in data.resources.values():
         for resource in found:
             kind, ident = resource.get("resourceType"), resource.get("id")
@@ -120,24 +124,26 @@ def _group(
                         return None
             if type(kind) is not str:
                 continue
-            same = by_id.get(kind)
-            if same is None:
+            if kind != last:  # a prefetch key holds one type, mostly: its table and checks are looked up once
                 if not kind:
                     continue
-                same = by_id[kind] = {}
+                same = by_id.setdefault(kind, {})
+                observation = kind == "Observation" and observation_codes is not None
+                medication = kind in GIVEN_TYPES
+                last = kind
             if type(ident) is not str or not ident or ident == "?":
                 unnamed += 1
                 ident = unnamed
             elif ident in same:
                 continue
-            if kind == "Observation" and observation_codes is not None:
+            if observation:
                 # readings.read_observations' first test, in line (it runs for every Observation of the record).
                 code = resource.get("code")
                 if type(code) is dict and resource.get("component") is None:
                     coding = code.get("coding")
                     if type(coding) is list and len(coding) == 1 and type(first := coding[0]) is dict:
                         system, value = first.get("system"), first.get("code")
-                        if type(system) is str and type(value) is str and (system, value) not in observation_codes:
+                        if type(system) is str and type(value) is str and (system, value) not in codes:
                             display, named = first.get("display"), code.get("text")
                             shown = display if isinstance(display, str) and display else value
                             if not (shown and looks_like_her2(shown)) and not (
@@ -146,7 +152,7 @@ def _group(
                                 same[ident] = None  # read, and dropped
                                 continue
             same[ident] = resource
-            if kind in GIVEN_TYPES:
+            if medication:
                 given.append(resource)
     return {kind: [r for r in same.values() if r is not None] for kind, same in by_id.items()}, given
 
