@@ -6,6 +6,7 @@ compiled once into its conditions (a check and the fact line it shows): the rule
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from operator import attrgetter
+from typing import NamedTuple
 
 from ..knowledge import When
 from .facts import PatientFacts
@@ -15,9 +16,12 @@ from .therapy import Exposure
 __all__ = ["FactLine", "blocking", "holds", "lines_of", "matches", "missing_only"]
 
 
-@dataclass(frozen=True)
-class FactLine:
-    """One patient fact as shown on a card: what (phrase key), its value (phrase key or text), from where."""
+class FactLine(NamedTuple):
+    """One patient fact as shown on a card: what (phrase key), its value (phrase key or text), from where.
+
+    A NamedTuple, not a frozen dataclass: the rules build dozens per call and the cards look each up by value
+    (dict.fromkeys, the renderer's wording per line); a tuple's hash and equality run in C, a frozen
+    dataclass's in Python. Read by field name only."""
 
     name: str
     value: str

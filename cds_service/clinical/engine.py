@@ -16,8 +16,8 @@ from ..knowledge import Knowledge, load_knowledge
 from ..knowledge.version import KnowledgeVersion, knowledge_version
 from ..terminology import DrugMatch, Terminology, codings, load_terminology, text
 from .consolidate import consolidate
-from .facts import PatientFacts, build_facts
-from .identity import belongs_to, screen
+from .facts import PatientFacts, build_facts, group_own
+from .identity import belongs_to, screen, shape_findings
 from .orders import (
     Ordered,
     combination_findings,
@@ -56,8 +56,14 @@ class Engine:
         return build_facts(data, self.terminology, self.knowledge, context.patientId, today)
 
     def patient_view(self, context: HookContext, data: PatientData, language: str, today: date) -> list[Card]:
-        data, notices = screen(data, context.patientId)
-        facts = self.facts(context, data, today)
+        # The usual record is all the patient's: checked while it is grouped, in one pass; else screened first.
+        grouped = group_own(data, context.patientId, self.terminology.observation_codes)
+        if grouped is None:
+            data, notices = screen(data, context.patientId)
+            facts = self.facts(context, data, today)
+        else:
+            notices = shape_findings(data.misplaced)  # what screen says of a record it leaves as it is
+            facts = build_facts(data, self.terminology, self.knowledge, context.patientId, today, grouped)
         findings = patient_view_findings(self.knowledge, self.terminology, facts)
         return self._cards(findings, facts, data, language, notices, orders=False)
 

@@ -8,8 +8,9 @@ from typing import Any, NamedTuple
 from ..fhir import PatientData
 from ..knowledge import Knowledge
 from ..terminology import CHEMOTHERAPY_CLASSES, Terminology, codings, text
+from .belonging import belongs_to, patient_target
 from .her2 import Her2Status, Thresholds, classify_her2
-from .readings import Evidence, Reading, read_observations
+from .readings import Evidence, Reading, looks_like_her2, read_observations
 from .record import (
     as_list,
     as_map,
@@ -23,7 +24,7 @@ from .record import (
 from .staging import Categorised, StagingFacts, after_systemic_therapy, parse_staging_text, staging_facts
 from .therapy import GIVEN_TYPES, TherapyFacts, read_given, therapy_facts
 
-__all__ = ["Lvef", "PatientFacts", "build_facts"]
+__all__ = ["Grouped", "Lvef", "PatientFacts", "build_facts", "group_own"]
 
 
 class Lvef(NamedTuple):  # a NamedTuple: one per echo on file, cheaper to build than a frozen dataclass
@@ -78,32 +79,82 @@ class PatientFacts:
         return self.lvef[-1] if self.lvef else None
 
 
-def _by_type(data: PatientData) -> tuple[dict[str, list[dict[str, Any]]], list[dict[str, Any]]]:
+Grouped = tuple[dict[str, list[dict[str, Any]]], list[dict[str, Any]]]
+
+
+def _by_type(data: PatientData, observation_codes: Mapping[tuple[str, str], Any] | None = None) -> Grouped:
+    grouped = _group(data, observation_codes, None)
+    assert grouped is not None  # nothing is judged without a patient
+    return grouped
+
+
+def group_own(data: PatientData, patient_id: str, observation_codes: Mapping[tuple[str, str], Any]) -> Grouped | None:
+    """_by_type of the screened record in the same pass as the identity check (identity.screen), for the usual
+    record all of whose resources are the patient's (or nobody's): then screening leaves the data as it is.
+    None as soon as one resource is another patient's or unconfirmed: the caller screens and groups as before."""
+    return _group(data, observation_codes, patient_id)
+
+
+def _group(
+    data: PatientData, observation_codes: Mapping[tuple[str, str], Any] | None, patient_id: str | None
+) -> Grouped | None:
     """Every resource once, whichever prefetch key or search returned it, by type; and the medication records of
     drugs given; each in record order. One pass over the record, so each reader below reads only its own kind. A
-    resource without a type is left out (no reader takes it); one without an id is never taken for another."""
-    by_id: dict[str, dict[Any, dict[str, Any]]] = {}  # kind -> id -> the first resource with it
+    resource without a type is left out (no reader takes it); one without an id is never taken for another.
+
+    With `observation_codes`, an Observation that read_observations would drop at its code (one coding no mapping
+    knows, no components, no name of HER2: most of a large record) is dropped here already, in the same pass; its
+    id still counts as read, so a later copy of it is not read either. What is left reads as the whole would."""
+    by_id: dict[str, dict[Any, dict[str, Any] | None]] = {}  # kind -> id -> the first resource with it
     given = []
     unnamed = 0  # keys for resources without an id: ints, never equal to an id (a string)
+    own = f"Patient/{patient_id}"  # identity.screen's quick check: how nearly every resource names its patient
+    quick = patient_id is not None and patient_target(own) == ("Patient", patient_id)
+    last: str | None = None  # the type of the resource before, and what it was looked up to be
+    same: dict[Any, dict[str, Any] | None] = {}
+    observation = medication = False
+    codes = observation_codes if observation_codes is not None else {}
     for found in data.resources.values():
         for resource in found:
             kind, ident = resource.get("resourceType"), resource.get("id")
+            if patient_id is not None:
+                holder = resource.get("subject")
+                if not (quick and type(holder) is dict and holder.get("reference") == own and kind != "Patient"):
+                    if belongs_to(resource, patient_id) not in ("own", "none"):
+                        return None
             if type(kind) is not str:
                 continue
-            same = by_id.get(kind)
-            if same is None:
+            if kind != last:  # a prefetch key holds one type, mostly: its table and checks are looked up once
                 if not kind:
                     continue
-                same = by_id[kind] = {}
+                same = by_id.setdefault(kind, {})
+                observation = kind == "Observation" and observation_codes is not None
+                medication = kind in GIVEN_TYPES
+                last = kind
             if type(ident) is not str or not ident or ident == "?":
                 unnamed += 1
                 ident = unnamed
             elif ident in same:
                 continue
+            if observation:
+                # readings.read_observations' first test, in line (it runs for every Observation of the record).
+                code = resource.get("code")
+                if type(code) is dict and resource.get("component") is None:
+                    coding = code.get("coding")
+                    if type(coding) is list and len(coding) == 1 and type(first := coding[0]) is dict:
+                        system, value = first.get("system"), first.get("code")
+                        if type(system) is str and type(value) is str and (system, value) not in codes:
+                            display, named = first.get("display"), code.get("text")
+                            shown = display if isinstance(display, str) and display else value
+                            if not (shown and looks_like_her2(shown)) and not (
+                                type(named) is str and named != shown and looks_like_her2(named)
+                            ):
+                                same[ident] = None  # read, and dropped
+                                continue
             same[ident] = resource
-            if kind in GIVEN_TYPES:
+            if medication:
                 given.append(resource)
-    return {kind: list(same.values()) for kind, same in by_id.items()}, given
+    return {kind: [r for r in same.values() if r is not None] for kind, same in by_id.items()}, given
 
 
 def _condition_concept(code: Any, terminology: Terminology, known: dict[tuple[str, str], str | None]) -> str | None:
@@ -177,9 +228,15 @@ def _pregnancy(
 
 
 def build_facts(
-    data: PatientData, terminology: Terminology, knowledge: Knowledge, patient_id: str, today: date
+    data: PatientData,
+    terminology: Terminology,
+    knowledge: Knowledge,
+    patient_id: str,
+    today: date,
+    grouped: Grouped | None = None,
 ) -> PatientFacts:
-    of_type, given = _by_type(data)
+    """The facts of a screened record; `grouped`: its resources by type as group_own found them, if it did."""
+    of_type, given = _by_type(data, terminology.observation_codes) if grouped is None else grouped
     readings, unreadable = read_observations(of_type.get("Observation", ()), terminology)
 
     conditions = []

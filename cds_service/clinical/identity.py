@@ -9,64 +9,17 @@ Reference forms accepted as the patient in context: `Patient/x`, `https://any.ba
 and either with `/_history/n`. An absolute URL is accepted whatever its base: the engine does not
 know the EHR's base URL, and ids of one patient compartment are what the client sent."""
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from functools import lru_cache
-from typing import Any, Literal
+from typing import Any
 
 from ..fhir import PatientData
-from ..terminology import text
+from .belonging import Belonging, belongs_to, patient_target
 from .conditions import FactLine
-from .record import as_map, reference_of
+from .record import reference_of
 from .rules import Finding
 
-__all__ = ["Belonging", "belongs_to", "screen"]
-
-Belonging = Literal["own", "other", "unconfirmed", "none"]
-
-_PATIENT_REFERENCE = re.compile(r"(?:^|/)([A-Za-z]+)/([A-Za-z0-9\-.]{1,64})(?:/_history/[A-Za-z0-9\-.]{1,64})?\Z")
-# Resources that are always about one patient: without a patient reference they cannot be attributed.
-_PATIENT_SPECIFIC = frozenset(
-    {
-        "Observation",
-        "Condition",
-        "MedicationRequest",
-        "MedicationOrder",  # DSTU2
-        "MedicationStatement",
-        "MedicationAdministration",
-        "MedicationDispense",
-        "Procedure",
-        "DiagnosticReport",
-        "AllergyIntolerance",
-        "Encounter",
-        "ServiceRequest",
-    }
-)
-
-
-def belongs_to(resource: Mapping[str, Any], patient_id: str) -> Belonging:
-    """Whose resource this is: the patient in context, another patient, not confirmable, or nobody's
-    (a Medication, an Organization: resources outside any patient compartment)."""
-    kind = text(resource.get("resourceType"))
-    if kind == "Patient":
-        return "own" if text(resource.get("id")) == patient_id else "other"
-    holder = resource.get("subject") if "subject" in resource else resource.get("patient")
-    if holder is None:
-        return "unconfirmed" if kind in _PATIENT_SPECIFIC else "none"
-    reference = text(as_map(holder).get("reference"))
-    target = _target(reference) if reference else None
-    if target is None:
-        return "unconfirmed"  # identifier only, `#contained`, `urn:uuid:`, or not a reference at all
-    if target[0] != "Patient":
-        return "other"  # a Group, a Device: not this patient
-    return "own" if target[1] == patient_id else "other"
-
-
-@lru_cache(maxsize=1024)  # every resource of a record names the same patient: one regex search per reference
-def _target(reference: str) -> tuple[str, str] | None:
-    match = _PATIENT_REFERENCE.search(reference)
-    return (match.group(1), match.group(2)) if match else None
+__all__ = ["Belonging", "belongs_to", "screen", "shape_findings"]
 
 
 @dataclass(frozen=True)
@@ -81,7 +34,7 @@ def screen(data: PatientData, patient_id: str) -> tuple[PatientData, list[Findin
     kept: dict[str, tuple[dict[str, Any], ...]] = {}
     counts = _Counts({}, {})
     own = f"Patient/{patient_id}"  # how nearly every resource of a record names its patient: one comparison
-    plain = _target(own) == ("Patient", patient_id)  # (what belongs_to would decide for it, too)
+    plain = patient_target(own) == ("Patient", patient_id)  # (what belongs_to would decide for it, too)
     for key, found in data.resources.items():
         keep: list[dict[str, Any]] | None = None  # a copy only once something of this key is left out
         seen: dict[str, set[str]] = {"other": set(), "unconfirmed": set()}
@@ -111,7 +64,7 @@ def screen(data: PatientData, patient_id: str) -> tuple[PatientData, list[Findin
             if refs:
                 getattr(counts, kind)[key] = len(refs)
     findings = _identity_findings(counts)
-    findings += _shape_findings(data.misplaced)
+    findings += shape_findings(data.misplaced)
     if not counts.other and not counts.unconfirmed:
         return data, findings
     return replace(data, resources=kept), findings
@@ -144,7 +97,7 @@ def _identity_findings(counts: _Counts) -> list[Finding]:
     return found
 
 
-def _shape_findings(misplaced: Mapping[str, tuple[str, ...]]) -> list[Finding]:
+def shape_findings(misplaced: Mapping[str, tuple[str, ...]]) -> list[Finding]:
     if not misplaced:
         return []
     lines = []

@@ -36,18 +36,10 @@ _COMPARATORS = frozenset({"<", "<=", ">=", ">"})
 _REMEMBERED = 8192
 
 
-def _string(value: Any) -> bool:
-    return type(value) is str and _plain_string(value)
-
-
 @lru_cache(maxsize=_REMEMBERED)
 def _plain_string(value: str) -> bool:
     # Non-empty, no surrounding or control whitespace: a subset of what FHIR's string allows.
     return value != "" and value.isprintable() and value.strip() == value
-
-
-def _code(value: Any) -> bool:
-    return type(value) is str and _plain_code(value)
 
 
 @lru_cache(maxsize=_REMEMBERED)
@@ -55,24 +47,9 @@ def _plain_code(value: str) -> bool:
     return _CODE.fullmatch(value) is not None
 
 
-def _uri(value: Any) -> bool:
-    return type(value) is str and _plain_uri(value)
-
-
 @lru_cache(maxsize=_REMEMBERED)
 def _plain_uri(value: str) -> bool:
     return _URI.fullmatch(value) is not None
-
-
-def _element(value: Any, fields: Mapping[str, Callable[[Any], bool]]) -> bool:
-    """A non-empty object with only these fields, each valid."""
-    if type(value) is not dict or not value:
-        return False
-    for key, item in value.items():
-        check = fields.get(key)
-        if check is None or not check(item):
-            return False
-    return True
 
 
 def _text_element(value: Any, fields: Mapping[str, Callable[[str], bool]]) -> bool:
@@ -87,22 +64,20 @@ def _text_element(value: Any, fields: Mapping[str, Callable[[str], bool]]) -> bo
     return True
 
 
-def _codings(value: Any) -> bool:
-    if type(value) is not list or not value:
-        return False
-    for item in value:  # a loop, not all(generator): this runs for every coding of every selected result
-        if not _text_element(item, _CODING):
-            return False
-    return True
-
-
 def _codeable(value: Any) -> bool:
     if type(value) is not dict or not value:
         return False
     for key, item in value.items():
         if key == "coding":
-            if not _codings(item):
+            if type(item) is not list or not item:
                 return False
+            for coding in item:  # _text_element in line: this runs for every coding of every selected result
+                if type(coding) is not dict or not coding:
+                    return False
+                for field, string in coding.items():
+                    check = _CODING.get(field)
+                    if check is None or type(string) is not str or not check(string):
+                        return False
         elif key != "text" or type(item) is not str or not _plain_string(item):
             return False
     return True
@@ -115,10 +90,6 @@ def _codeables(value: Any) -> bool:
         if not _codeable(item):
             return False
     return True
-
-
-def _reference(value: Any) -> bool:
-    return _text_element(value, _REFERENCE)
 
 
 def _decimal(value: Any) -> bool:
@@ -142,10 +113,6 @@ def _quantity(value: Any) -> bool:
     return True
 
 
-def _date_time(value: Any) -> bool:
-    return type(value) is str and _plain_date_time(value)
-
-
 @lru_cache(maxsize=_REMEMBERED)
 def _plain_date_time(value: str) -> bool:
     try:
@@ -167,24 +134,45 @@ _QUANTITY: dict[str, Callable[[str], bool]] = {  # besides "value", a number
     "system": _plain_uri,
     "code": _plain_code,
 }
-_OBSERVATION: dict[str, Callable[[Any], bool]] = {
-    "resourceType": lambda v: v == "Observation",
-    "id": lambda v: type(v) is str and _ID.fullmatch(v) is not None,
-    "status": lambda v: type(v) is str and v in _STATUSES,
-    "category": _codeables,
-    "code": _codeable,
-    "subject": _reference,
-    "specimen": _reference,
-    "effectiveDateTime": _date_time,
-    "valueQuantity": _quantity,
-    "valueCodeableConcept": _codeable,
-    "valueString": _string,
-}
 
 
 def plainly_valid_observation(resource: Mapping[str, Any]) -> bool:
     """True only if fhir.resources would find this Observation valid; False means "validate it"."""
-    if "status" not in resource or "code" not in resource:
+    if type(resource) is not dict or "status" not in resource or "code" not in resource:
         return False
     values = ("valueQuantity" in resource) + ("valueCodeableConcept" in resource) + ("valueString" in resource)
-    return values <= 1 and _element(resource, _OBSERVATION)
+    if values > 1:
+        return False
+    # Each field checked in line (a chain of comparisons, not a call per field through a table): every selected
+    # result of a chart comes here, and which fields are allowed and how each is checked is unchanged.
+    for key, item in resource.items():
+        if key == "code" or key == "valueCodeableConcept":
+            if not _codeable(item):
+                return False
+        elif key == "subject" or key == "specimen":
+            if not _text_element(item, _REFERENCE):
+                return False
+        elif key == "effectiveDateTime":
+            if type(item) is not str or not _plain_date_time(item):
+                return False
+        elif key == "status":
+            if type(item) is not str or item not in _STATUSES:
+                return False
+        elif key == "resourceType":
+            if item != "Observation":
+                return False
+        elif key == "id":
+            if type(item) is not str or _ID.fullmatch(item) is None:
+                return False
+        elif key == "valueQuantity":
+            if not _quantity(item):
+                return False
+        elif key == "category":
+            if not _codeables(item):
+                return False
+        elif key == "valueString":
+            if type(item) is not str or not _plain_string(item):
+                return False
+        else:
+            return False
+    return True

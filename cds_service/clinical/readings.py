@@ -19,13 +19,13 @@ from .plainfhir import plainly_valid_observation
 from .record import as_map, describe_value, effective_date, first_display, is_usable, reference_of
 from .staging import parse_staging_text
 
-__all__ = ["Evidence", "Reading", "read_observations"]
+__all__ = ["Evidence", "Reading", "looks_like_her2", "read_observations"]
 
 _HER2_WORDS = re.compile(r"\b(HER-?2|ERBB2|c-?erbB-?2)\b", re.IGNORECASE)
 
 
 @lru_cache(maxsize=4096)  # a chart names the same few hundred tests over and over
-def _looks_like_her2(name: str) -> bool:
+def looks_like_her2(name: str) -> bool:
     return _HER2_WORDS.search(name) is not None
 
 
@@ -50,6 +50,8 @@ class Reading(NamedTuple):
 
 
 def _number(element: Mapping[str, Any]) -> float | None:
+    if "valueQuantity" not in element and "valueRatio" not in element and "valueInteger" not in element:
+        return None  # a coded or text result (a missing field reads as an empty one below): no look-ups
     quantity = as_map(element.get("valueQuantity"))
     value = quantity.get("value")
     if isinstance(value, int | float) and not isinstance(value, bool):
@@ -132,7 +134,7 @@ def _observation_code(codeable: Any, terminology: Terminology) -> _Code | None:
 def _named_her2(codeable: Any, shown: str | None) -> bool:
     """Whether the first display (or code) or the text of a code names HER2: the verdict of the regex over both
     joined by a space (no match can span the space), each name's verdict remembered."""
-    return bool(shown and _looks_like_her2(shown)) or _looks_like_her2(text(as_map(codeable).get("text")))
+    return bool(shown and looks_like_her2(shown)) or looks_like_her2(text(as_map(codeable).get("text")))
 
 
 def read_observations(
@@ -160,8 +162,8 @@ def read_observations(
                         # text is most often the display again: one verdict then).
                         display, named = first.get("display"), code.get("text")
                         shown = display if isinstance(display, str) and display else value
-                        if not (shown and _looks_like_her2(shown)) and not (
-                            type(named) is str and named != shown and _looks_like_her2(named)
+                        if not (shown and looks_like_her2(shown)) and not (
+                            type(named) is str and named != shown and looks_like_her2(named)
                         ):
                             continue
         if raw.get("resourceType") != "Observation":

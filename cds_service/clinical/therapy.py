@@ -6,6 +6,7 @@ unknown (None), and cards say so, rather than a number that looks certain."""
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from ..terminology import ANTI_HER2_CLASSES, CHEMOTHERAPY_CLASSES, DrugMatch, Terminology, text
@@ -63,24 +64,40 @@ def _bounds(resource: Mapping[str, Any]) -> Mapping[str, Any]:
     return as_map(as_map(as_map(dosage.get("timing")).get("repeat")).get("boundsPeriod"))
 
 
-def _start(resource: Mapping[str, Any], bounds: Mapping[str, Any] | None = None) -> str | None:
-    # The first readable date in order of preference, each read only if those before it were not.
-    return (
-        fhir_day(as_map(resource.get("effectivePeriod")).get("start"))
-        or fhir_day(resource.get("effectiveDateTime"))
-        or fhir_day((_bounds(resource) if bounds is None else bounds).get("start"))
-        or fhir_day(as_map(as_map(resource.get("dispenseRequest")).get("validityPeriod")).get("start"))
-        or fhir_day(resource.get("authoredOn"))
-        or fhir_day(resource.get("dateAsserted"))
+def _period(resource: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """When a drug was given: the first readable start and end, in order of preference (start: the effective
+    period, the effective date, the dosage's bounds, the dispense validity, authoredOn, dateAsserted; end: the
+    effective period, the bounds, the validity). Each field is read once for both, and only a value the record
+    has is read as a date (a MedicationRequest of a chart has authoredOn and little else of these)."""
+    period = as_map(resource.get("effectivePeriod")) if "effectivePeriod" in resource else _NO_PERIOD
+    dosage = resource.get("dosageInstruction")
+    if dosage is None or (type(dosage) is list and dosage and type(dosage[0]) is dict and "timing" not in dosage[0]):
+        bounds = _NO_PERIOD  # no dosage, or a first one without timing (a text): no bounds, as _bounds would say
+    else:
+        bounds = _bounds(resource)
+    validity = (
+        as_map(as_map(resource.get("dispenseRequest")).get("validityPeriod"))
+        if "dispenseRequest" in resource
+        else _NO_PERIOD
     )
+    start = end = None
+    for value in (
+        period.get("start"),
+        resource.get("effectiveDateTime"),
+        bounds.get("start"),
+        validity.get("start"),
+        resource.get("authoredOn"),
+        resource.get("dateAsserted"),
+    ):
+        if value is not None and (start := fhir_day(value)):
+            break
+    for value in (period.get("end"), bounds.get("end"), validity.get("end")):
+        if value is not None and (end := fhir_day(value)):
+            break
+    return start, end
 
 
-def _end(resource: Mapping[str, Any], bounds: Mapping[str, Any] | None = None) -> str | None:
-    return (
-        fhir_day(as_map(resource.get("effectivePeriod")).get("end"))
-        or fhir_day((_bounds(resource) if bounds is None else bounds).get("end"))
-        or fhir_day(as_map(as_map(resource.get("dispenseRequest")).get("validityPeriod")).get("end"))
-    )
+_NO_PERIOD: Mapping[str, Any] = MappingProxyType({})
 
 
 def read_given(
@@ -94,10 +111,11 @@ def read_given(
     # A chart repeats one medication concept every cycle: within this call, a plain concept's (one coding, text)
     # answer is looked up once.
     matches: dict[tuple[Any, ...], DrugMatch | None] = {}
+    drugs_in: dict[str, frozenset[str]] = {}  # drug -> it and its components: one set per drug, shared
     for resource in resources:
-        kind, status = text(resource.get("resourceType")), text(resource.get("status"))
-        statuses = _GIVEN.get(kind)
-        if statuses is None or status not in statuses:
+        kind, status = resource.get("resourceType"), resource.get("status")  # `text` in line: read for every record
+        statuses = _GIVEN.get(kind) if type(kind) is str else None
+        if statuses is None or not isinstance(status, str) or status not in statuses:
             continue
         if "verificationStatus" in resource and not is_usable(resource):  # the status was read just above
             continue
@@ -106,20 +124,22 @@ def read_given(
             concept = medication_concept(resource, None, fetched)
         if concept is None:
             target = text(as_map(resource.get("medicationReference")).get("reference")) or "no medication"
-            unread.append(Evidence(reference_of(resource), _start(resource), target, status))
+            unread.append(Evidence(reference_of(resource), _period(resource)[0], target, status))
             continue
         match = _match(concept, terminology, matches)
         if match is None:
             continue
         drug = terminology.drugs[match.drug]
-        bounds = _bounds(resource)
-        start, end = _start(resource, bounds), _end(resource, bounds)
+        start, end = _period(resource)
         label = describe_medication(resource, drug.label.en)
+        contains = drugs_in.get(match.drug)
+        if contains is None:
+            contains = drugs_in[match.drug] = frozenset({match.drug, *drug.components})
         found.append(
             Exposure(
                 match.drug,
                 match.product,
-                frozenset({match.drug, *drug.components}),
+                contains,
                 drug.drug_class,
                 start,
                 end,

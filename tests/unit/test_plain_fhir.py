@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from benchmarks.bodies import patient_resources
 from cds_service.clinical.plainfhir import plainly_valid_observation
+from tests.unit.former.plainfhir import plainly_valid_observation as former_plainly_valid
 
 PLAIN = {
     "resourceType": "Observation",
@@ -115,3 +116,44 @@ def test_every_finite_float_is_a_decimal(number: float) -> None:
     assert FHIR_DECIMAL.fullmatch(repr(number)), number
     resource = {**PLAIN, "valueQuantity": {"value": number}}
     assert plainly_valid_observation(resource) and fhir_valid(resource), number
+
+
+@settings(max_examples=600, deadline=None)
+@given(mutated())
+def test_the_inline_checks_decide_as_the_former_table_of_checks(resource: dict[str, Any]) -> None:
+    """The rewrite (each field checked in line) accepts exactly what the former table-driven check accepted."""
+    assert plainly_valid_observation(resource) == former_plainly_valid(resource), resource
+
+
+@pytest.mark.parametrize(
+    "resource",
+    [
+        {**PLAIN, "id": "x" * 65},
+        {**PLAIN, "id": 7},
+        {**PLAIN, "resourceType": "Condition"},
+        {**PLAIN, "status": "draft"},
+        {**PLAIN, "status": ["final"]},
+        {**PLAIN, "category": []},
+        {**PLAIN, "category": [{}]},
+        {**PLAIN, "code": {"coding": []}},
+        {**PLAIN, "code": {"coding": [{"system": "http://loinc.org", "code": "a  b"}]}},
+        {**PLAIN, "code": {"coding": [{"system": "http://loinc.org", "version": "2.7"}]}},
+        {**PLAIN, "code": {"text": "LVEF", "extension": []}},
+        {**PLAIN, "subject": {"reference": "Patient/p1", "type": "Patient"}},
+        {**PLAIN, "specimen": {"reference": "Specimen/s1"}},
+        {**PLAIN, "specimen": {}},
+        {**PLAIN, "valueQuantity": {"value": 1, "comparator": "<="}},
+        {**PLAIN, "valueQuantity": {"value": 1, "comparator": "=="}},
+        {**PLAIN, "valueQuantity": {"unit": "%"}},
+        {k: v for k, v in PLAIN.items() if k != "valueQuantity"} | {"valueString": "3+"},
+        {k: v for k, v in PLAIN.items() if k != "valueQuantity"} | {"valueString": " 3+"},
+        {k: v for k, v in PLAIN.items() if k != "valueQuantity"} | {"valueCodeableConcept": {"text": "Positive"}},
+        {**PLAIN, "effectivePeriod": {"start": "2024-01-01"}},
+        {k: v for k, v in PLAIN.items() if k != "status"},
+        {k: v for k, v in PLAIN.items() if k != "code"},
+    ],
+)
+def test_odd_fields_get_the_former_verdict_and_only_valid_ones_pass(resource: dict[str, Any]) -> None:
+    verdict = plainly_valid_observation(resource)
+    assert verdict == former_plainly_valid(resource)
+    assert not verdict or fhir_valid(resource)
