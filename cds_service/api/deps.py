@@ -18,6 +18,7 @@ from .errors import ApiError, Issue, validation_issues
 
 __all__ = [
     "authenticate",
+    "authenticated_service",
     "CatalogDep",
     "HttpDep",
     "ServiceDep",
@@ -69,6 +70,13 @@ async def authenticate(request: Request) -> None:
     except Unauthorized as exc:
         log.info("401 on %s: %s", request.url.path, exc)
         raise ApiError(401, [Issue("unauthorized", code="login")], {"WWW-Authenticate": "Bearer"}) from None
+
+
+async def authenticated_service(request: Request) -> ServiceSpec:
+    """`authenticate`, then the service the path names (404 if none): what the hook route needs per call, looked up
+    directly instead of through FastAPI's dependency solving (six solves cost about a tenth of a millisecond)."""
+    await authenticate(request)
+    return await _service(request.path_params["service_id"], request.app.state.catalog)
 
 
 SettingsDep = Annotated[Settings, Depends(_settings)]
