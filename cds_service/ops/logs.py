@@ -6,14 +6,21 @@ them; exception messages (which may quote input) are never written, only the exc
 
 import json
 import logging
+import os
 import sys
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
-__all__ = ["JsonFormatter", "bind_request_id", "configure_logging", "current_request_id", "request_scope"]
+__all__ = [
+    "JsonFormatter",
+    "bind_request_id",
+    "configure_logging",
+    "current_request_id",
+    "new_request_id",
+    "request_scope",
+]
 
 # A one-item list, so that an id bound deep in a route is seen by the middleware that opened the scope
 # (routes run in tasks that copy the context, and a copied context shares the list).
@@ -32,14 +39,27 @@ def bind_request_id(value: str) -> None:
         holder[0] = value
 
 
+def new_request_id() -> str:
+    """A random (version 4) UUID as 32 hex digits, as uuid.uuid4().hex writes it, without the UUID object
+    (which cost more than the rest of opening a request's scope)."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = raw[6] & 0x0F | 0x40  # version 4
+    raw[8] = raw[8] & 0x3F | 0x80  # RFC 4122 variant
+    return raw.hex()
+
+
 @contextmanager
 def request_scope() -> Iterator[list[str]]:
-    holder = [uuid.uuid4().hex]
+    holder = [new_request_id()]
     token = _request_id.set(holder)
     try:
         yield holder
     finally:
         _request_id.reset(token)
+
+
+# One encoder for every line: json.dumps with options builds a new one per call.
+_encode = json.JSONEncoder(ensure_ascii=False, default=str).encode
 
 
 class JsonFormatter(logging.Formatter):
@@ -55,7 +75,7 @@ class JsonFormatter(logging.Formatter):
             entry["request_id"] = request_id
         if record.exc_info and record.exc_info[0] is not None:
             entry["exception"] = record.exc_info[0].__name__
-        return json.dumps(entry, ensure_ascii=False, default=str)
+        return _encode(entry)
 
 
 class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
@@ -83,6 +103,10 @@ def configure_logging(level: str, log_format: str = "json") -> None:
         root.removeHandler(existing)
     root.addHandler(handler)
     root.setLevel(level.upper())
+    # Neither format shows the caller's file and line, the thread or the process: each record would look them up
+    # (a stack walk among them) on every request. The logging manual's "Optimization" switches.
+    logging._srcfile = None
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     # uvicorn's own loggers propagate to the root handler (`log_config=None`), so their lines are JSON too.
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers.clear()
