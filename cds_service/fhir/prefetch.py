@@ -70,6 +70,31 @@ _SEARCH_BUNDLES = ("searchset", "collection")
 _ALSO_ALLOWED = ("Medication", "OperationOutcome", "Practitioner", "PractitionerRole", "Organization")
 
 
+def _wanted_type(template: str) -> str:
+    return template.split("?")[0].split("/")[0]
+
+
+def _typed_resources(bundle: Mapping[str, Any], wanted: str) -> tuple[tuple[dict[str, Any], ...], dict[str, int]]:
+    """bundle_resources, and each type other than `wanted` with the position of its first resource: one pass over
+    the entries where the type check took a second (this runs for every resource of every call)."""
+    found: list[dict[str, Any]] = []
+    other: dict[str, int] = {}
+    entries = bundle.get("entry")
+    for entry in entries if isinstance(entries, list) else ():
+        if not (type(entry) is dict or isinstance(entry, Mapping)):
+            continue
+        resource = entry.get("resource")
+        if not isinstance(resource, dict):
+            continue
+        search = entry.get("search")
+        if search is not None and isinstance(search, Mapping) and search.get("mode") == "outcome":
+            continue
+        if (kind := resource.get("resourceType")) != wanted and (name := str(kind)) not in other:
+            other[name] = len(found)  # str: a type may be any JSON
+        found.append(resource)
+    return tuple(found), other
+
+
 def _fetch(template: str, url: str) -> Job:
     return partial(FhirClient.read if _is_read(template) else FhirClient.search, url=url)
 
@@ -94,6 +119,7 @@ async def gather_patient_data(
     given = prefetch or {}
     resources: dict[str, tuple[dict[str, Any], ...]] = {}
     misplaced: dict[str, list[str]] = {}
+    other_types: dict[str, dict[str, int]] = {}  # per key read from a prefetch Bundle: type -> first position
     origin: dict[str, Origin] = {}
     work: dict[str, Job] = {}
 
@@ -110,7 +136,7 @@ async def gather_patient_data(
             if next_link(value):
                 work[key] = partial(FhirClient.complete, bundle=value)
             else:
-                resources[key] = tuple(bundle_resources(value))
+                resources[key], other_types[key] = _typed_resources(value, _wanted_type(template))
         elif value.get("resourceType") == "Bundle":
             # A Bundle where one resource belongs (`patient`): its resources are read, and it is reported.
             resources[key], origin[key] = tuple(bundle_resources(value)), "prefetch"
@@ -148,9 +174,13 @@ async def gather_patient_data(
                 resources[key] = found[:max_resources]
                 truncated.add(key)
     for key, template in templates.items():
-        wanted = template.split("?")[0].split("/")[0]
-        # One comparison per resource: only the few of another type are named (str: a type may be any JSON).
-        other = {str(kind) for r in resources.get(key, ()) if (kind := r.get("resourceType")) != wanted}
+        wanted = _wanted_type(template)
+        kept = resources.get(key, ())
+        if key in other_types:  # found while the Bundle was read: those among the resources kept count
+            other = {kind for kind, first in other_types[key].items() if first < len(kept)}
+        else:
+            # One comparison per resource: only the few of another type are named (str: a type may be any JSON).
+            other = {str(kind) for r in kept if (kind := r.get("resourceType")) != wanted}
         odd = sorted(other - {wanted, *_ALSO_ALLOWED})
         misplaced.setdefault(key, []).extend(f"type:{kind}" for kind in odd)
     return PatientData(
