@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from pydantic import TypeAdapter
 
 from ..catalog import ServiceSpec
 from ..clinical.record import medications_to_fetch
@@ -32,6 +33,7 @@ __all__ = ["HookAnswer", "answer_hook", "router"]
 # No router-level `authenticate`: the route calls it itself (authenticated_service), before anything else.
 router = APIRouter()
 log = logging.getLogger("cds_service.hooks")
+_response_json = TypeAdapter(HookResponse).dump_json
 
 
 # The rules get at least this long, even when fetching used most of the deadline: the hook's bound is the
@@ -112,8 +114,9 @@ async def call_service(request: Request) -> Response:
     language = request_language(request, settings.language)
     answer = await answer_hook(service, body, language, settings, state.http, state.engine_pool)
     await record_cards(request, service.id, answer.response.cards)
-    # pydantic's own serializer writes the JSON bytes directly: the same JSON as dump() + JSONResponse, faster.
-    return Response(answer.response.model_dump_json(exclude_none=True), media_type="application/json")
+    # pydantic's own serializer writes the JSON bytes directly: the same JSON as dump() + JSONResponse, faster
+    # (and as bytes: model_dump_json took twice as long, and its text had to be encoded again).
+    return Response(_response_json(answer.response, exclude_none=True), media_type="application/json")
 
 
 async def answer_hook(
