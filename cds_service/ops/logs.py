@@ -112,6 +112,19 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
     def stream(self, _value: object) -> None:
         pass
 
+    def emit(self, record: logging.LogRecord) -> None:
+        # StreamHandler.emit, with sys.stderr looked up once and flushed without taking the lock a second time.
+        try:
+            line = self.format(record) + self.terminator
+            stream = sys.stderr
+            if stream is not None:
+                stream.write(line)
+                stream.flush()
+        except RecursionError:
+            raise
+        except Exception:  # noqa: BLE001 - logging must never fail the request; handleError reports it
+            self.handleError(record)
+
 
 def configure_logging(level: str, log_format: str = "json") -> None:
     """The root logger writes to stderr, as JSON lines or as plain text (`log_format="text"`).
