@@ -10,16 +10,18 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from datetime import UTC, datetime
 from json.encoder import encode_basestring as _quote  # json.dumps's own escaper (ensure_ascii=False)
 
 __all__ = [
     "JsonFormatter",
     "bind_request_id",
+    "close_request_scope",
     "configure_logging",
     "current_request_id",
     "new_request_id",
+    "open_request_scope",
     "request_scope",
 ]
 
@@ -49,14 +51,24 @@ def new_request_id() -> str:
     return raw.hex()
 
 
+def open_request_scope() -> tuple[list[str], Token[list[str] | None]]:
+    """request_scope without the context manager, for the middleware every request passes: the holder of the id,
+    and the token that close_request_scope takes."""
+    holder = [new_request_id()]
+    return holder, _request_id.set(holder)
+
+
+def close_request_scope(token: Token[list[str] | None]) -> None:
+    _request_id.reset(token)
+
+
 @contextmanager
 def request_scope() -> Iterator[list[str]]:
-    holder = [new_request_id()]
-    token = _request_id.set(holder)
+    holder, token = open_request_scope()
     try:
         yield holder
     finally:
-        _request_id.reset(token)
+        close_request_scope(token)
 
 
 class JsonFormatter(logging.Formatter):

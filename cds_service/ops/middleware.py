@@ -14,7 +14,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..api.errors import Issue, outcome
-from .logs import request_scope
+from .logs import close_request_scope, open_request_scope
 from .metrics import HOOK_LATENCY, REQUESTS
 
 __all__ = ["PROBES", "OperationsMiddleware", "classify"]
@@ -56,36 +56,37 @@ class OperationsMiddleware:
         endpoint, service = classify(path, self.services)
         status = 0  # 0 until the answer has begun
         started = time.perf_counter()
-        with request_scope() as request_id:
+        request_id, token = open_request_scope()
 
-            async def send_with_id(message: Message) -> None:
-                nonlocal status
-                if message["type"] == "http.response.start":
-                    status = message["status"]
-                    MutableHeaders(scope=message).append("X-Request-Id", request_id[0])
-                await send(message)
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                MutableHeaders(scope=message).append("X-Request-Id", request_id[0])
+            await send(message)
 
+        try:
             try:
-                try:
-                    await self.app(scope, receive, send_with_id)
-                except Exception as exc:
-                    # Exception messages may quote patient data: log the type and where it arose, never the message.
-                    frames = traceback.extract_tb(exc.__traceback__)[-4:]
-                    where = " < ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in reversed(frames))
-                    access_log.error("internal error %s at %s", type(exc).__name__, where)
-                    if status:  # the answer has begun: it cannot become a 500 any more
-                        raise
-                    await outcome(500, [Issue("internal error", code="exception")])(scope, receive, send_with_id)
-                # Path only: it names the service, never the patient; query strings and bodies are not logged.
-                # Probes (health, readiness, metrics) come every few seconds: DEBUG, so they do not drown the log.
-                level = logging.DEBUG if path in PROBES else logging.INFO
-                if access_log.isEnabledFor(level):
-                    elapsed = (time.perf_counter() - started) * 1000
-                    access_log.log(level, "%s %s %d %.1fms", scope["method"], path, status, elapsed)
-            finally:
-                self._count(endpoint, service, status or 500)
-                if endpoint == "hook":
-                    self._latency(service).observe(time.perf_counter() - started)
+                await self.app(scope, receive, send_with_id)
+            except Exception as exc:
+                # Exception messages may quote patient data: log the type and where it arose, never the message.
+                frames = traceback.extract_tb(exc.__traceback__)[-4:]
+                where = " < ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in reversed(frames))
+                access_log.error("internal error %s at %s", type(exc).__name__, where)
+                if status:  # the answer has begun: it cannot become a 500 any more
+                    raise
+                await outcome(500, [Issue("internal error", code="exception")])(scope, receive, send_with_id)
+            # Path only: it names the service, never the patient; query strings and bodies are not logged.
+            # Probes (health, readiness, metrics) come every few seconds: DEBUG, so they do not drown the log.
+            level = logging.DEBUG if path in PROBES else logging.INFO
+            if access_log.isEnabledFor(level):
+                elapsed = (time.perf_counter() - started) * 1000
+                access_log.log(level, "%s %s %d %.1fms", scope["method"], path, status, elapsed)
+        finally:
+            close_request_scope(token)
+            self._count(endpoint, service, status or 500)
+            if endpoint == "hook":
+                self._latency(service).observe(time.perf_counter() - started)
 
     def _count(self, endpoint: str, service: str, status: int) -> None:
         key = (endpoint, service, status)
