@@ -52,10 +52,9 @@ async def _store(request: Request) -> FeedbackStore:
 
 
 def _lookup(service_id: str, catalog: Mapping[str, ServiceSpec]) -> ServiceSpec:
-    service = catalog.get(service_id)
-    if service is None:
+    if service_id not in catalog:
         raise ApiError(404, [Issue(f"no CDS service with id '{service_id}'", code="not-found")])
-    return service
+    return catalog[service_id]
 
 
 async def _service(service_id: str, catalog: Annotated[Mapping[str, ServiceSpec], Depends(_catalog)]) -> ServiceSpec:
