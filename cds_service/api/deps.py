@@ -18,6 +18,7 @@ from .errors import ApiError, Issue, validation_issues
 
 __all__ = [
     "authenticate",
+    "authenticated_service",
     "CatalogDep",
     "HttpDep",
     "ServiceDep",
@@ -50,10 +51,14 @@ async def _store(request: Request) -> FeedbackStore:
     return request.app.state.feedback_store  # type: ignore[no-any-return]
 
 
-async def _service(service_id: str, catalog: Annotated[Mapping[str, ServiceSpec], Depends(_catalog)]) -> ServiceSpec:
+def _lookup(service_id: str, catalog: Mapping[str, ServiceSpec]) -> ServiceSpec:
     if service_id not in catalog:
         raise ApiError(404, [Issue(f"no CDS service with id '{service_id}'", code="not-found")])
     return catalog[service_id]
+
+
+async def _service(service_id: str, catalog: Annotated[Mapping[str, ServiceSpec], Depends(_catalog)]) -> ServiceSpec:
+    return _lookup(service_id, catalog)
 
 
 async def authenticate(request: Request) -> None:
@@ -69,6 +74,15 @@ async def authenticate(request: Request) -> None:
     except Unauthorized as exc:
         log.info("401 on %s: %s", request.url.path, exc)
         raise ApiError(401, [Issue("unauthorized", code="login")], {"WWW-Authenticate": "Bearer"}) from None
+
+
+async def authenticated_service(request: Request) -> ServiceSpec:
+    """`authenticate`, then the service the path names (404 if none): what the hook route needs per call, looked up
+    directly instead of through FastAPI's dependency solving (six solves cost about a tenth of a millisecond)."""
+    state = request.app.state
+    if state.verifier is not None:
+        await authenticate(request)
+    return _lookup(request.path_params["service_id"], state.catalog)
 
 
 SettingsDep = Annotated[Settings, Depends(_settings)]

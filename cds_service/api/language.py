@@ -87,13 +87,16 @@ def choose_language(url_language: str | None, query_language: str | None, accept
         language = language_of_tag(query_language)
         if language is not None:
             return language
+    if not accept_language:
+        return default
     return _from_header(accept_language, default) or default
 
 
 def request_language(request: Request, default: str) -> str:
+    # Most calls have no query string: its parser is not started for nothing.
     return choose_language(
         request.path_params.get("lang"),
-        request.query_params.get("lang"),
+        request.query_params.get("lang") if request.scope.get("query_string") else None,
         request.headers.get("Accept-Language", ""),
         default,
     )

@@ -14,7 +14,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any, Literal
 from urllib.parse import quote
 
@@ -67,7 +67,40 @@ _MISSING: dict[str, Any] = {}  # sentinel: the client did not send the key
 _SEARCH_BUNDLES = ("searchset", "collection")
 # Besides the type a key asks for: Medications and the actors a server `_include`s with orders, and
 # search OperationOutcomes. None of them carries clinical content the engine could miss.
-_ALSO_ALLOWED = ("Medication", "OperationOutcome", "Practitioner", "PractitionerRole", "Organization")
+_ALSO_ALLOWED = frozenset({"Medication", "OperationOutcome", "Practitioner", "PractitionerRole", "Organization"})
+
+
+@lru_cache(maxsize=256)  # the catalog's templates: a handful
+def _wanted_type(template: str) -> str:
+    return template.split("?")[0].split("/")[0]
+
+
+def _typed_resources(bundle: Mapping[str, Any], wanted: str) -> tuple[tuple[dict[str, Any], ...], dict[str, int]]:
+    """bundle_resources, and each type other than `wanted` with the position of its first resource: one pass over
+    the entries where the type check took a second (this runs for every resource of every call)."""
+    found: list[dict[str, Any]] = []
+    append = found.append
+    other: dict[str, int] = {}
+    entries = bundle.get("entry")
+    for entry in entries if isinstance(entries, list) else ():
+        if type(entry) is not dict and not isinstance(entry, Mapping):
+            continue
+        resource = entry.get("resource")
+        if not isinstance(resource, dict):
+            continue
+        search = entry.get("search")
+        if search is not None:
+            # `type(x) is dict` before the ABC check, which costs a Python-level call per resource.
+            if type(search) is dict:
+                if search.get("mode") == "outcome":
+                    continue
+            elif isinstance(search, Mapping) and search.get("mode") == "outcome":
+                continue
+        kind = resource.get("resourceType")
+        if kind != wanted and str(kind) not in other:
+            other[str(kind)] = len(found)  # str: a type may be any JSON
+        append(resource)
+    return tuple(found), other
 
 
 def _fetch(template: str, url: str) -> Job:
@@ -94,6 +127,7 @@ async def gather_patient_data(
     given = prefetch or {}
     resources: dict[str, tuple[dict[str, Any], ...]] = {}
     misplaced: dict[str, list[str]] = {}
+    other_types: dict[str, dict[str, int]] = {}  # per key read from a prefetch Bundle: type -> first position
     origin: dict[str, Origin] = {}
     work: dict[str, Job] = {}
 
@@ -110,7 +144,7 @@ async def gather_patient_data(
             if next_link(value):
                 work[key] = partial(FhirClient.complete, bundle=value)
             else:
-                resources[key] = tuple(bundle_resources(value))
+                resources[key], other_types[key] = _typed_resources(value, _wanted_type(template))
         elif value.get("resourceType") == "Bundle":
             # A Bundle where one resource belongs (`patient`): its resources are read, and it is reported.
             resources[key], origin[key] = tuple(bundle_resources(value)), "prefetch"
@@ -148,11 +182,15 @@ async def gather_patient_data(
                 resources[key] = found[:max_resources]
                 truncated.add(key)
     for key, template in templates.items():
-        wanted = template.split("?")[0].split("/")[0]
-        # One comparison per resource: only the few of another type are named (str: a type may be any JSON).
-        other = {str(kind) for r in resources.get(key, ()) if (kind := r.get("resourceType")) != wanted}
-        odd = sorted(other - {wanted, *_ALSO_ALLOWED})
-        misplaced.setdefault(key, []).extend(f"type:{kind}" for kind in odd)
+        wanted = _wanted_type(template)
+        kept = resources.get(key, ())
+        if key in other_types:  # found while the Bundle was read: those among the resources kept count
+            other = {kind for kind, first in other_types[key].items() if first < len(kept)}
+        else:
+            # One comparison per resource: only the few of another type are named (str: a type may be any JSON).
+            other = {str(kind) for r in kept if (kind := r.get("resourceType")) != wanted}
+        if other and (odd := sorted(other.difference(_ALSO_ALLOWED, (wanted,)))):
+            misplaced.setdefault(key, []).extend(f"type:{kind}" for kind in odd)
     return PatientData(
         resources=resources,
         origin=origin,

@@ -25,6 +25,7 @@ _REFERENCE = re.compile(rf"([A-Za-z]+)/({_FHIR_ID})")
 # An HTTP header value: printable ASCII without spaces (RFC 6750 b64token is narrower; real tokens vary).
 _TOKEN_CHARS = re.compile(r"[\x21-\x7e]+")
 _UUID_PATTERN = r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$"
+_CANONICAL_UUID = re.compile(_UUID_PATTERN[1:-1])  # fullmatch: `$` would let a trailing newline through
 
 
 class _Lenient(BaseModel):
@@ -94,6 +95,8 @@ class HookRequest(_Lenient):
     @field_validator("hookInstance")
     @classmethod
     def _uuid(cls, value: str) -> str:
+        if _CANONICAL_UUID.fullmatch(value):  # the usual spelling, settled without building a UUID
+            return value
         try:
             uuid.UUID(value)
         except ValueError:

@@ -233,6 +233,23 @@ def test_unauthenticated_caller_cannot_call_a_service_or_give_feedback(auth_clie
     assert auth_client.post("/cds-services/her2-patient-view/feedback", json={"feedback": []}).status_code == 401
 
 
+@pytest.mark.parametrize("prefix", ["", "/en", "/zh-CN"])
+def test_which_services_exist_is_told_only_to_an_authenticated_caller(
+    shared_auth_client: TestClient, prefix: str
+) -> None:
+    unknown = f"{prefix}/cds-services/no-such-service"
+    known = f"{prefix}/cds-services/her2-patient-view"
+
+    for path in (unknown, known):
+        response = shared_auth_client.post(path, json={})
+        assert response.status_code == 401  # checked before the service is looked up
+        assert response.headers["www-authenticate"] == "Bearer"
+        assert response.json()["issue"] == [{"severity": "error", "code": "login", "diagnostics": "unauthorized"}]
+    answer = shared_auth_client.post(unknown, json={}, headers=bearer(token(f"{BASE}{unknown}")))
+    assert answer.status_code == 404
+    assert answer.json()["issue"][0]["diagnostics"] == "no CDS service with id 'no-such-service'"
+
+
 def test_preflight_and_health_need_no_token(auth_client: TestClient) -> None:
     preflight = auth_client.options(
         "/cds-services", headers={"Origin": "https://sandbox.cds-hooks.org", "Access-Control-Request-Method": "GET"}

@@ -131,6 +131,8 @@ def test_internal_error_is_a_bare_500_with_cors_and_no_message_in_the_log(
     assert response.status_code == 500
     assert response.json()["issue"] == [{"severity": "error", "code": "exception", "diagnostics": "internal error"}]
     assert response.headers["access-control-allow-origin"] == "*"
+    assert response.headers["x-request-id"] == body["hookInstance"]  # the 500 is named like the call's log lines
+    assert "POST /cds-services/her2-patient-view 500 " in caplog.text  # and has its access log line
     assert "ValueError" in caplog.text and "broken" in caplog.text
     assert "Jane Doe" not in caplog.text and "3+" not in caplog.text
 

@@ -80,6 +80,31 @@ def test_invalid_patient_view_request_names_the_field(client: TestClient, body: 
     assert field in _issues(response)
 
 
+CANONICAL = "6f1c2b9e-0a1b-4c2d-8e3f-a0b1c2d3e4f5"
+
+
+@pytest.mark.parametrize(
+    ("instance", "accepted"),
+    [
+        (CANONICAL, True),
+        (CANONICAL.upper(), True),
+        ("{" + CANONICAL + "}", True),
+        ("urn:uuid:" + CANONICAL, True),
+        (CANONICAL.replace("-", ""), True),  # uuid.UUID's spellings stay accepted
+        (CANONICAL + "\n", False),
+        (CANONICAL[:-1] + "g", False),
+        (CANONICAL[:-1], False),
+        ("", False),
+    ],
+)
+def test_hook_instance_is_any_spelling_of_a_uuid(client: TestClient, instance: str, accepted: bool) -> None:
+    response = client.post("/cds-services/her2-patient-view", json=_patient_view(hookInstance=instance))
+
+    # Accepted, the call goes on (412: prefetch is empty and there is no fhirServer); refused, 400 names the field.
+    assert response.status_code == (412 if accepted else 400)
+    assert ("hookInstance" in _issues(response)) is not accepted
+
+
 def _order_select(**context: Any) -> dict[str, Any]:
     base = {"selections": ["MedicationRequest/mr1"], "draftOrders": f.draft_orders(f.medication_request("mr1"))}
     base.update(context)
