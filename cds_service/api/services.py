@@ -112,11 +112,14 @@ async def call_service(request: Request) -> Response:
     settings: Settings = state.settings
     body = await read_json(request)
     language = request_language(request, settings.language)
-    answer = await answer_hook(service, body, language, settings, state.http, state.engine_pool)
-    await record_cards(request, service.id, answer.response.cards)
+    response = (await answer_hook(service, body, language, settings, state.http, state.engine_pool)).response
+    # Freed before waiting for the record: calls waiting together would otherwise each hold their whole record
+    # (the parsed body and the patient data), which cost concurrent calls CPU in cache misses.
+    del body
+    await record_cards(request, service.id, response.cards)
     # pydantic's own serializer writes the JSON bytes directly: the same JSON as dump() + JSONResponse, faster
     # (and as bytes: model_dump_json took twice as long, and its text had to be encoded again).
-    return Response(_response_json(answer.response, exclude_none=True), media_type="application/json")
+    return Response(_response_json(response, exclude_none=True), media_type="application/json")
 
 
 async def answer_hook(
