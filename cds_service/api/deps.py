@@ -4,7 +4,6 @@ import logging
 from collections.abc import Mapping
 from typing import Annotated, Any, TypeVar
 
-import httpx
 from fastapi import Depends, Request
 from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
@@ -20,9 +19,7 @@ __all__ = [
     "authenticate",
     "authenticated_service",
     "CatalogDep",
-    "HttpDep",
     "ServiceDep",
-    "SettingsDep",
     "StoreDep",
     "parse",
     "read_json",
@@ -35,16 +32,8 @@ INLINE_PARSE_BYTES = 256 * 1024
 log = logging.getLogger("cds_service.security")
 
 
-async def _settings(request: Request) -> Settings:
-    return request.app.state.settings  # type: ignore[no-any-return]
-
-
 async def _catalog(request: Request) -> Mapping[str, ServiceSpec]:
     return request.app.state.catalog  # type: ignore[no-any-return]
-
-
-async def _http(request: Request) -> httpx.AsyncClient:
-    return request.app.state.http  # type: ignore[no-any-return]
 
 
 async def _store(request: Request) -> FeedbackStore:
@@ -85,9 +74,7 @@ async def authenticated_service(request: Request) -> ServiceSpec:
     return _lookup(request.path_params["service_id"], state.catalog)
 
 
-SettingsDep = Annotated[Settings, Depends(_settings)]
 CatalogDep = Annotated[Mapping[str, ServiceSpec], Depends(_catalog)]
-HttpDep = Annotated[httpx.AsyncClient, Depends(_http)]
 StoreDep = Annotated[FeedbackStore, Depends(_store)]
 ServiceDep = Annotated[ServiceSpec, Depends(_service)]
 

@@ -93,7 +93,10 @@ class GroupCommit:
     def _write_pending(self) -> None:
         """On the event loop: hands the calls waiting so far to the writer thread as one batch."""
         batch, self._pending = self._pending, []
-        WRITER.submit(partial(self._write, batch))
+        try:
+            WRITER.submit(partial(self._write, batch))
+        except Exception as exc:  # noqa: BLE001 - e.g. no thread can be started: these calls fail, later ones retry
+            self._written(batch, exc)
 
     def _write(self, batch: list[tuple[list[IssuedCard], asyncio.Future[None]]]) -> None:
         """On the writer thread: one transaction for the batch, then one wake-up of the loop for all its calls."""
@@ -102,6 +105,8 @@ class GroupCommit:
             self.store.record([card for cards, _ in batch for card in cards])
         except Exception as exc:  # noqa: BLE001 - each waiting call logs it
             error = exc
+        except BaseException as exc:  # the waiting calls must still be woken, or every later batch would wait too
+            error = RuntimeError(f"issued-cards write interrupted: {type(exc).__name__}")
         try:
             self.loop.call_soon_threadsafe(self._written, batch, error)
         except RuntimeError:

@@ -140,7 +140,8 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
 
 def configure_logging(level: str, log_format: str = "json") -> None:
     """The root logger writes to stderr, as JSON lines or as plain text (`log_format="text"`).
-    Calling it again replaces its own handler only; handlers others installed stay."""
+    Calling it again replaces its own handler only; handlers others installed stay, but the caller, thread and
+    process look-ups are switched off for the whole process (below): a handler of yours that shows them gets none."""
     handler = _StderrHandler()
     if log_format == "json":
         handler.setFormatter(JsonFormatter())

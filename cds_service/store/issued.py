@@ -48,6 +48,7 @@ class IssuedCards:
         self._writing = threading.Lock()
         self._kept: PoolProxiedConnection | None = None
         self._kept_until = 0.0
+        self._closed = False
         database.on_close(self.close)
 
     def record(self, cards: Sequence[IssuedCard]) -> None:
@@ -66,8 +67,10 @@ class IssuedCards:
             self._insert([card for card in cards if card.card_uuid not in present])
 
     def close(self) -> None:
-        """Gives the kept connection back (the database is closing)."""
+        """Gives the kept connection back (the database is closing); a write still queued then fails rather than
+        open a connection nothing would give back."""
         with self._writing:
+            self._closed = True
             self._release()
 
     def _insert(self, cards: Sequence[IssuedCard]) -> None:
@@ -98,8 +101,14 @@ class IssuedCards:
     def _connection(self) -> PoolProxiedConnection:
         """The kept connection while writes keep coming; after a quiet spell one from the pool, which checks it
         is alive (a server or firewall may drop a connection left idle)."""
+        if self._closed:
+            raise RuntimeError("the issued-cards store is closed")
         if self._kept is not None and time.monotonic() > self._kept_until:
-            self._release()
+            # Dropped, not given back: the pool's reset of a connection the server closed meanwhile would log a
+            # false alarm. A new one after 30 s without a write costs nothing that matters.
+            kept, self._kept = self._kept, None
+            kept.invalidate()
+            kept.close()
         if self._kept is None:
             self._kept = self._engine.raw_connection()
         return self._kept

@@ -100,3 +100,38 @@ def test_a_connection_the_server_closed_fails_one_write_and_the_next_gets_a_new_
     assert issued.find("after") == card("after") and issued.find("lost") is None
     assert checked_out(database) == 1
     database.close()
+
+
+def test_a_write_after_the_database_closed_fails_without_taking_a_connection(database_url: str) -> None:
+    database = Database(database_url)
+    issued = IssuedCards(database)
+    issued.record([card("a")])
+    database.close()
+
+    with pytest.raises(RuntimeError, match="closed"):
+        issued.record([card("late")])
+    assert checked_out(database) == 0
+
+
+def test_a_connection_kept_past_its_quiet_spell_is_dropped_not_pooled(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a quiet spell the server may have closed it: giving it back would make the pool's reset log a false
+    alarm, so it is invalidated and the next write opens another."""
+    from cds_service.store import issued as issued_module
+
+    database = Database(database_url)
+    issued = IssuedCards(database)
+    monkeypatch.setattr(issued_module, "KEEP_IDLE_SECONDS", -1.0)  # every write finds the last one's connection idle
+    resets: list[object] = []
+    sa.event.listen(database.engine, "reset", lambda connection, record, *rest: resets.append(connection))
+    issued.record([card("a")])
+    first = issued._kept
+    assert first is not None and first.dbapi_connection is not None
+    issued.record([card("b")])
+
+    assert issued._kept is not first and first.dbapi_connection is None  # invalidated: its driver connection closed
+    assert resets == []  # never handed back through the pool's reset
+    assert [issued.find(u) for u in ("a", "b")] == [card("a"), card("b")]
+    assert checked_out(database) == 1
+    database.close()

@@ -130,3 +130,49 @@ def test_a_cancelled_call_does_not_break_the_others(calls: int) -> None:
 
     asyncio.run(main())
     assert {f"k{n}" for n in range(calls)} <= {uuid for commit in store.commits for uuid in commit}
+
+
+def test_a_batch_the_writer_thread_cannot_take_fails_its_calls_and_the_next_batch_is_written(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A thread that cannot be started (memory, ulimit) fails the calls of that batch; it must not leave the group
+    believing a batch is in flight, which would make every later call wait out its deadline."""
+    from cds_service.ops import answers
+
+    store = SlowStore()
+    real_submit = answers.WRITER.submit
+    refused = []
+
+    def submit_once_refused(job: Any) -> None:
+        if not refused:
+            refused.append(job)
+            raise RuntimeError("can't start new thread")
+        real_submit(job)
+
+    monkeypatch.setattr(answers.WRITER, "submit", submit_once_refused)
+
+    async def main() -> list[Any]:
+        group = GroupCommit(store, asyncio.get_running_loop())  # type: ignore[arg-type]
+        first = await asyncio.wait_for(asyncio.gather(group.record([card("refused")]), return_exceptions=True), 5)
+        later = await asyncio.wait_for(group.record([card("later")]), 5)
+        return [*first, later]
+
+    refused_result, later_result = asyncio.run(main())
+    assert isinstance(refused_result, RuntimeError)
+    assert later_result is None
+    assert store.commits == [["later"]]
+
+
+def test_a_write_interrupted_by_a_base_exception_still_wakes_its_calls() -> None:
+    class Interrupted(SlowStore):
+        def record(self, cards: list[IssuedCard]) -> None:
+            raise SystemExit(1)  # not an Exception: before, the batch's calls would never have been woken
+
+    async def main() -> list[Any]:
+        group = GroupCommit(Interrupted(), asyncio.get_running_loop())  # type: ignore[arg-type]
+        calls = (group.record([card(f"c{n}")]) for n in range(3))
+        return await asyncio.wait_for(asyncio.gather(*calls, return_exceptions=True), 5)
+
+    results = asyncio.run(main())
+    assert [type(r) for r in results] == [RuntimeError] * 3
+    assert all("interrupted" in str(r) for r in results)
