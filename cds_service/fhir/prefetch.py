@@ -75,34 +75,6 @@ def _wanted_type(template: str) -> str:
     return template.split("?")[0].split("/")[0]
 
 
-def _typed_resources(bundle: Mapping[str, Any], wanted: str) -> tuple[tuple[dict[str, Any], ...], dict[str, int]]:
-    """bundle_resources, and each type other than `wanted` with the position of its first resource: one pass over
-    the entries where the type check took a second (this runs for every resource of every call)."""
-    found: list[dict[str, Any]] = []
-    append = found.append
-    other: dict[str, int] = {}
-    entries = bundle.get("entry")
-    for entry in entries if isinstance(entries, list) else ():
-        if type(entry) is not dict and not isinstance(entry, Mapping):
-            continue
-        resource = entry.get("resource")
-        if not isinstance(resource, dict):
-            continue
-        search = entry.get("search")
-        if search is not None:
-            # `type(x) is dict` before the ABC check, which costs a Python-level call per resource.
-            if type(search) is dict:
-                if search.get("mode") == "outcome":
-                    continue
-            elif isinstance(search, Mapping) and search.get("mode") == "outcome":
-                continue
-        kind = resource.get("resourceType")
-        if kind != wanted and str(kind) not in other:
-            other[str(kind)] = len(found)  # str: a type may be any JSON
-        append(resource)
-    return tuple(found), other
-
-
 def _fetch(template: str, url: str) -> Job:
     return partial(FhirClient.read if _is_read(template) else FhirClient.search, url=url)
 
@@ -127,7 +99,6 @@ async def gather_patient_data(
     given = prefetch or {}
     resources: dict[str, tuple[dict[str, Any], ...]] = {}
     misplaced: dict[str, list[str]] = {}
-    other_types: dict[str, dict[str, int]] = {}  # per key read from a prefetch Bundle: type -> first position
     origin: dict[str, Origin] = {}
     work: dict[str, Job] = {}
 
@@ -144,7 +115,7 @@ async def gather_patient_data(
             if next_link(value):
                 work[key] = partial(FhirClient.complete, bundle=value)
             else:
-                resources[key], other_types[key] = _typed_resources(value, _wanted_type(template))
+                resources[key] = tuple(bundle_resources(value))
         elif value.get("resourceType") == "Bundle":
             # A Bundle where one resource belongs (`patient`): its resources are read, and it is reported.
             resources[key], origin[key] = tuple(bundle_resources(value)), "prefetch"
@@ -183,12 +154,8 @@ async def gather_patient_data(
                 truncated.add(key)
     for key, template in templates.items():
         wanted = _wanted_type(template)
-        kept = resources.get(key, ())
-        if key in other_types:  # found while the Bundle was read: those among the resources kept count
-            other = {kind for kind, first in other_types[key].items() if first < len(kept)}
-        else:
-            # One comparison per resource: only the few of another type are named (str: a type may be any JSON).
-            other = {str(kind) for r in kept if (kind := r.get("resourceType")) != wanted}
+        # One comparison per resource: only the few of another type are named (str: a type may be any JSON).
+        other = {str(kind) for r in resources.get(key, ()) if (kind := r.get("resourceType")) != wanted}
         if other and (odd := sorted(other.difference(_ALSO_ALLOWED, (wanted,)))):
             misplaced.setdefault(key, []).extend(f"type:{kind}" for kind in odd)
     return PatientData(
