@@ -5,6 +5,7 @@ compiled once into its conditions (a check and the fact line it shows): the rule
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from operator import attrgetter
 from typing import NamedTuple
 
@@ -13,7 +14,7 @@ from .facts import PatientFacts
 from .readings import Evidence
 from .therapy import Exposure
 
-__all__ = ["FactLine", "blocking", "holds", "lines_of", "matches", "missing_only"]
+__all__ = ["FactLine", "blocking", "holds", "lines_of", "matches", "missing_only", "predicate"]
 
 
 class FactLine(NamedTuple):
@@ -296,6 +297,21 @@ def holds(when: When, facts: PatientFacts) -> bool:
     """`matches(when, facts)[0]` without building the facts' lines: most rows fail, and only the ones that
     hold show their facts."""
     return _holds(_compiled(when), facts)
+
+
+def _always(facts: PatientFacts) -> bool:
+    return True
+
+
+def predicate(when: When) -> Callable[[PatientFacts], bool]:
+    """`holds(when, ·)` as one callable, for a `when` kept alive by its caller (the row index): no look-up of
+    the compiled form per call, and a `when` without conditions costs nothing."""
+    compiled = _compiled(when)
+    if not compiled.conditions and not compiled.any_of:
+        return _always
+    if not compiled.any_of and len(compiled.conditions) == 1:
+        return compiled.conditions[0].holds
+    return partial(_holds, compiled)
 
 
 def _lines(compiled: _Compiled, facts: PatientFacts) -> tuple[FactLine, ...]:

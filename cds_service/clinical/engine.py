@@ -15,6 +15,7 @@ from ..hooks.response import Card
 from ..knowledge import Knowledge, load_knowledge
 from ..knowledge.version import KnowledgeVersion, knowledge_version
 from ..terminology import DrugMatch, Terminology, codings, load_terminology, text
+from .candidates import prepare as prepare_candidates
 from .consolidate import consolidate
 from .facts import PatientFacts, build_facts, group_own
 from .identity import belongs_to, screen, shape_findings
@@ -309,4 +310,5 @@ def load_engine(
     knowledge = load_knowledge(cards_dir, terminology.drugs, ENGINE_PARAMETERS, ENGINE_DEFINITIONS)
     files = [*cards_dir.glob("*.yaml"), *mappings_dir.glob("*.yaml"), *mappings_dir.glob("*.conceptmap.json")]
     version = knowledge_version([*files, *concept_maps], (e.reviewed for e in knowledge.entries.values()))
+    prepare_candidates(knowledge)  # the row index, built before the first call needs it
     return Engine(terminology, knowledge, jurisdiction, version)

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 from fhir.resources.R4B.servicerequest import ServiceRequest
 from pydantic import AnyUrl, TypeAdapter
 
-from ..hooks.response import Card
+from ..hooks.response import Card, Coding, Link, OverrideReason, Source
 from ..knowledge import Knowledge, Recommendation
 from ..terminology import Terminology
 from .conditions import FactLine
@@ -249,31 +249,37 @@ class Renderer:
         return shown
 
     def _fact(self, line: FactLine) -> str:
-        colon = "：" if self.zh else ": "
-        where = self.join(
-            [
-                self.paren(f"`{e.reference}`", f"{e.date or self.say('label.undated')}{colon}{e.label}{colon}{e.value}")
-                for e in line.evidence[:6]
-            ],
-            clauses=True,
+        # As join(paren(...), clauses=True) would write it, inline: most cards list several facts, each with
+        # its sources.
+        if self.zh:
+            colon, before, after, between = "：", "（", "）", "；"
+        else:
+            colon, before, after, between = ": ", " (", ")", "; "
+        undated = self._phrases["label.undated"]
+        where = between.join(
+            f"`{e.reference}`{before}{e.date or undated}{colon}{e.label}{colon}{e.value}{after}"
+            for e in line.evidence[:6]
         )
         more = f" (+{len(line.evidence) - 6})" if len(line.evidence) > 6 else ""
-        return f"- {self.say(line.name)}{colon}**{self.value(line.value)}**" + (f" — {where}{more}" if where else "")
+        return f"- {self._phrases[line.name]}{colon}**{self.value(line.value)}**" + (
+            f" — {where}{more}" if where else ""
+        )
 
     def short_fact(self, line: FactLine, dated: set[str]) -> str:
         """Name, value and, from the first source, what the record says and when (a date once per line)."""
         colon = "：" if self.zh else ": "
+        value = self.value(line.value)
         # A value that names itself (HER2-positive, metastatic) needs no label in this one line.
-        plain = line.value.split(".")[0] in _SELF_NAMING and line.value in self._phrases
-        shown = self.value(line.value) if plain else f"{self.say(line.name)}{colon}{self.value(line.value)}"
-        first = line.evidence[0] if line.evidence else None
-        if first is None:
+        plain = line.value in self._phrases and line.value.split(".")[0] in _SELF_NAMING
+        shown = value if plain else f"{self._phrases[line.name]}{colon}{value}"
+        if not line.evidence:
             return shown
-        said = first.value if first.value and first.value.lower() != self.value(line.value).lower() else ""
+        first = line.evidence[0]
+        said = first.value if first.value and first.value.lower() != value.lower() else ""
         # A short result of the one source (3+, 45 %): not a long display, not a record status (active), and
         # not one number among several (an ISH ratio is not the HER2 status).
         said = said if len(said) <= 24 and len(line.evidence) == 1 and said not in _RECORD_STATUSES else ""
-        when = first.date or self.say("label.undated")
+        when = first.date or self._phrases["label.undated"]
         extra = [said] if said else []
         if when not in dated:
             extra.append(when)
@@ -514,6 +520,27 @@ class Renderer:
         """An AnyUrl of the knowledge base's or this module's own URLs, parsed once."""
         return self._once(("url", value), _URL.validate_python, value)
 
+    def _version_line(self) -> str:
+        return f"*{self.say('label.knowledge_version', version=self.knowledge_version)}*"
+
+    def _override(self, code: str) -> OverrideReason:
+        return OverrideReason(system=OVERRIDE_SYSTEM, code=code, display=self.say(f"override.{code}"))
+
+    def _links(self, data_check: bool, regulator: bool) -> tuple[Link, ...]:
+        links = (
+            [] if data_check else [Link(label=LINK_LABEL[self.language], url=self.url(CONSENSUS_URL), type="absolute")]
+        )
+        if regulator:
+            en, zh, url = REGULATOR_LINKS[self.jurisdiction]
+            links.append(Link(label=zh if self.zh else en, url=self.url(url), type="absolute"))
+        return tuple(links)
+
+    def _source(self, rule: str, cited: list[Recommendation]) -> Source:
+        """The source of a card about one row (`rule`, cited first): the same on every such card."""
+        label, url = self.attribution(cited, rule in _DATA_CHECKS)
+        topic = Coding(system=RULE_SYSTEM, code=rule, display=clip(self.title(cited[0]), 200))
+        return Source(label=clip(label, 100), url=self.url(url) if url else None, topic=topic)
+
     def summary(self, finding: Finding, args: dict[str, str]) -> str:
         return clip(self.say(finding.summary, **args))
 
@@ -542,24 +569,23 @@ class Renderer:
                 f"**{self.say('label.sources')}**{'：' if self.zh else ': '}{self.join(sources, clauses=True)}"
             )
         if self.knowledge_version:  # last and in italics: for an audit, not for the clinical reading
-            detail.append(f"*{self.say('label.knowledge_version', version=self.knowledge_version)}*")
-        topic_title = self.title(cited[0]) if cited and cited[0].id == finding.rule else summary
+            detail.append(self._once(("version", self.knowledge_version), self._version_line))
         data_check = finding.rule in _DATA_CHECKS
-        label, url = self.attribution(cited, data_check)
         suggestions = [self.suggestion(finding.suggestion)] if finding.suggestion else None
-        overrides = [
-            {"system": OVERRIDE_SYSTEM, "code": code, "display": self.say(f"override.{code}")}
-            for code in finding.overrides
-        ] or None
-        # URLs parsed once (self.url): the validation below takes a parsed one as it is.
-        links = (
-            []
-            if data_check
-            else [{"label": LINK_LABEL[self.language], "url": self.url(CONSENSUS_URL), "type": "absolute"}]
-        )
-        if finding.rule == "BIO6" or any(n.rule == "BIO6" for n in finding.notes):
-            en, zh, url_ = REGULATOR_LINKS[self.jurisdiction]
-            links.append({"label": zh if self.zh else en, "url": self.url(url_), "type": "absolute"})
+        # The parts that depend on the knowledge and the language only are built as models once (validated
+        # then); the card's validation below takes a model instance as it is.
+        overrides = [self._once(("override", code), self._override, code) for code in finding.overrides] or None
+        regulator = finding.rule == "BIO6" or any(n.rule == "BIO6" for n in finding.notes)
+        links = self._once(("links", data_check, regulator), self._links, data_check, regulator)
+        if cited and cited[0].id == finding.rule:  # the topic is the row: its title, and whose statement it is
+            source: Source | dict[str, Any] = self._once(("source", finding.rule), self._source, finding.rule, cited)
+        else:  # the topic is what this card says
+            label, url = self.attribution(cited, data_check)
+            source = {
+                "label": clip(label, 100),
+                "url": self.url(url) if url else None,
+                "topic": {"system": RULE_SYSTEM, "code": finding.rule, "display": clip(summary, 200)},
+            }
         # Machine-readable: which knowledge rows the card shows (audits, feedback per rule, tests).
         about = {
             "rules": list(
@@ -576,11 +602,7 @@ class Renderer:
                 "summary": summary,
                 "detail": "\n\n".join(detail).strip() or None,
                 "indicator": finding.indicator,
-                "source": {
-                    "label": clip(label, 100),
-                    "url": self.url(url) if url else None,
-                    "topic": {"system": RULE_SYSTEM, "code": finding.rule, "display": clip(topic_title, 200)},
-                },
+                "source": source,
                 "suggestions": suggestions,
                 "selectionBehavior": "at-most-one" if suggestions else None,
                 "overrideReasons": overrides,

@@ -12,6 +12,7 @@ from functools import cache, cached_property
 
 from ..knowledge import Knowledge, Recommendation
 from ..terminology import Terminology
+from .candidates import candidates
 from .conditions import FactLine, blocking, holds, lines_of, matches
 from .facts import Lvef, PatientFacts
 from .her2 import SpecimenStatus
@@ -259,9 +260,9 @@ def rank(knowledge: Knowledge, terminology: Terminology, facts: PatientFacts) ->
     given = _given_in_metastatic_lines(facts) if facts.setting == "metastatic" else frozenset()
     brain_new = _brain_metastases_new(facts)
     found = []
-    for position, entry in knowledge.admitting("recommendation", facts.her2.category, facts.setting):
+    for position, entry, rest in candidates(knowledge, "recommendation", facts):
         assert entry.when is not None
-        if not holds(entry.when, facts) or _offers_nothing_new(entry, given, terminology):
+        if not rest(facts) or _offers_nothing_new(entry, given, terminology):
             continue
         leads = entry.leads_when is not None and holds(entry.leads_when, facts)
         checked, read, outside = checked_qualifiers(entry, facts)
@@ -546,9 +547,9 @@ def _testing_findings(facts: PatientFacts, window_days: int = 30) -> list[Findin
 def _recommendation_findings(knowledge: Knowledge, terminology: Terminology, facts: PatientFacts) -> list[Finding]:
     found: list[Finding] = []
     her2 = facts.her2.category
-    for _, entry in knowledge.admitting("caution", facts.her2.category, facts.setting):
+    for _, entry, rest in candidates(knowledge, "caution", facts):
         assert entry.when is not None
-        if holds(entry.when, facts):
+        if rest(facts):
             used = lines_of(entry.when, facts)
             indicator = "warning" if facts.therapy.current_anti_her2 else "info"
             found.append(Finding(entry.id, indicator, "rec.summary", basis=used, cites=(entry.id,)))
