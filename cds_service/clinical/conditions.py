@@ -314,24 +314,30 @@ def predicate(when: When) -> Callable[[PatientFacts], bool]:
     return partial(_holds, compiled)
 
 
-def _lines(compiled: _Compiled, facts: PatientFacts) -> tuple[FactLine, ...]:
+def _lines(compiled: _Compiled, facts: PatientFacts, built: dict[object, FactLine]) -> tuple[FactLine, ...]:
     """The facts' lines of a `when` that holds: its conditions', then those of its first `any_of` option
     that holds (the options that do not are never shown, so their lines are not built)."""
-    used = [condition.shown(facts) for condition in compiled.conditions]
+    used = []
+    for condition in compiled.conditions:
+        line = built.get(condition.shown)
+        if line is None:
+            line = built[condition.shown] = condition.shown(facts)
+        used.append(line)
     for option in compiled.any_of:
         if _holds(option, facts):
-            return tuple(dict.fromkeys((*used, *_lines(option, facts))))
+            return tuple(dict.fromkeys((*used, *_lines(option, facts, built))))
     return tuple(used)
 
 
-def lines_of(when: When, facts: PatientFacts) -> tuple[FactLine, ...]:
-    """`matches(when, facts)[1]` for a `when` that holds (`holds` said so)."""
-    return _lines(_compiled(when), facts)
+def lines_of(when: When, facts: PatientFacts, built: dict[object, FactLine] | None = None) -> tuple[FactLine, ...]:
+    """`matches(when, facts)[1]` for a `when` that holds (`holds` said so). `built`: lines already built for
+    these facts, by the function that shows them; the rows of one call share most (HER2, setting, phase)."""
+    return _lines(_compiled(when), facts, {} if built is None else built)
 
 
 def _matches(compiled: _Compiled, facts: PatientFacts) -> tuple[bool, tuple[FactLine, ...]]:
     if _holds(compiled, facts):
-        return True, _lines(compiled, facts)
+        return True, _lines(compiled, facts, {})
     used: list[FactLine] = []
     for condition in compiled.conditions:
         used.append(condition.shown(facts))

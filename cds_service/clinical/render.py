@@ -141,6 +141,7 @@ class Renderer:
     _titles: Mapping[str, str] = field(init=False, repr=False)
     # A renderer serves one call: a fact repeated across its cards (the HER2 line is on most) is written once.
     _facts: dict[FactLine, str] = field(init=False, repr=False)
+    _short: dict[FactLine, tuple[str, str, str | None]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "zh", self.language == "zh-CN")
@@ -148,6 +149,7 @@ class Renderer:
         object.__setattr__(self, "_words", _worded(self.knowledge, self.terminology, self.language))
         object.__setattr__(self, "_titles", self._once(("titles",), self._all_titles))
         object.__setattr__(self, "_facts", {})
+        object.__setattr__(self, "_short", {})
 
     def _once(self, key: tuple[Any, ...], word: Callable[..., _T], *args: Any) -> _T:
         """`word(*args)`, worded once for this knowledge base and language (it depends on nothing else)."""
@@ -170,6 +172,8 @@ class Renderer:
         said = self._phrases.get(raw)  # most values are phrase keys (no key starts with "title:" or "drug:")
         if said is not None:
             return said
+        if not raw:  # an empty argument (no running drugs) is on most recommendation cards
+            return raw
         if raw.startswith("title:") and raw[6:] in self.knowledge.entries:
             return self.title(self.knowledge.entries[raw[6:]])
         if raw.startswith("drug:") and ", " in raw:
@@ -182,7 +186,8 @@ class Renderer:
             return self.join([self.value(part) for part in parts])
         return raw
 
-    def args(self, finding: Finding) -> dict[str, str]:
+    def args(self, finding: Finding, cited: list[Recommendation] | None = None) -> dict[str, str]:
+        """The phrase arguments in the reader's words. `cited`: the rows of `finding.cites`, if known."""
         args = {k: self.value(v) for k, v in finding.args.items()}
         if "facts" in finding.args:
             args["facts"] = self.join([self.value(f) for f in finding.args["facts"].split(", ")])
@@ -192,7 +197,8 @@ class Renderer:
             brand = self.brand(product.brands)
             if brand and "drug" in args and brand not in args["drug"]:  # each order keeps its product's identity
                 args["drug"] = f"{brand}（{args['drug']}）" if self.zh else f"{brand} ({args['drug']})"
-        cited = [self.knowledge.entries[i] for i in finding.cites if i in self.knowledge.entries]
+        if cited is None:
+            cited = [self.knowledge.entries[i] for i in finding.cites if i in self.knowledge.entries]
         if cited:
             args.setdefault("title", self.title(cited[0]))
             args.setdefault("level", self.level(cited[0], short=True))
@@ -267,24 +273,31 @@ class Renderer:
 
     def short_fact(self, line: FactLine, dated: set[str]) -> str:
         """Name, value and, from the first source, what the record says and when (a date once per line)."""
+        shown, said, when = self._short.get(line) or self._short_parts(line)
+        extra = [said] if said else []
+        if when is not None and when not in dated:
+            extra.append(when)
+            dated.add(when)
+        return self.paren(shown, ("，" if self.zh else ", ").join(extra)) if extra else shown
+
+    def _short_parts(self, line: FactLine) -> tuple[str, str, str | None]:
+        """What short_fact shows of `line` whatever else the card says: a fact is in most cards of a call."""
         colon = "：" if self.zh else ": "
         value = self.value(line.value)
         # A value that names itself (HER2-positive, metastatic) needs no label in this one line.
         plain = line.value in self._phrases and line.value.split(".")[0] in _SELF_NAMING
         shown = value if plain else f"{self._phrases[line.name]}{colon}{value}"
         if not line.evidence:
-            return shown
-        first = line.evidence[0]
-        said = first.value if first.value and first.value.lower() != value.lower() else ""
-        # A short result of the one source (3+, 45 %): not a long display, not a record status (active), and
-        # not one number among several (an ISH ratio is not the HER2 status).
-        said = said if len(said) <= 24 and len(line.evidence) == 1 and said not in _RECORD_STATUSES else ""
-        when = first.date or self._phrases["label.undated"]
-        extra = [said] if said else []
-        if when not in dated:
-            extra.append(when)
-            dated.add(when)
-        return self.paren(shown, ("，" if self.zh else ", ").join(extra)) if extra else shown
+            parts: tuple[str, str, str | None] = (shown, "", None)
+        else:
+            first = line.evidence[0]
+            said = first.value if first.value and first.value.lower() != value.lower() else ""
+            # A short result of the one source (3+, 45 %): not a long display, not a record status (active),
+            # and not one number among several (an ISH ratio is not the HER2 status).
+            said = said if len(said) <= 24 and len(line.evidence) == 1 and said not in _RECORD_STATUSES else ""
+            parts = (shown, said, first.date or self._phrases["label.undated"])
+        self._short[line] = parts
+        return parts
 
     def drugs(self, ids: list[str]) -> str:
         return " + ".join(self.value(f"drug:{d}") for d in ids)
@@ -546,8 +559,8 @@ class Renderer:
 
     # -- the card ----------------------------------------------------------------------------------
     def card(self, finding: Finding) -> Card:
-        args = self.args(finding)
         own = [self.knowledge.entries[i] for i in finding.cites if i in self.knowledge.entries]
+        args = self.args(finding, own)
         # The rows of the lines folded into this card are part of its basis too.
         inside = [i for n in finding.notes for i in n.cites if i in self.knowledge.entries and i not in finding.cites]
         cited = own + [self.knowledge.entries[i] for i in dict.fromkeys(inside)]

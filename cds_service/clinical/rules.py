@@ -8,7 +8,7 @@ import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from functools import cache, cached_property
+from functools import cached_property
 
 from ..knowledge import Knowledge, Recommendation
 from ..terminology import Terminology
@@ -185,14 +185,17 @@ class Ranked:
     outside_limit: bool = False  # a checked qualifier without an alternative is not met (PHILA age)
     leads: bool = False  # its `leads_when` holds
     read: tuple[FactLine, ...] = ()  # the facts its checked qualifiers read
+    # The lines already built for this patient's rows, by the condition that shows them (see lines_of).
+    lines: dict[object, FactLine] = field(default_factory=dict, repr=False, compare=False)
 
     @cached_property
     def used(self) -> tuple[FactLine, ...]:
         """The facts its card shows: the row's conditions, what makes it lead, what its checked qualifiers
         read. Built only for the rows that are shown (rank orders every matching row)."""
         assert self.entry.when is not None
-        why = lines_of(self.entry.leads_when, self.facts) if self.leads and self.entry.leads_when else ()
-        return tuple(dict.fromkeys((*lines_of(self.entry.when, self.facts), *why, *self.read)))
+        lines = self.lines
+        why = lines_of(self.entry.leads_when, self.facts, lines) if self.leads and self.entry.leads_when else ()
+        return tuple(dict.fromkeys((*lines_of(self.entry.when, self.facts, lines), *why, *self.read)))
 
 
 def checked_qualifiers(
@@ -221,11 +224,12 @@ def _running_drugs(facts: PatientFacts) -> frozenset[str]:
     return frozenset(d for e in facts.therapy.current_anti_her2 for d in e.contains)
 
 
-def _continues_running(entry: Recommendation, facts: PatientFacts, terminology: Terminology) -> bool:
+def _continues_running(
+    entry: Recommendation, facts: PatientFacts, terminology: Terminology, running: frozenset[str]
+) -> bool:
     """The row is what the patient is receiving now: a maintenance row (its `on_any` holds) or, before or
-    after surgery, a regimen whose anti-HER2 drugs are all running. It is shown as "continue", not as a
-    regimen to start."""
-    running = _running_drugs(facts)
+    after surgery, a regimen whose anti-HER2 drugs (`running`: _running_drugs) are all running. It is shown
+    as "continue", not as a regimen to start."""
     if not running or entry.when is None:
         return False
     if entry.when.on_any:
@@ -259,6 +263,8 @@ def rank(knowledge: Knowledge, terminology: Terminology, facts: PatientFacts) ->
     selection criterion (N3: age >60), preferred, level, provenance, and the order of the table."""
     given = _given_in_metastatic_lines(facts) if facts.setting == "metastatic" else frozenset()
     brain_new = _brain_metastases_new(facts)
+    running = _running_drugs(facts)
+    lines: dict[object, FactLine] = {}  # the facts' lines the rows share (HER2, setting ...), built once
     found = []
     for position, entry, rest in candidates(knowledge, "recommendation", facts):
         assert entry.when is not None
@@ -270,7 +276,7 @@ def rank(knowledge: Knowledge, terminology: Terminology, facts: PatientFacts) ->
             "brain"
             if brain_new and entry.when.brain_metastases
             else "continue"
-            if _continues_running(entry, facts, terminology)
+            if _continues_running(entry, facts, terminology, running)
             else None
         )
         key = (
@@ -284,7 +290,7 @@ def rank(knowledge: Knowledge, terminology: Terminology, facts: PatientFacts) ->
             _PROVENANCE_RANK[entry.level_provenance],
             position,
         )
-        found.append((key, Ranked(entry, facts, situation, checked, outside, leads, read)))
+        found.append((key, Ranked(entry, facts, situation, checked, outside, leads, read, lines)))
     found.sort(key=lambda item: item[0])
     return [ranked for _, ranked in found]
 
@@ -937,9 +943,13 @@ def patient_view_findings(knowledge: Knowledge, terminology: Terminology, facts:
         return [scope_finding(facts, order=False), *critical]
 
     # The LVEF checks before a first dose, per set of drugs: the options' regimens mostly share theirs.
-    @cache
+    started: dict[frozenset[str], list[Finding]] = {}
+
     def lvef_to_start(drugs: frozenset[str]) -> list[Finding]:
-        return lvef_findings(knowledge, facts, set(drugs), ordering=True)
+        found = started.get(drugs)
+        if found is None:
+            found = started[drugs] = lvef_findings(knowledge, facts, set(drugs), ordering=True)
+        return found
 
     # Treatment options need invasive breast cancer; a regimen that cannot start now says so first.
     recommendations = [
