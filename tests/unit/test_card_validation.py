@@ -89,7 +89,8 @@ def test_card_uuids_are_random_version_4_uuids() -> None:
 
 # What render.py words once per knowledge base and language: each keyed by a row id (or a constant).
 WORDED = {"titles", "level", "grading", "regimens", "sources", "row", "named", "attribution", "recommends", "action"}
-WORDED |= {"order", "url"}
+WORDED |= {"order", "url", "override", "links", "source", "version"}
+CONSTANT = ("order", "url", "override", "version")  # keyed by an orderable, a URL, an override code, the version
 
 
 def test_what_is_worded_once_is_keyed_by_knowledge_alone(client: TestClient) -> None:
@@ -110,4 +111,4 @@ def test_what_is_worded_once_is_keyed_by_knowledge_alone(client: TestClient) -> 
     for key in words:
         kind, *rest = key
         assert kind in WORDED, kind
-        assert len(rest) <= 3 and all(not isinstance(k, str) or k in rows or kind in ("order", "url") for k in rest)
+        assert len(rest) <= 3 and all(not isinstance(k, str) or k in rows or kind in CONSTANT for k in rest)
