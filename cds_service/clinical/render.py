@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from fhir.resources.R4B.servicerequest import ServiceRequest
-from pydantic import AnyUrl, TypeAdapter
+from pydantic import AnyUrl, BaseModel, TypeAdapter
 
-from ..hooks.response import Card, Coding, Link, OverrideReason, Source
+from ..hooks.response import Card, Coding, Link, OverrideReason, Source, Suggestion, _new_uuid
 from ..knowledge import Knowledge, Recommendation
 from ..terminology import Terminology
 from .conditions import FactLine
@@ -109,6 +109,22 @@ def _cjk(char: str) -> bool:
 
 
 _T = TypeVar("_T")
+_M = TypeVar("_M", bound=BaseModel)
+
+
+def _built(model: type[_M], fields: dict[str, Any]) -> _M:
+    """A response model made of values this module built, every field given, without validating them again:
+    what pydantic's model_construct does, without its per-field loop (validation was a fifth of a card's
+    cost). Parts that are the same on every card are validated once (_links, _override, _source); the tests
+    validate every answer in full (tests/scenarios/helpers.post, tests/unit/test_card_validation.py)."""
+    made = model.__new__(model)
+    object.__setattr__(made, "__dict__", fields)
+    object.__setattr__(made, "__pydantic_fields_set__", set(fields))
+    object.__setattr__(made, "__pydantic_extra__", None)
+    object.__setattr__(made, "__pydantic_private__", None)
+    return made
+
+
 # What a card says of a knowledge row (its level, grading, regimens, sources ...) is the same on every card in
 # one language: worded once per knowledge, terminology and language. Kept beside the objects it was worded
 # from, so an id is never reused by another knowledge base (tests load several).
@@ -584,21 +600,20 @@ class Renderer:
         if self.knowledge_version:  # last and in italics: for an audit, not for the clinical reading
             detail.append(self._once(("version", self.knowledge_version), self._version_line))
         data_check = finding.rule in _DATA_CHECKS
-        suggestions = [self.suggestion(finding.suggestion)] if finding.suggestion else None
+        suggestions = [Suggestion.model_validate(self.suggestion(finding.suggestion))] if finding.suggestion else None
         # The parts that depend on the knowledge and the language only are built as models once (validated
-        # then); the card's validation below takes a model instance as it is.
+        # then, and shared by the cards); a suggestion is validated as it is made.
         overrides = [self._once(("override", code), self._override, code) for code in finding.overrides] or None
         regulator = finding.rule == "BIO6" or any(n.rule == "BIO6" for n in finding.notes)
         links = self._once(("links", data_check, regulator), self._links, data_check, regulator)
         if cited and cited[0].id == finding.rule:  # the topic is the row: its title, and whose statement it is
-            source: Source | dict[str, Any] = self._once(("source", finding.rule), self._source, finding.rule, cited)
+            source = self._once(("source", finding.rule), self._source, finding.rule, cited)
         else:  # the topic is what this card says
             label, url = self.attribution(cited, data_check)
-            source = {
-                "label": clip(label, 100),
-                "url": self.url(url) if url else None,
-                "topic": {"system": RULE_SYSTEM, "code": finding.rule, "display": clip(summary, 200)},
-            }
+            topic = _built(Coding, {"system": RULE_SYSTEM, "code": finding.rule, "display": clip(summary, 200)})
+            source = _built(
+                Source, {"label": clip(label, 100), "url": self.url(url) if url else None, "icon": None, "topic": topic}
+            )
         # Machine-readable: which knowledge rows the card shows (audits, feedback per rule, tests).
         about = {
             "rules": list(
@@ -608,10 +623,10 @@ class Renderer:
             "alsoMatching": list(finding.more),
             "knowledgeVersion": self.knowledge_version,
         }
-        # One validation of the whole card (pydantic's compiled validator): faster than building each part
-        # as its own model, and faster than model_construct, which skips the checks in slower Python.
-        return Card.model_validate(
+        return _built(
+            Card,
             {
+                "uuid": _new_uuid(),
                 "summary": summary,
                 "detail": "\n\n".join(detail).strip() or None,
                 "indicator": finding.indicator,
@@ -619,7 +634,7 @@ class Renderer:
                 "suggestions": suggestions,
                 "selectionBehavior": "at-most-one" if suggestions else None,
                 "overrideReasons": overrides,
-                "links": links or None,
+                "links": list(links) or None,
                 "extension": {EXTENSION: {k: v for k, v in about.items() if v}},
-            }
+            },
         )
