@@ -8,7 +8,6 @@ import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from functools import cached_property
 
 from ..knowledge import Knowledge, Recommendation
 from ..terminology import Terminology
@@ -188,10 +187,9 @@ class Ranked:
     # The lines already built for this patient's rows, by the condition that shows them (see lines_of).
     lines: dict[object, FactLine] = field(default_factory=dict, repr=False, compare=False)
 
-    @cached_property
     def used(self) -> tuple[FactLine, ...]:
         """The facts its card shows: the row's conditions, what makes it lead, what its checked qualifiers
-        read. Built only for the rows that are shown (rank orders every matching row)."""
+        read. Built only for the rows that are shown (rank orders every matching row), once each."""
         assert self.entry.when is not None
         lines = self.lines
         why = lines_of(self.entry.leads_when, self.facts, lines) if self.leads and self.entry.leads_when else ()
@@ -562,8 +560,10 @@ def _recommendation_findings(knowledge: Knowledge, terminology: Terminology, fac
     everything = rank(knowledge, terminology, facts)
     # A row that restates part of another matching row (N1, A12) is shown inside that row's card.
     matched = {r.entry.id for r in everything}
-    restating = [r for r in everything if any(p in matched for p in r.entry.within)]
-    ranked = [r for r in everything if not any(p in matched for p in r.entry.within)]
+    restating: list[Ranked] = []
+    ranked: list[Ranked] = []
+    for r in everything:
+        (ranked if matched.isdisjoint(r.entry.within) else restating).append(r)
     shown = ranked[:MAX_RECOMMENDATION_CARDS]
     rest = tuple(r.entry.id for r in ranked[MAX_RECOMMENDATION_CARDS:])
     running = [e for e in facts.therapy.current_anti_her2] if facts.setting == "metastatic" else []
@@ -574,7 +574,7 @@ def _recommendation_findings(knowledge: Knowledge, terminology: Terminology, fac
         parent = next((r.entry.id for r in ranked if r.entry.id in row.entry.within), None)
         if parent:
             inside.setdefault(parent, []).append(
-                Finding(row.entry.id, "info", "rec.summary", basis=row.used, cites=(row.entry.id,))
+                Finding(row.entry.id, "info", "rec.summary", basis=row.used(), cites=(row.entry.id,))
             )
     for i, ranked_row in enumerate(shown):
         entry = ranked_row.entry
@@ -597,9 +597,9 @@ def _recommendation_findings(knowledge: Knowledge, terminology: Terminology, fac
                 "rec.summary_running" if continuing else "rec.summary",
                 args=args | {"current": _drug_list(facts.therapy.current_anti_her2)} if continuing else args,
                 details=details,
-                basis=tuple(dict.fromkeys([*ranked_row.used, *(line for n in notes for line in n.basis)]))
+                basis=tuple(dict.fromkeys([*ranked_row.used(), *(line for n in notes for line in n.basis)]))
                 if notes
-                else ranked_row.used,  # rank's lines are distinct already
+                else ranked_row.used(),  # rank's lines are distinct already
                 cites=(entry.id, *(n.rule for n in notes)),
                 more=rest if i == 0 else (),
                 checked=ranked_row.checked,
