@@ -188,17 +188,16 @@ class Renderer:
         said = self._phrases.get(raw)  # most values are phrase keys (no key starts with "title:" or "drug:")
         if said is not None:
             return said
-        if not raw:  # an empty argument (no running drugs) is on most recommendation cards
+        if ", " not in raw:  # one value (no knowledge id has a comma)
+            if raw.startswith("drug:"):
+                drug = self.terminology.drugs.get(raw[5:])
+                return (drug.label.zh_CN if self.zh else drug.label.en) if drug else raw[5:]
+            if raw.startswith("title:") and raw[6:] in self.knowledge.entries:
+                return self.title(self.knowledge.entries[raw[6:]])
             return raw
-        if raw.startswith("title:") and raw[6:] in self.knowledge.entries:
-            return self.title(self.knowledge.entries[raw[6:]])
-        if raw.startswith("drug:") and ", " in raw:
-            return self.join([self.value(part) for part in raw.split(", ")])
-        if raw.startswith("drug:"):
-            drug = self.terminology.drugs.get(raw[5:])
-            return (drug.label.zh_CN if self.zh else drug.label.en) if drug else raw[5:]
         parts = raw.split(", ")
-        if len(parts) > 1 and (self.zh or all(p in self._phrases for p in parts)):  # a list of values or phrase keys
+        # A list of drugs, of values or of phrase keys (English keeps a list of other text as it is).
+        if raw.startswith("drug:") or self.zh or all(p in self._phrases for p in parts):
             return self.join([self.value(part) for part in parts])
         return raw
 
