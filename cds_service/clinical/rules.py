@@ -551,9 +551,10 @@ def _testing_findings(facts: PatientFacts, window_days: int = 30) -> list[Findin
 def _recommendation_findings(knowledge: Knowledge, terminology: Terminology, facts: PatientFacts) -> list[Finding]:
     found: list[Finding] = []
     her2 = facts.her2.category
-    for _, entry, rest in candidates(knowledge, "caution", facts):
+    for candidate in candidates(knowledge, "caution", facts):
+        entry = candidate.entry
         assert entry.when is not None
-        if rest(facts):
+        if candidate.rest(facts):
             used = lines_of(entry.when, facts)
             indicator = "warning" if facts.therapy.current_anti_her2 else "info"
             found.append(Finding(entry.id, indicator, "rec.summary", basis=used, cites=(entry.id,)))
