@@ -574,28 +574,27 @@ class Renderer:
 
     # -- the card ----------------------------------------------------------------------------------
     def card(self, finding: Finding) -> Card:
-        own = [self.knowledge.entries[i] for i in finding.cites if i in self.knowledge.entries]
+        entries, colon = self.knowledge.entries, "：" if self.zh else ": "
+        own = [entries[i] for i in finding.cites if i in entries]
         args = self.args(finding, own)
-        # The rows of the lines folded into this card are part of its basis too.
-        inside = [i for n in finding.notes for i in n.cites if i in self.knowledge.entries and i not in finding.cites]
-        cited = own + [self.knowledge.entries[i] for i in dict.fromkeys(inside)]
+        cited = own
+        if finding.notes:  # the rows of the lines folded into this card are part of its basis too
+            inside = [i for n in finding.notes for i in n.cites if i in entries and i not in finding.cites]
+            cited = own + [entries[i] for i in dict.fromkeys(inside)]
         summary = self.summary(finding, args)
-        top = "\n\n".join(
-            part for part in [*self.paragraphs(self.action(finding, args, cited)), self.decisive(finding)] if part
-        )
-        detail = [top] if top else []
+        top = [part for part in self.paragraphs(self.action(finding, args, cited)) if part]
+        decisive = self.decisive(finding)
+        if decisive:
+            top.append(decisive)
+        detail = ["\n\n".join(top)] if top else []
         basis = self.basis(finding, cited)
         if basis:
-            detail.append(f"**{self.say('label.basis')}**\n" + "\n".join(basis))
+            detail.append(f"**{self._phrases['label.basis']}**\n" + "\n".join(basis))
         # The sources of the card's own row and of each line inside it: what a committee follows up.
         followed = [c.id for c in cited[:1]] + [n.cites[0] for n in finding.notes if n.cites]
-        sources = self.sources(
-            [self.knowledge.entries[i] for i in dict.fromkeys(followed) if i in self.knowledge.entries]
-        )
+        sources = self.sources([entries[i] for i in dict.fromkeys(followed) if i in entries])
         if sources:
-            detail.append(
-                f"**{self.say('label.sources')}**{'：' if self.zh else ': '}{self.join(sources, clauses=True)}"
-            )
+            detail.append(f"**{self._phrases['label.sources']}**{colon}{self.join(sources, clauses=True)}")
         if self.knowledge_version:  # last and in italics: for an audit, not for the clinical reading
             detail.append(self._once(("version", self.knowledge_version), self._version_line))
         data_check = finding.rule in _DATA_CHECKS
