@@ -612,15 +612,16 @@ class Renderer:
             source = _built(
                 Source, {"label": clip(label, 100), "url": self.url(url) if url else None, "icon": None, "topic": topic}
             )
-        # Machine-readable: which knowledge rows the card shows (audits, feedback per rule, tests).
-        about = {
-            "rules": list(
-                dict.fromkeys([finding.rule, *(n.rule for n in finding.notes), *(c.id for c in cited), *finding.more])
-            ),
-            "cited": [c.id for c in own],
-            "alsoMatching": list(finding.more),
-            "knowledgeVersion": self.knowledge_version,
-        }
+        # Machine-readable: which knowledge rows the card shows (audits, feedback per rule, tests); empty
+        # entries are left out.
+        rules = [finding.rule, *(n.rule for n in finding.notes), *(c.id for c in cited), *finding.more]
+        about: dict[str, Any] = {"rules": list(dict.fromkeys(rules))}
+        if own:
+            about["cited"] = [c.id for c in own]
+        if finding.more:
+            about["alsoMatching"] = list(finding.more)
+        if self.knowledge_version:
+            about["knowledgeVersion"] = self.knowledge_version
         return _built(
             Card,
             {
@@ -633,6 +634,6 @@ class Renderer:
                 "selectionBehavior": "at-most-one" if suggestions else None,
                 "overrideReasons": overrides,
                 "links": list(links) or None,
-                "extension": {EXTENSION: {k: v for k, v in about.items() if v}},
+                "extension": {EXTENSION: about},
             },
         )
