@@ -290,7 +290,12 @@ def _holds(compiled: _Compiled, facts: PatientFacts) -> bool:
     for condition in compiled.conditions:
         if not condition.holds(facts):
             return False
-    return not compiled.any_of or any(_holds(option, facts) for option in compiled.any_of)
+    if not compiled.any_of:
+        return True
+    for option in compiled.any_of:  # a loop, not any(...): no generator per row on every call
+        if _holds(option, facts):
+            return True
+    return False
 
 
 def holds(when: When, facts: PatientFacts) -> bool:
