@@ -351,8 +351,11 @@ class Renderer:
         return tuple(labels)
 
     # -- card sections -----------------------------------------------------------------------------
-    def action(self, finding: Finding, args: dict[str, str], cited: list[Recommendation]) -> list[str]:
-        """What to do, first: the recommendation itself, or the finding's explanation."""
+    def action(
+        self, finding: Finding, args: dict[str, str], cited: list[Recommendation], notes_args: list[dict[str, str]]
+    ) -> list[str]:
+        """What to do, first: the recommendation itself, or the finding's explanation. `notes_args`: the
+        arguments of each line inside the card (`finding.notes`), worded once for the card."""
         lines: list[str] = []
         if finding.summary in RECOMMENDATION_SUMMARIES and cited:
             entry = cited[0]
@@ -366,7 +369,9 @@ class Renderer:
                 lines.append(self._once(("action", cited[0].id), self._action_text, cited[0]))  # what the label says
             if cited and cited[0].kind in ("recommendation", "caution") and finding.rule == cited[0].id:
                 lines += self.qualifier_lines(cited[0], dict(finding.checked))  # an order's fit: its criteria
-        lines += [f"- {self.summary(note, self.args(note))}" for note in finding.notes]
+        lines += [
+            f"- {self.summary(note, note_args)}" for note, note_args in zip(finding.notes, notes_args, strict=True)
+        ]
         if finding.rule == "BIO6" or any(n.rule == "BIO6" for n in finding.notes):
             product = finding if finding.rule == "BIO6" else next(n for n in finding.notes if n.rule == "BIO6")
             lines += self.product_lines(product)
@@ -411,11 +416,10 @@ class Renderer:
             lines.append(f"{self.say('rec.applies_if')}{colon}{self.join(confirm, clauses=True)}")
         return lines
 
-    def explained(self, finding: Finding) -> list[str]:
+    def explained(self, finding: Finding, notes_args: list[dict[str, str]]) -> list[str]:
         """Why each line inside the card says what it says: first in the basis."""
         lines: list[str] = []
-        for note in finding.notes:
-            note_args = self.args(note)
+        for note, note_args in zip(finding.notes, notes_args, strict=True):
             why = [self.say(key, **note_args) for key in note.details if key not in finding.details]
             if why:
                 lines.append(f"- {self.summary(note, note_args)}{'：' if self.zh else ': '}{' '.join(why)}")
@@ -463,8 +467,8 @@ class Renderer:
         reference = self.terminology.products.get(product_id or "")
         return " / ".join(reference.brands[:1]) if reference and reference.brands else (product_id or "?")
 
-    def basis(self, finding: Finding, cited: list[Recommendation]) -> list[str]:
-        lines = self.explained(finding)
+    def basis(self, finding: Finding, cited: list[Recommendation], notes_args: list[dict[str, str]]) -> list[str]:
+        lines = self.explained(finding, notes_args)
         facts = list(dict.fromkeys([*finding.basis, *finding.basis_facts]))
         if "order" in finding.args:
             orders = self.join([f"`{o}`" for o in finding.args["order"].split(", ")])
@@ -582,12 +586,13 @@ class Renderer:
             inside = [i for n in finding.notes for i in n.cites if i in entries and i not in finding.cites]
             cited = own + [entries[i] for i in dict.fromkeys(inside)]
         summary = self.summary(finding, args)
-        top = [part for part in self.paragraphs(self.action(finding, args, cited)) if part]
+        notes_args = [self.args(note) for note in finding.notes]
+        top = [part for part in self.paragraphs(self.action(finding, args, cited, notes_args)) if part]
         decisive = self.decisive(finding)
         if decisive:
             top.append(decisive)
         detail = ["\n\n".join(top)] if top else []
-        basis = self.basis(finding, cited)
+        basis = self.basis(finding, cited, notes_args)
         if basis:
             detail.append(f"**{self._phrases['label.basis']}**\n" + "\n".join(basis))
         # The sources of the card's own row and of each line inside it: what a committee follows up.
