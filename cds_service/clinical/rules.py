@@ -266,7 +266,7 @@ def rank(knowledge: Knowledge, terminology: Terminology, facts: PatientFacts) ->
     found = []
     for position, entry, rest in candidates(knowledge, "recommendation", facts):
         assert entry.when is not None
-        if not rest(facts) or given and _offers_nothing_new(entry, given, terminology):
+        if not rest(facts) or (given and _offers_nothing_new(entry, given, terminology)):
             continue
         leads = entry.leads_when is not None and holds(entry.leads_when, facts)
         checked, read, outside = checked_qualifiers(entry, facts)
