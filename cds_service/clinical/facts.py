@@ -108,46 +108,47 @@ def _group(
     by_id: dict[str, dict[Any, dict[str, Any] | None]] = {}  # kind -> id -> the first resource with it
     given = []
     unnamed = 0  # keys for resources without an id: ints, never equal to an id (a string)
+    check = patient_id is not None
     own = f"Patient/{patient_id}"  # identity.screen's quick check: how nearly every resource names its patient
-    quick = patient_id is not None and patient_target(own) == ("Patient", patient_id)
-    last: str | None = None  # the type of the resource before, and what it was looked up to be
+    quick = check and patient_target(own) == ("Patient", patient_id)
+    last: Any = None  # the type of the resource before (a string), and what it was looked up to be
     same: dict[Any, dict[str, Any] | None] = {}
     observation = medication = False
     codes = observation_codes if observation_codes is not None else {}
     for found in data.resources.values():
         for resource in found:
-            kind, ident = resource.get("resourceType"), resource.get("id")
-            if patient_id is not None:
+            kind = resource.get("resourceType")
+            if check:
                 holder = resource.get("subject")
                 if not (quick and type(holder) is dict and holder.get("reference") == own and kind != "Patient"):
                     if belongs_to(resource, patient_id) not in ("own", "none"):
                         return None
-            if type(kind) is not str:
-                continue
             if kind != last:  # a prefetch key holds one type, mostly: its table and checks are looked up once
-                if not kind:
-                    continue
+                if type(kind) is not str or not kind:
+                    continue  # (`last` is always a non-empty string: an odd type never equals it)
                 same = by_id.setdefault(kind, {})
                 observation = kind == "Observation" and observation_codes is not None
                 medication = kind in GIVEN_TYPES
                 last = kind
+            ident = resource.get("id")
             if type(ident) is not str or not ident or ident == "?":
                 unnamed += 1
                 ident = unnamed
             elif ident in same:
                 continue
-            if observation:
+            if observation and ("component" not in resource or resource["component"] is None):
                 # readings.read_observations' first test, in line (it runs for every Observation of the record).
                 code = resource.get("code")
-                if type(code) is dict and resource.get("component") is None:
+                if type(code) is dict:
                     coding = code.get("coding")
                     if type(coding) is list and len(coding) == 1 and type(first := coding[0]) is dict:
                         system, value = first.get("system"), first.get("code")
                         if type(system) is str and type(value) is str and (system, value) not in codes:
                             display, named = first.get("display"), code.get("text")
                             shown = display if isinstance(display, str) and display else value
-                            if not (shown and looks_like_her2(shown)) and not (
-                                type(named) is str and named != shown and looks_like_her2(named)
+                            # Every name of HER2 has a "2": a name without one is not asked (most names).
+                            if not ("2" in shown and looks_like_her2(shown)) and not (
+                                type(named) is str and named != shown and "2" in named and looks_like_her2(named)
                             ):
                                 same[ident] = None  # read, and dropped
                                 continue

@@ -128,6 +128,41 @@ def test_an_unmapped_code_naming_her2_is_kept_for_its_report(code: dict[str, Any
     assert [concept for concept, _ in unreadable] == ["her2-unknown-code"]
 
 
+@st.composite
+def odd_observation(draw: st.DrawFn) -> dict[str, Any]:
+    """An observation() with the fields the readers' shortcuts pass over: an odd status, a verification status, a
+    specimen, a category, a stage code, and a HER2 test under a code no mapping knows."""
+    resource = draw(observation())
+    extra: dict[str, Any] = draw(
+        st.fixed_dictionaries(
+            {},
+            optional={
+                "status": st.sampled_from(["cancelled", ["final"], 3, "amended"]),
+                "verificationStatus": st.sampled_from([None, {"coding": [{"code": "refuted"}]}, "x"]),
+                "specimen": st.sampled_from([None, {"reference": "Specimen/s1"}, {"reference": 5}, "Specimen/s1"]),
+                "category": st.sampled_from([[{"coding": [{"system": LOINC, "code": "laboratory"}]}], [], "x"]),
+                "code": st.sampled_from(
+                    [
+                        {"coding": [{"system": LOINC, "code": "21908-9"}], "text": "Stage"},
+                        {"coding": [{"system": LOINC, "code": "X-9", "display": "HER2 IHC"}], "text": "HER2 IHC"},
+                        {"coding": [{"system": LOINC, "code": "85319-2", "display": ""}], "text": "IHC"},
+                        {"coding": [{"system": LOINC, "code": "85319-2"}]},
+                    ]
+                ),
+            },
+        )
+    )
+    return {**resource, **extra}
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.one_of(observation(), odd_observation()), max_size=6))
+def test_observations_read_as_the_former_reader_read_them(resources: list[dict[str, Any]]) -> None:
+    """Readings (concept, evidence, value, number, staging, specimen) and unreadable results, in order, as the
+    former read_observations found them, on varied and odd Observations."""
+    assert read_observations(resources, TERMINOLOGY) == former_readings.read_observations(resources, TERMINOLOGY)
+
+
 # Each readable value a different day, so that reading the fields in another order shows.
 DAY = st.sampled_from(
     [None, "2024-03-01", "2023-07-15T10:00:00Z", "2022", "2021-05", "2020-01-09", "2024-02-30", "", 20240301, ["2019"]]
