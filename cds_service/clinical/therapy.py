@@ -11,7 +11,16 @@ from typing import Any, NamedTuple
 
 from ..terminology import ANTI_HER2_CLASSES, CHEMOTHERAPY_CLASSES, DrugMatch, Terminology, text
 from .readings import Evidence
-from .record import as_list, as_map, describe_medication, fhir_day, is_usable, medication_concept, reference_of
+from .record import (
+    as_list,
+    as_map,
+    describe_medication,
+    fhir_day,
+    first_display,
+    is_usable,
+    medication_concept,
+    reference_of,
+)
 
 __all__ = ["Exposure", "TherapyFacts", "read_given", "therapy_facts"]
 
@@ -109,8 +118,8 @@ def read_given(
     found = []
     unread = []
     # A chart repeats one medication concept every cycle: within this call, a plain concept's (one coding, text)
-    # answer is looked up once.
-    matches: dict[tuple[Any, ...], DrugMatch | None] = {}
+    # drug, and the name the record gives it, are read once (both depend on the coding and the text alone).
+    matches: dict[tuple[Any, ...], tuple[DrugMatch | None, str | None]] = {}
     drugs_in: dict[str, frozenset[str]] = {}  # drug -> it and its components: one set per drug, shared
     for resource in resources:
         kind, status = resource.get("resourceType"), resource.get("status")  # `text` in line: read for every record
@@ -120,18 +129,31 @@ def read_given(
         if "verificationStatus" in resource and not is_usable(resource):  # the status was read just above
             continue
         concept = resource.get("medicationCodeableConcept")
-        if type(concept) is not dict:  # the usual shape read directly; a reference or an odd one the general way
+        shown: str | None = None
+        if type(concept) is dict:  # the usual shape: its answer remembered (_match in line)
+            coding = concept.get("coding")
+            if type(coding) is list and len(coding) == 1 and type(first := coding[0]) is dict:
+                key = (first.get("system"), first.get("code"), first.get("display"), concept.get("text"))
+                try:
+                    match, shown = matches[key]
+                except KeyError:
+                    match, shown = matches[key] = (terminology.match_drug(concept), first_display(concept))
+                except TypeError:  # an unhashable value (a list where a code belongs): no shortcut
+                    match, shown = terminology.match_drug(concept), first_display(concept)
+            else:
+                match, shown = terminology.match_drug(concept), first_display(concept)
+        else:  # a reference or an odd shape: the general way
             concept = medication_concept(resource, None, fetched)
-        if concept is None:
-            target = text(as_map(resource.get("medicationReference")).get("reference")) or "no medication"
-            unread.append(Evidence(reference_of(resource), _period(resource)[0], target, status))
-            continue
-        match = _match(concept, terminology, matches)
+            if concept is None:
+                target = text(as_map(resource.get("medicationReference")).get("reference")) or "no medication"
+                unread.append(Evidence(reference_of(resource), _period(resource)[0], target, status))
+                continue
+            match = terminology.match_drug(concept)  # (the record's own name is not this concept's: read below)
         if match is None:
             continue
         drug = terminology.drugs[match.drug]
         start, end = _period(resource)
-        label = describe_medication(resource, drug.label.en)
+        label = shown or describe_medication(resource, drug.label.en)
         contains = drugs_in.get(match.drug)
         if contains is None:
             contains = drugs_in[match.drug] = frozenset({match.drug, *drug.components})
@@ -149,25 +171,6 @@ def read_given(
         )
     found.sort(key=lambda e: e.start or "")
     return found, tuple(unread)
-
-
-def _match(
-    concept: Mapping[str, Any], terminology: Terminology, matches: dict[tuple[Any, ...], DrugMatch | None]
-) -> DrugMatch | None:
-    """terminology.match_drug, answered from `matches` for a concept of one coding: match_drug reads only the
-    codings' system, code and display and the text, so equal keys get equal answers."""
-    coding = concept.get("coding")
-    if type(coding) is not list or len(coding) != 1 or type(coding[0]) is not dict:
-        return terminology.match_drug(concept)
-    first = coding[0]
-    key = (first.get("system"), first.get("code"), first.get("display"), concept.get("text"))
-    try:
-        return matches[key]
-    except KeyError:
-        matches[key] = found = terminology.match_drug(concept)
-        return found
-    except TypeError:  # an unhashable value (a list where a code belongs): no shortcut
-        return terminology.match_drug(concept)
 
 
 def _days(later: str, earlier: str) -> int:

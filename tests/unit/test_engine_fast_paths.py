@@ -189,10 +189,20 @@ def medication_record(draw: st.DrawFn) -> dict[str, Any]:
                     {"coding": [{"system": RXNORM, "code": "26225"}], "text": "ondansetron"},
                     {"text": "Phesgo"},
                     {"coding": "x"},
+                    {"coding": [{"system": RXNORM, "code": ["224905"]}], "text": "trastuzumab"},  # unhashable
+                    {"coding": [{"system": RXNORM, "code": "26225"}, {"system": RXNORM, "code": "224905"}]},
+                    {"coding": [{"system": RXNORM, "code": "224905", "display": ""}], "text": "Herceptin"},
+                    {"coding": [{"system": RXNORM, "code": "224905", "display": 5}]},
+                    None,  # the drug by reference (below)
                 ]
             )
         ),
     }
+    if resource["medicationCodeableConcept"] is None:
+        del resource["medicationCodeableConcept"]
+        resource["medicationReference"] = draw(
+            st.sampled_from([{"reference": "Medication/m9", "display": "Kadcyla"}, {"display": "trastuzumab"}])
+        )
     for field in draw(st.lists(st.sampled_from(["effectiveDateTime", "authoredOn", "dateAsserted"]), max_size=3)):
         resource[field] = draw(DAY)
     if draw(st.booleans()):
