@@ -15,6 +15,7 @@ from cds_service.clinical.therapy import _period, read_given
 from cds_service.config import REPO_ROOT
 from cds_service.fhir import PatientData
 from cds_service.terminology import load_terminology
+from tests.unit.former import identity as former_identity
 from tests.unit.former import readings as former_readings
 from tests.unit.former import therapy as former_therapy
 
@@ -311,6 +312,17 @@ def test_grouping_while_checking_identity_is_screening_then_grouping(
     if grouped is not None:
         assert screened is data
         assert grouped == _by_type(data, TERMINOLOGY.observation_codes)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(any_resource(), max_size=6), st.lists(any_resource(), max_size=4), st.sampled_from(["p1", "p_1"]))
+def test_screening_leaves_out_and_reports_what_the_former_screen_did(
+    first: list[dict[str, Any]], second: list[dict[str, Any]], patient: str
+) -> None:
+    data = PatientData(resources={"a": tuple(first), "b": tuple(second)}, origin={})
+    screened, findings = screen(data, patient)
+    former_screened, former_findings = former_identity.screen(data, patient)
+    assert screened == former_screened and findings == former_findings
 
 
 @settings(max_examples=300, deadline=None)
