@@ -108,24 +108,25 @@ def _group(
     by_id: dict[str, dict[Any, dict[str, Any] | None]] = {}  # kind -> id -> the first resource with it
     given = []
     unnamed = 0  # keys for resources without an id: ints, never equal to an id (a string)
-    check = patient_id is not None
     own = f"Patient/{patient_id}"  # identity.screen's quick check: how nearly every resource names its patient
-    quick = check and patient_target(own) == ("Patient", patient_id)
-    last: Any = None  # the type of the resource before (a string), and what it was looked up to be
+    quick = patient_id is not None and patient_target(own) == ("Patient", patient_id)
+    last: str | None = None  # the type of the resource before, and what it was looked up to be
     same: dict[Any, dict[str, Any] | None] = {}
     observation = medication = False
     codes = observation_codes if observation_codes is not None else {}
     for found in data.resources.values():
         for resource in found:
             kind = resource.get("resourceType")
-            if check:
+            if patient_id is not None:
                 holder = resource.get("subject")
                 if not (quick and type(holder) is dict and holder.get("reference") == own and kind != "Patient"):
                     if belongs_to(resource, patient_id) not in ("own", "none"):
                         return None
+            if type(kind) is not str:
+                continue
             if kind != last:  # a prefetch key holds one type, mostly: its table and checks are looked up once
-                if type(kind) is not str or not kind:
-                    continue  # (`last` is always a non-empty string: an odd type never equals it)
+                if not kind:
+                    continue
                 same = by_id.setdefault(kind, {})
                 observation = kind == "Observation" and observation_codes is not None
                 medication = kind in GIVEN_TYPES

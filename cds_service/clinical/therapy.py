@@ -78,12 +78,18 @@ def _period(resource: Mapping[str, Any]) -> tuple[str | None, str | None]:
     period, the effective date, the dosage's bounds, the dispense validity, authoredOn, dateAsserted; end: the
     effective period, the bounds, the validity). Each field is read once for both, and only a value the record
     has is read as a date (a MedicationRequest of a chart has authoredOn and little else of these)."""
-    period = as_map(resource.get("effectivePeriod")) if "effectivePeriod" in resource else _NO_PERIOD
     dosage = resource.get("dosageInstruction")
     if dosage is None or (type(dosage) is list and dosage and type(dosage[0]) is dict and "timing" not in dosage[0]):
         bounds = _NO_PERIOD  # no dosage, or a first one without timing (a text): no bounds, as _bounds would say
+        if "effectivePeriod" not in resource and "dispenseRequest" not in resource:
+            # The usual order or statement: no period at all, so the start is one of its dates and there is no end.
+            for value in (resource.get("effectiveDateTime"), resource.get("authoredOn"), resource.get("dateAsserted")):
+                if value is not None and (start := fhir_day(value)):
+                    return start, None
+            return None, None
     else:
         bounds = _bounds(resource)
+    period = as_map(resource.get("effectivePeriod")) if "effectivePeriod" in resource else _NO_PERIOD
     validity = (
         as_map(as_map(resource.get("dispenseRequest")).get("validityPeriod"))
         if "dispenseRequest" in resource
