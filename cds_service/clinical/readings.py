@@ -16,7 +16,16 @@ from pydantic import ValidationError
 from ..terminology import Staging, Terminology, codings, text
 from .evidence import Evidence
 from .plainfhir import plainly_valid_observation
-from .record import _INACTIVE, as_map, describe_value, effective_date, first_display, is_usable, reference_of
+from .record import (
+    _INACTIVE,
+    as_map,
+    describe_value,
+    effective_date,
+    first_display,
+    is_usable,
+    readable_unit,
+    reference_of,
+)
 from .staging import parse_staging_text
 
 __all__ = ["Evidence", "Reading", "looks_like_her2", "read_observations"]
@@ -67,6 +76,9 @@ def _number(element: Mapping[str, Any]) -> float | None:
     return None
 
 
+_STAGED = frozenset({"stage-group", "t-category", "n-category", "m-category"})  # read as a stage, not a value
+
+
 def _reading(
     concept: str,
     prefix: str | None,
@@ -86,7 +98,7 @@ def _reading(
     else:
         value = terminology.value_of_text(string) if string else None  # (no text reads as no value)
     staging = None
-    if concept in ("stage-group", "t-category", "n-category", "m-category"):
+    if concept in _STAGED:
         staging = terminology.staging_value(coded) if is_coded else None
         shown = first_display(coded) if is_coded else string
         staging = staging or parse_staging_text(shown or "", concept)
@@ -203,8 +215,9 @@ def read_observations(
         elif not is_usable(raw):
             continue
         reference, date = reference_of(raw), effective_date(raw)
+        plain = plainly_valid_observation(raw)
         try:
-            if not plainly_valid_observation(raw):  # most are: the full validation only where it can say no
+            if not plain:  # most are: the full validation only where it can say no
                 Observation.model_validate(raw)
         except ValidationError as exc:
             where = ".".join(str(p) for p in exc.errors()[0]["loc"])
@@ -215,7 +228,16 @@ def read_observations(
         held = raw.get("specimen")
         specimen = (text(as_map(held).get("reference")) or None) if held is not None else None
         if found:
-            readings.append(_reading(found[0], found[1], raw, reference, date, specimen, terminology, label))
+            quantity = raw.get("valueQuantity") if plain and label is not None else None
+            if quantity is not None and found[0] not in _STAGED:
+                # The usual measured result (LVEF, Ki-67 ...), its plain shape checked just above: a number (no
+                # coded or text value besides), and a unit or code that is a non-empty string if there is one.
+                amount = quantity["value"]
+                unit = readable_unit(quantity.get("unit") or quantity.get("code") or "")
+                evidence = Evidence(reference, date, label or found[0], f"{amount} {unit}".strip())
+                readings.append(Reading(found[0], evidence, None, float(amount), None, specimen))
+            else:
+                readings.append(_reading(found[0], found[1], raw, reference, date, specimen, terminology, label))
         for component, code in components:
             if code:
                 readings.append(_reading(code[0], code[1], component, reference, date, specimen, terminology))

@@ -57,11 +57,15 @@ def observation(draw: st.DrawFn) -> dict[str, Any]:
     resource["effectiveDateTime"] = draw(st.sampled_from(["2024-01-05", "2023-06-01", "2024-02-30", 2024]))
     value = draw(st.sampled_from(["quantity", "string", "coded", "none"]))
     if value == "quantity":
-        resource["valueQuantity"] = {"value": draw(st.sampled_from([55, 0.6, "x"])), "unit": "%"}
+        unit = draw(st.sampled_from([{"unit": "%"}, {}, {"code": "%"}, {"unit": "{ratio}", "code": "1"}, {"unit": ""}]))
+        resource["valueQuantity"] = {"value": draw(st.sampled_from([55, 0.6, "x", True])), **unit}
     elif value == "string":
         resource["valueString"] = draw(st.sampled_from(["3+", "positive", "", 9]))
     elif value == "coded":
         resource["valueCodeableConcept"] = draw(codeable())
+    specimen = draw(st.sampled_from([None, None, {"reference": "Specimen/s1"}, {"display": "core biopsy"}]))
+    if specimen is not None:
+        resource["specimen"] = specimen
     component = draw(st.sampled_from(["absent", "absent", "none", "lvef", "junk"]))
     if component == "none":
         resource["component"] = None
@@ -161,6 +165,38 @@ def odd_observation(draw: st.DrawFn) -> dict[str, Any]:
 def test_observations_read_as_the_former_reader_read_them(resources: list[dict[str, Any]]) -> None:
     """Readings (concept, evidence, value, number, staging, specimen) and unreadable results, in order, as the
     former read_observations found them, on varied and odd Observations."""
+    assert read_observations(resources, TERMINOLOGY) == former_readings.read_observations(resources, TERMINOLOGY)
+
+
+@st.composite
+def measured_result(draw: st.DrawFn) -> dict[str, Any]:
+    """A plain measured result of a mapped code (most results a chart keeps), its name, number, unit and specimen
+    varied: the shape read without the general reader."""
+    coding = {"system": LOINC, "code": draw(st.sampled_from(["10230-1", "85319-2", "21908-9", "8867-4"]))}
+    coding |= draw(st.sampled_from([{}, {"display": "LVEF"}, {"display": ""}]))
+    code: dict[str, Any] = {"coding": [coding]} | draw(st.sampled_from([{}, {"text": "Ejection fraction"}]))
+    quantity = {"value": draw(st.sampled_from([55, 0.6, 62.5, 0, -3, True, "x", 2**60]))}
+    quantity |= draw(
+        st.sampled_from([{"unit": "%"}, {}, {"code": "%"}, {"unit": "{ratio}", "code": "1"}, {"unit": ""}])
+    )
+    resource: dict[str, Any] = {
+        "resourceType": "Observation",
+        "id": draw(st.sampled_from(["m1", "m2"])),
+        "status": draw(st.sampled_from(["final", "amended", "cancelled"])),
+        "code": code,
+        "subject": {"reference": "Patient/p1"},
+        "effectiveDateTime": draw(st.sampled_from(["2024-01-05", "2023-06-01T10:00:00Z", "2024-02-30"])),
+        "valueQuantity": quantity,
+    }
+    specimen = draw(st.sampled_from([None, {"reference": "Specimen/s1"}, {"display": "core biopsy"}, {}]))
+    if specimen is not None:
+        resource["specimen"] = specimen
+    return resource
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(measured_result(), min_size=1, max_size=4))
+def test_measured_results_read_as_the_former_reader_read_them(resources: list[dict[str, Any]]) -> None:
     assert read_observations(resources, TERMINOLOGY) == former_readings.read_observations(resources, TERMINOLOGY)
 
 
