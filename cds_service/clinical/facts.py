@@ -116,7 +116,7 @@ def _group(
     codes = observation_codes if observation_codes is not None else {}
     for found in data.resources.values():
         for resource in found:
-            kind, ident = resource.get("resourceType"), resource.get("id")
+            kind = resource.get("resourceType")
             if patient_id is not None:
                 holder = resource.get("subject")
                 if not (quick and type(holder) is dict and holder.get("reference") == own and kind != "Patient"):
@@ -131,23 +131,25 @@ def _group(
                 observation = kind == "Observation" and observation_codes is not None
                 medication = kind in GIVEN_TYPES
                 last = kind
+            ident = resource.get("id")
             if type(ident) is not str or not ident or ident == "?":
                 unnamed += 1
                 ident = unnamed
             elif ident in same:
                 continue
-            if observation:
+            if observation and ("component" not in resource or resource["component"] is None):
                 # readings.read_observations' first test, in line (it runs for every Observation of the record).
                 code = resource.get("code")
-                if type(code) is dict and resource.get("component") is None:
+                if type(code) is dict:
                     coding = code.get("coding")
                     if type(coding) is list and len(coding) == 1 and type(first := coding[0]) is dict:
                         system, value = first.get("system"), first.get("code")
                         if type(system) is str and type(value) is str and (system, value) not in codes:
                             display, named = first.get("display"), code.get("text")
                             shown = display if isinstance(display, str) and display else value
-                            if not (shown and looks_like_her2(shown)) and not (
-                                type(named) is str and named != shown and looks_like_her2(named)
+                            # Every name of HER2 has a "2": a name without one is not asked (most names).
+                            if not ("2" in shown and looks_like_her2(shown)) and not (
+                                type(named) is str and named != shown and "2" in named and looks_like_her2(named)
                             ):
                                 same[ident] = None  # read, and dropped
                                 continue

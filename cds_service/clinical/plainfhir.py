@@ -10,7 +10,7 @@ change. tests/unit/test_plain_fhir.py checks that direction against fhir.resourc
 
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
@@ -52,35 +52,40 @@ def _plain_uri(value: str) -> bool:
     return _URI.fullmatch(value) is not None
 
 
-def _text_element(value: Any, fields: Mapping[str, Callable[[str], bool]]) -> bool:
-    """A non-empty object with only these fields, each a valid string: the string checks are called directly
-    (Coding, Reference: their fields are all strings)."""
-    if type(value) is not dict or not value:
-        return False
-    for key, item in value.items():
-        check = fields.get(key)
-        if check is None or type(item) is not str or not check(item):
-            return False
-    return True
-
-
 def _codeable(value: Any) -> bool:
-    if type(value) is not dict or not value:
+    """A non-empty CodeableConcept of only `coding` (a non-empty list of non-empty Codings) and `text`. Each Coding's
+    three fields are judged by one remembered verdict (_plain_coding): every selected result has two or three."""
+    if type(value) is not dict:
         return False
-    for key, item in value.items():
-        if key == "coding":
-            if type(item) is not list or not item:
-                return False
-            for coding in item:  # _text_element in line: this runs for every coding of every selected result
-                if type(coding) is not dict or not coding:
-                    return False
-                for field, string in coding.items():
-                    check = _CODING.get(field)
-                    if check is None or type(string) is not str or not check(string):
-                        return False
-        elif key != "text" or type(item) is not str or not _plain_string(item):
+    coding, named = value.get("coding"), value.get("text")
+    # Only these two fields, neither null: any other field (or a null) makes the counts differ.
+    if not value or len(value) != (coding is not None) + (named is not None):
+        return False
+    if coding is not None:
+        if type(coding) is not list or not coding:
             return False
-    return True
+        for each in coding:
+            if type(each) is not dict or not each:
+                return False
+            system, code, display = each.get("system"), each.get("code"), each.get("display")
+            if len(each) != (system is not None) + (code is not None) + (display is not None):
+                return False  # another field (version, userSelected) or a null one
+            try:
+                if not _plain_coding(system, code, display):
+                    return False
+            except TypeError:  # a list or an object where a string belongs: unhashable, and not plain
+                return False
+    return named is None or (type(named) is str and _plain_string(named))
+
+
+@lru_cache(maxsize=_REMEMBERED, typed=True)  # typed: a value of another type is never taken for a string's verdict
+def _plain_coding(system: Any, code: Any, display: Any) -> bool:
+    """A Coding's system, code and display, each absent (None) or a valid string of its kind."""
+    return (
+        (system is None or (type(system) is str and _plain_uri(system)))
+        and (code is None or (type(code) is str and _plain_code(code)))
+        and (display is None or (type(display) is str and _plain_string(display)))
+    )
 
 
 def _codeables(value: Any) -> bool:
@@ -92,25 +97,45 @@ def _codeables(value: Any) -> bool:
     return True
 
 
-def _decimal(value: Any) -> bool:
-    if type(value) is int:
-        return -(2**53) < value < 2**53
-    # The shortest repr of every finite float is a FHIR decimal (tests/unit/test_plain_fhir.py checks it): no regex.
-    return type(value) is float and math.isfinite(value)
-
-
 def _quantity(value: Any) -> bool:
-    if type(value) is not dict or "value" not in value:
+    """A Quantity with a number and only a comparator, unit, system and code besides, each a valid string."""
+    if type(value) is not dict:
         return False
-    for key, item in value.items():
-        if key == "value":
-            if not _decimal(item):
-                return False
-        else:
-            check = _QUANTITY.get(key)
-            if check is None or type(item) is not str or not check(item):
-                return False
-    return True
+    number = value.get("value")
+    if type(number) is int:
+        if not -(2**53) < number < 2**53:
+            return False
+    elif type(number) is not float or not math.isfinite(number):  # the repr of a finite float is a FHIR decimal
+        return False
+    comparator, unit, system, code = value.get("comparator"), value.get("unit"), value.get("system"), value.get("code")
+    if len(value) != 1 + (comparator is not None) + (unit is not None) + (system is not None) + (code is not None):
+        return False  # another field, or a null one
+    try:
+        return _plain_quantity_strings(comparator, unit, system, code)
+    except TypeError:  # unhashable: a list or an object where a string belongs
+        return False
+
+
+@lru_cache(maxsize=_REMEMBERED, typed=True)
+def _plain_quantity_strings(comparator: Any, unit: Any, system: Any, code: Any) -> bool:
+    return (
+        (comparator is None or (type(comparator) is str and comparator in _COMPARATORS))
+        and (unit is None or (type(unit) is str and _plain_string(unit)))
+        and (system is None or (type(system) is str and _plain_uri(system)))
+        and (code is None or (type(code) is str and _plain_code(code)))
+    )
+
+
+def _reference(value: Any) -> bool:
+    """A Reference of only a reference and a display, both valid strings (at least one of them)."""
+    if type(value) is not dict or not value:
+        return False
+    reference, display = value.get("reference"), value.get("display")
+    if len(value) != (reference is not None) + (display is not None):
+        return False
+    return (reference is None or (type(reference) is str and _plain_string(reference))) and (
+        display is None or (type(display) is str and _plain_string(display))
+    )
 
 
 @lru_cache(maxsize=_REMEMBERED)
@@ -126,53 +151,34 @@ def _plain_date_time(value: str) -> bool:
     return False
 
 
-_CODING: dict[str, Callable[[str], bool]] = {"system": _plain_uri, "code": _plain_code, "display": _plain_string}
-_REFERENCE: dict[str, Callable[[str], bool]] = {"reference": _plain_string, "display": _plain_string}
-_QUANTITY: dict[str, Callable[[str], bool]] = {  # besides "value", a number
-    "comparator": lambda v: v in _COMPARATORS,
-    "unit": _plain_string,
-    "system": _plain_uri,
-    "code": _plain_code,
-}
-
-
 def plainly_valid_observation(resource: Mapping[str, Any]) -> bool:
     """True only if fhir.resources would find this Observation valid; False means "validate it"."""
-    if type(resource) is not dict or "status" not in resource or "code" not in resource:
+    if type(resource) is not dict:
         return False
-    values = ("valueQuantity" in resource) + ("valueCodeableConcept" in resource) + ("valueString" in resource)
-    if values > 1:
+    # Each allowed field read directly (absent: None) and checked; the fields counted: a resource with any other
+    # field, or a null one, has more fields than were counted (every selected result of a chart comes here).
+    status, code = resource.get("status"), resource.get("code")
+    if type(status) is not str or status not in _STATUSES or not _codeable(code):
         return False
-    # Each field checked in line (a chain of comparisons, not a call per field through a table): every selected
-    # result of a chart comes here, and which fields are allowed and how each is checked is unchanged.
-    for key, item in resource.items():
-        if key == "code" or key == "valueCodeableConcept":
-            if not _codeable(item):
-                return False
-        elif key == "subject" or key == "specimen":
-            if not _text_element(item, _REFERENCE):
-                return False
-        elif key == "effectiveDateTime":
-            if type(item) is not str or not _plain_date_time(item):
-                return False
-        elif key == "status":
-            if type(item) is not str or item not in _STATUSES:
-                return False
-        elif key == "resourceType":
-            if item != "Observation":
-                return False
-        elif key == "id":
-            if type(item) is not str or _ID.fullmatch(item) is None:
-                return False
-        elif key == "valueQuantity":
-            if not _quantity(item):
-                return False
-        elif key == "category":
-            if not _codeables(item):
-                return False
-        elif key == "valueString":
-            if type(item) is not str or not _plain_string(item):
-                return False
-        else:
-            return False
-    return True
+    kind, ident, category = resource.get("resourceType"), resource.get("id"), resource.get("category")
+    subject, specimen, when = resource.get("subject"), resource.get("specimen"), resource.get("effectiveDateTime")
+    quantity, coded, string = (
+        resource.get("valueQuantity"),
+        resource.get("valueCodeableConcept"),
+        resource.get("valueString"),
+    )
+    values = (quantity is not None) + (coded is not None) + (string is not None)
+    counted = 2 + (kind is not None) + (ident is not None) + (category is not None) + (subject is not None)
+    if values > 1 or len(resource) != counted + (specimen is not None) + (when is not None) + values:
+        return False
+    return (
+        (kind is None or kind == "Observation")
+        and (ident is None or (type(ident) is str and _ID.fullmatch(ident) is not None))
+        and (category is None or _codeables(category))
+        and (subject is None or _reference(subject))
+        and (specimen is None or _reference(specimen))
+        and (when is None or (type(when) is str and _plain_date_time(when)))
+        and (quantity is None or _quantity(quantity))
+        and (coded is None or _codeable(coded))
+        and (string is None or (type(string) is str and _plain_string(string)))
+    )

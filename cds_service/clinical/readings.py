@@ -16,7 +16,16 @@ from pydantic import ValidationError
 from ..terminology import Staging, Terminology, codings, text
 from .evidence import Evidence
 from .plainfhir import plainly_valid_observation
-from .record import as_map, describe_value, effective_date, first_display, is_usable, reference_of
+from .record import (
+    _INACTIVE,
+    as_map,
+    describe_value,
+    effective_date,
+    first_display,
+    is_usable,
+    readable_unit,
+    reference_of,
+)
 from .staging import parse_staging_text
 
 __all__ = ["Evidence", "Reading", "looks_like_her2", "read_observations"]
@@ -67,6 +76,9 @@ def _number(element: Mapping[str, Any]) -> float | None:
     return None
 
 
+_STAGED = frozenset({"stage-group", "t-category", "n-category", "m-category"})  # read as a stage, not a value
+
+
 def _reading(
     concept: str,
     prefix: str | None,
@@ -75,20 +87,26 @@ def _reading(
     date: str | None,
     specimen: str | None,
     terminology: Terminology,
+    label: str | None = None,
 ) -> Reading:
+    """`label`: first_display of the element's code, if the caller has it already."""
     coded = element.get("valueCodeableConcept")
     is_coded = coded is not None and (type(coded) is dict or isinstance(coded, Mapping))  # no ABC check for None
     string = text(element.get("valueString"))
-    value = terminology.result_value(coded) if is_coded else terminology.value_of_text(string)
+    if is_coded:
+        value = terminology.result_value(coded)
+    else:
+        value = terminology.value_of_text(string) if string else None  # (no text reads as no value)
     staging = None
-    if concept in ("stage-group", "t-category", "n-category", "m-category"):
+    if concept in _STAGED:
         staging = terminology.staging_value(coded) if is_coded else None
         shown = first_display(coded) if is_coded else string
         staging = staging or parse_staging_text(shown or "", concept)
         if staging and staging.prefix is None and prefix:
             staging = Staging(staging.kind, staging.value, prefix)
         value = None
-    label = first_display(element.get("code")) or concept
+    if label is None:
+        label = first_display(element.get("code")) or concept
     evidence = Evidence(reference, date, label, describe_value(element))
     return Reading(concept, evidence, value, _number(element), staging, specimen)
 
@@ -151,21 +169,26 @@ def read_observations(
         # with the fewest operations; anything else goes the general way below.
         code, component_list = raw.get("code"), raw.get("component")
         found: _Code | None = None
+        label: str | None = None  # first_display of the code, when the usual shape gives it at once
         if component_list is None and type(code) is dict:
             coding = code.get("coding")
             if type(coding) is list and len(coding) == 1 and type(first := coding[0]) is dict:
                 system, value = first.get("system"), first.get("code")
                 if type(system) is str and type(value) is str:
                     found = table.get((system, value))
+                    display = first.get("display")
                     if found is None:
                         # No mapping knows it (most of a chart: vitals, labs): dropped unless it names HER2 (the
-                        # text is most often the display again: one verdict then).
-                        display, named = first.get("display"), code.get("text")
+                        # text is most often the display again: one verdict then; every name of HER2 has a "2").
+                        named = code.get("text")
                         shown = display if isinstance(display, str) and display else value
-                        if not (shown and looks_like_her2(shown)) and not (
-                            type(named) is str and named != shown and looks_like_her2(named)
+                        if not ("2" in shown and looks_like_her2(shown)) and not (
+                            type(named) is str and named != shown and "2" in named and looks_like_her2(named)
                         ):
                             continue
+                    else:  # first_display of one coding (its display, else its code, else the text), else the concept
+                        shown = display if isinstance(display, str) and display else value
+                        label = shown or text(code.get("text")) or found[0]
         if raw.get("resourceType") != "Observation":
             continue
         components: list[tuple[Any, _Code | None]] = []
@@ -185,11 +208,16 @@ def read_observations(
                                     f"code not in mappings ({shown})")  # fmt: skip
                 unreadable.append(("her2-unknown-code", evidence))
             continue
-        if not is_usable(raw):
+        status = raw.get("status")  # is_usable, the usual shape in line: a status that is a string, no verification
+        if type(status) is str and "verificationStatus" not in raw:
+            if status in _INACTIVE:
+                continue
+        elif not is_usable(raw):
             continue
         reference, date = reference_of(raw), effective_date(raw)
+        plain = plainly_valid_observation(raw)
         try:
-            if not plainly_valid_observation(raw):  # most are: the full validation only where it can say no
+            if not plain:  # most are: the full validation only where it can say no
                 Observation.model_validate(raw)
         except ValidationError as exc:
             where = ".".join(str(p) for p in exc.errors()[0]["loc"])
@@ -197,9 +225,19 @@ def read_observations(
             label = first_display(raw.get("code")) or concept
             unreadable.append((concept, Evidence(reference, date, label, f"not valid FHIR (at {where})")))
             continue
-        specimen = text(as_map(raw.get("specimen")).get("reference")) or None
+        held = raw.get("specimen")
+        specimen = (text(as_map(held).get("reference")) or None) if held is not None else None
         if found:
-            readings.append(_reading(found[0], found[1], raw, reference, date, specimen, terminology))
+            quantity = raw.get("valueQuantity") if plain and label is not None else None
+            if quantity is not None and found[0] not in _STAGED:
+                # The usual measured result (LVEF, Ki-67 ...), its plain shape checked just above: a number (no
+                # coded or text value besides), and a unit or code that is a non-empty string if there is one.
+                amount = quantity["value"]
+                unit = readable_unit(quantity.get("unit") or quantity.get("code") or "")
+                evidence = Evidence(reference, date, label or found[0], f"{amount} {unit}".strip())
+                readings.append(Reading(found[0], evidence, None, float(amount), None, specimen))
+            else:
+                readings.append(_reading(found[0], found[1], raw, reference, date, specimen, terminology, label))
         for component, code in components:
             if code:
                 readings.append(_reading(code[0], code[1], component, reference, date, specimen, terminology))

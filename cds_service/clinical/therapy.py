@@ -11,7 +11,16 @@ from typing import Any, NamedTuple
 
 from ..terminology import ANTI_HER2_CLASSES, CHEMOTHERAPY_CLASSES, DrugMatch, Terminology, text
 from .readings import Evidence
-from .record import as_list, as_map, describe_medication, fhir_day, is_usable, medication_concept, reference_of
+from .record import (
+    as_list,
+    as_map,
+    describe_medication,
+    fhir_day,
+    first_display,
+    is_usable,
+    medication_concept,
+    reference_of,
+)
 
 __all__ = ["Exposure", "TherapyFacts", "read_given", "therapy_facts"]
 
@@ -69,12 +78,18 @@ def _period(resource: Mapping[str, Any]) -> tuple[str | None, str | None]:
     period, the effective date, the dosage's bounds, the dispense validity, authoredOn, dateAsserted; end: the
     effective period, the bounds, the validity). Each field is read once for both, and only a value the record
     has is read as a date (a MedicationRequest of a chart has authoredOn and little else of these)."""
-    period = as_map(resource.get("effectivePeriod")) if "effectivePeriod" in resource else _NO_PERIOD
     dosage = resource.get("dosageInstruction")
     if dosage is None or (type(dosage) is list and dosage and type(dosage[0]) is dict and "timing" not in dosage[0]):
         bounds = _NO_PERIOD  # no dosage, or a first one without timing (a text): no bounds, as _bounds would say
+        if "effectivePeriod" not in resource and "dispenseRequest" not in resource:
+            # The usual order or statement: no period at all, so the start is one of its dates and there is no end.
+            for value in (resource.get("effectiveDateTime"), resource.get("authoredOn"), resource.get("dateAsserted")):
+                if value is not None and (start := fhir_day(value)):
+                    return start, None
+            return None, None
     else:
         bounds = _bounds(resource)
+    period = as_map(resource.get("effectivePeriod")) if "effectivePeriod" in resource else _NO_PERIOD
     validity = (
         as_map(as_map(resource.get("dispenseRequest")).get("validityPeriod"))
         if "dispenseRequest" in resource
@@ -109,8 +124,8 @@ def read_given(
     found = []
     unread = []
     # A chart repeats one medication concept every cycle: within this call, a plain concept's (one coding, text)
-    # answer is looked up once.
-    matches: dict[tuple[Any, ...], DrugMatch | None] = {}
+    # drug, and the name the record gives it, are read once (both depend on the coding and the text alone).
+    matches: dict[tuple[Any, ...], tuple[DrugMatch | None, str | None]] = {}
     drugs_in: dict[str, frozenset[str]] = {}  # drug -> it and its components: one set per drug, shared
     for resource in resources:
         kind, status = resource.get("resourceType"), resource.get("status")  # `text` in line: read for every record
@@ -120,18 +135,31 @@ def read_given(
         if "verificationStatus" in resource and not is_usable(resource):  # the status was read just above
             continue
         concept = resource.get("medicationCodeableConcept")
-        if type(concept) is not dict:  # the usual shape read directly; a reference or an odd one the general way
+        shown: str | None = None
+        if type(concept) is dict:  # the usual shape: its answer remembered (_match in line)
+            coding = concept.get("coding")
+            if type(coding) is list and len(coding) == 1 and type(first := coding[0]) is dict:
+                key = (first.get("system"), first.get("code"), first.get("display"), concept.get("text"))
+                try:
+                    match, shown = matches[key]
+                except KeyError:
+                    match, shown = matches[key] = (terminology.match_drug(concept), first_display(concept))
+                except TypeError:  # an unhashable value (a list where a code belongs): no shortcut
+                    match, shown = terminology.match_drug(concept), first_display(concept)
+            else:
+                match, shown = terminology.match_drug(concept), first_display(concept)
+        else:  # a reference or an odd shape: the general way
             concept = medication_concept(resource, None, fetched)
-        if concept is None:
-            target = text(as_map(resource.get("medicationReference")).get("reference")) or "no medication"
-            unread.append(Evidence(reference_of(resource), _period(resource)[0], target, status))
-            continue
-        match = _match(concept, terminology, matches)
+            if concept is None:
+                target = text(as_map(resource.get("medicationReference")).get("reference")) or "no medication"
+                unread.append(Evidence(reference_of(resource), _period(resource)[0], target, status))
+                continue
+            match = terminology.match_drug(concept)  # (the record's own name is not this concept's: read below)
         if match is None:
             continue
         drug = terminology.drugs[match.drug]
         start, end = _period(resource)
-        label = describe_medication(resource, drug.label.en)
+        label = shown or describe_medication(resource, drug.label.en)
         contains = drugs_in.get(match.drug)
         if contains is None:
             contains = drugs_in[match.drug] = frozenset({match.drug, *drug.components})
@@ -149,25 +177,6 @@ def read_given(
         )
     found.sort(key=lambda e: e.start or "")
     return found, tuple(unread)
-
-
-def _match(
-    concept: Mapping[str, Any], terminology: Terminology, matches: dict[tuple[Any, ...], DrugMatch | None]
-) -> DrugMatch | None:
-    """terminology.match_drug, answered from `matches` for a concept of one coding: match_drug reads only the
-    codings' system, code and display and the text, so equal keys get equal answers."""
-    coding = concept.get("coding")
-    if type(coding) is not list or len(coding) != 1 or type(coding[0]) is not dict:
-        return terminology.match_drug(concept)
-    first = coding[0]
-    key = (first.get("system"), first.get("code"), first.get("display"), concept.get("text"))
-    try:
-        return matches[key]
-    except KeyError:
-        matches[key] = found = terminology.match_drug(concept)
-        return found
-    except TypeError:  # an unhashable value (a list where a code belongs): no shortcut
-        return terminology.match_drug(concept)
 
 
 def _days(later: str, earlier: str) -> int:

@@ -15,6 +15,7 @@ from cds_service.clinical.therapy import _period, read_given
 from cds_service.config import REPO_ROOT
 from cds_service.fhir import PatientData
 from cds_service.terminology import load_terminology
+from tests.unit.former import identity as former_identity
 from tests.unit.former import readings as former_readings
 from tests.unit.former import therapy as former_therapy
 
@@ -56,11 +57,15 @@ def observation(draw: st.DrawFn) -> dict[str, Any]:
     resource["effectiveDateTime"] = draw(st.sampled_from(["2024-01-05", "2023-06-01", "2024-02-30", 2024]))
     value = draw(st.sampled_from(["quantity", "string", "coded", "none"]))
     if value == "quantity":
-        resource["valueQuantity"] = {"value": draw(st.sampled_from([55, 0.6, "x"])), "unit": "%"}
+        unit = draw(st.sampled_from([{"unit": "%"}, {}, {"code": "%"}, {"unit": "{ratio}", "code": "1"}, {"unit": ""}]))
+        resource["valueQuantity"] = {"value": draw(st.sampled_from([55, 0.6, "x", True])), **unit}
     elif value == "string":
         resource["valueString"] = draw(st.sampled_from(["3+", "positive", "", 9]))
     elif value == "coded":
         resource["valueCodeableConcept"] = draw(codeable())
+    specimen = draw(st.sampled_from([None, None, {"reference": "Specimen/s1"}, {"display": "core biopsy"}]))
+    if specimen is not None:
+        resource["specimen"] = specimen
     component = draw(st.sampled_from(["absent", "absent", "none", "lvef", "junk"]))
     if component == "none":
         resource["component"] = None
@@ -128,6 +133,73 @@ def test_an_unmapped_code_naming_her2_is_kept_for_its_report(code: dict[str, Any
     assert [concept for concept, _ in unreadable] == ["her2-unknown-code"]
 
 
+@st.composite
+def odd_observation(draw: st.DrawFn) -> dict[str, Any]:
+    """An observation() with the fields the readers' shortcuts pass over: an odd status, a verification status, a
+    specimen, a category, a stage code, and a HER2 test under a code no mapping knows."""
+    resource = draw(observation())
+    extra: dict[str, Any] = draw(
+        st.fixed_dictionaries(
+            {},
+            optional={
+                "status": st.sampled_from(["cancelled", ["final"], 3, "amended"]),
+                "verificationStatus": st.sampled_from([None, {"coding": [{"code": "refuted"}]}, "x"]),
+                "specimen": st.sampled_from([None, {"reference": "Specimen/s1"}, {"reference": 5}, "Specimen/s1"]),
+                "category": st.sampled_from([[{"coding": [{"system": LOINC, "code": "laboratory"}]}], [], "x"]),
+                "code": st.sampled_from(
+                    [
+                        {"coding": [{"system": LOINC, "code": "21908-9"}], "text": "Stage"},
+                        {"coding": [{"system": LOINC, "code": "X-9", "display": "HER2 IHC"}], "text": "HER2 IHC"},
+                        {"coding": [{"system": LOINC, "code": "85319-2", "display": ""}], "text": "IHC"},
+                        {"coding": [{"system": LOINC, "code": "85319-2"}]},
+                    ]
+                ),
+            },
+        )
+    )
+    return {**resource, **extra}
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.one_of(observation(), odd_observation()), max_size=6))
+def test_observations_read_as_the_former_reader_read_them(resources: list[dict[str, Any]]) -> None:
+    """Readings (concept, evidence, value, number, staging, specimen) and unreadable results, in order, as the
+    former read_observations found them, on varied and odd Observations."""
+    assert read_observations(resources, TERMINOLOGY) == former_readings.read_observations(resources, TERMINOLOGY)
+
+
+@st.composite
+def measured_result(draw: st.DrawFn) -> dict[str, Any]:
+    """A plain measured result of a mapped code (most results a chart keeps), its name, number, unit and specimen
+    varied: the shape read without the general reader."""
+    coding = {"system": LOINC, "code": draw(st.sampled_from(["10230-1", "85319-2", "21908-9", "8867-4"]))}
+    coding |= draw(st.sampled_from([{}, {"display": "LVEF"}, {"display": ""}]))
+    code: dict[str, Any] = {"coding": [coding]} | draw(st.sampled_from([{}, {"text": "Ejection fraction"}]))
+    quantity = {"value": draw(st.sampled_from([55, 0.6, 62.5, 0, -3, True, "x", 2**60]))}
+    quantity |= draw(
+        st.sampled_from([{"unit": "%"}, {}, {"code": "%"}, {"unit": "{ratio}", "code": "1"}, {"unit": ""}])
+    )
+    resource: dict[str, Any] = {
+        "resourceType": "Observation",
+        "id": draw(st.sampled_from(["m1", "m2"])),
+        "status": draw(st.sampled_from(["final", "amended", "cancelled"])),
+        "code": code,
+        "subject": {"reference": "Patient/p1"},
+        "effectiveDateTime": draw(st.sampled_from(["2024-01-05", "2023-06-01T10:00:00Z", "2024-02-30"])),
+        "valueQuantity": quantity,
+    }
+    specimen = draw(st.sampled_from([None, {"reference": "Specimen/s1"}, {"display": "core biopsy"}, {}]))
+    if specimen is not None:
+        resource["specimen"] = specimen
+    return resource
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(measured_result(), min_size=1, max_size=4))
+def test_measured_results_read_as_the_former_reader_read_them(resources: list[dict[str, Any]]) -> None:
+    assert read_observations(resources, TERMINOLOGY) == former_readings.read_observations(resources, TERMINOLOGY)
+
+
 # Each readable value a different day, so that reading the fields in another order shows.
 DAY = st.sampled_from(
     [None, "2024-03-01", "2023-07-15T10:00:00Z", "2022", "2021-05", "2020-01-09", "2024-02-30", "", 20240301, ["2019"]]
@@ -154,10 +226,20 @@ def medication_record(draw: st.DrawFn) -> dict[str, Any]:
                     {"coding": [{"system": RXNORM, "code": "26225"}], "text": "ondansetron"},
                     {"text": "Phesgo"},
                     {"coding": "x"},
+                    {"coding": [{"system": RXNORM, "code": ["224905"]}], "text": "trastuzumab"},  # unhashable
+                    {"coding": [{"system": RXNORM, "code": "26225"}, {"system": RXNORM, "code": "224905"}]},
+                    {"coding": [{"system": RXNORM, "code": "224905", "display": ""}], "text": "Herceptin"},
+                    {"coding": [{"system": RXNORM, "code": "224905", "display": 5}]},
+                    None,  # the drug by reference (below)
                 ]
             )
         ),
     }
+    if resource["medicationCodeableConcept"] is None:
+        del resource["medicationCodeableConcept"]
+        resource["medicationReference"] = draw(
+            st.sampled_from([{"reference": "Medication/m9", "display": "Kadcyla"}, {"display": "trastuzumab"}])
+        )
     for field in draw(st.lists(st.sampled_from(["effectiveDateTime", "authoredOn", "dateAsserted"]), max_size=3)):
         resource[field] = draw(DAY)
     if draw(st.booleans()):
@@ -266,6 +348,17 @@ def test_grouping_while_checking_identity_is_screening_then_grouping(
     if grouped is not None:
         assert screened is data
         assert grouped == _by_type(data, TERMINOLOGY.observation_codes)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(any_resource(), max_size=6), st.lists(any_resource(), max_size=4), st.sampled_from(["p1", "p_1"]))
+def test_screening_leaves_out_and_reports_what_the_former_screen_did(
+    first: list[dict[str, Any]], second: list[dict[str, Any]], patient: str
+) -> None:
+    data = PatientData(resources={"a": tuple(first), "b": tuple(second)}, origin={})
+    screened, findings = screen(data, patient)
+    former_screened, former_findings = former_identity.screen(data, patient)
+    assert screened == former_screened and findings == former_findings
 
 
 @settings(max_examples=300, deadline=None)

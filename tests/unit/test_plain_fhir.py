@@ -157,3 +157,37 @@ def test_odd_fields_get_the_former_verdict_and_only_valid_ones_pass(resource: di
     verdict = plainly_valid_observation(resource)
     assert verdict == former_plainly_valid(resource)
     assert not verdict or fhir_valid(resource)
+
+
+# A Coding, Quantity or Reference of any allowed and unknown fields, each absent, null, a plain or odd string, a
+# number or an unhashable value: the counts of fields and the remembered verdicts of their strings must decide
+# as the former field-by-field checks.
+PART: st.SearchStrategy[Any] = st.sampled_from(
+    [None, "http://loinc.org", "10230-1", "LVEF", "%", "<=", "a  b", " x", "", 5, 1.0, True, ["x"], {"a": 1}]
+)
+PART_KEYS = ["system", "code", "display", "unit", "comparator", "value", "reference", "version", "extension"]
+
+
+@settings(max_examples=800, deadline=None)
+@given(
+    st.dictionaries(st.sampled_from(PART_KEYS), PART, max_size=5),
+    st.sampled_from(["coding", "category", "valueQuantity", "subject", "specimen", "valueCodeableConcept"]),
+    st.sampled_from([None, "LVEF", "", 3]),
+    st.sampled_from([55.5, 7, 2**60, float("inf"), None, "55"]),
+)
+def test_field_counts_decide_as_the_former_checks(part: dict[str, Any], where: str, named: Any, number: Any) -> None:
+    resource: dict[str, Any] = {**PLAIN}
+    if where == "coding":
+        resource["code"] = {"coding": [part], **({"text": named} if named is not None else {})}
+    elif where == "category":
+        resource["category"] = [{"coding": [{"system": "http://loinc.org", "code": "x"}, part]}]
+    elif where == "valueQuantity":
+        resource["valueQuantity"] = {**part, **({"value": number} if number is not None else {})}
+    elif where == "valueCodeableConcept":
+        del resource["valueQuantity"]
+        resource["valueCodeableConcept"] = {"coding": [part]}
+    else:
+        resource[where] = part
+    verdict = plainly_valid_observation(resource)
+    assert verdict == former_plainly_valid(resource), resource
+    assert not verdict or fhir_valid(resource), resource
