@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from fhir.resources.R4B.servicerequest import ServiceRequest
-from pydantic import AnyUrl, BaseModel, TypeAdapter
+from pydantic import AnyUrl, TypeAdapter
 
 from ..hooks.response import Card, Coding, Link, OverrideReason, Source, Suggestion, _new_uuid
 from ..knowledge import Knowledge, Recommendation
@@ -109,20 +109,7 @@ def _cjk(char: str) -> bool:
 
 
 _T = TypeVar("_T")
-_M = TypeVar("_M", bound=BaseModel)
 
-
-def _built(model: type[_M], fields: dict[str, Any]) -> _M:
-    """A response model made of values this module built, every field given, without validating them again:
-    what pydantic's model_construct does, without its per-field loop (validation was a fifth of a card's
-    cost). Parts that are the same on every card are validated once (_links, _override, _source); the tests
-    validate every answer in full (tests/scenarios/helpers.post, tests/unit/test_card_validation.py)."""
-    made = model.__new__(model)
-    object.__setattr__(made, "__dict__", fields)
-    object.__setattr__(made, "__pydantic_fields_set__", set(fields))
-    object.__setattr__(made, "__pydantic_extra__", None)
-    object.__setattr__(made, "__pydantic_private__", None)
-    return made
 
 
 # What a card says of a knowledge row (its level, grading, regimens, sources ...) is the same on every card in
@@ -613,9 +600,9 @@ class Renderer:
             source = self._once(("source", finding.rule), self._source, finding.rule, cited)
         else:  # the topic is what this card says
             label, url = self.attribution(cited, data_check)
-            topic = _built(Coding, {"system": RULE_SYSTEM, "code": finding.rule, "display": clip(summary, 200)})
-            source = _built(
-                Source, {"label": clip(label, 100), "url": self.url(url) if url else None, "icon": None, "topic": topic}
+            topic = {"system": RULE_SYSTEM, "code": finding.rule, "display": clip(summary, 200)}
+            source = Source.model_validate(
+                {"label": clip(label, 100), "url": self.url(url) if url else None, "icon": None, "topic": topic}
             )
         # Machine-readable: which knowledge rows the card shows (audits, feedback per rule, tests); empty
         # entries are left out.
@@ -627,8 +614,9 @@ class Renderer:
             about["alsoMatching"] = list(finding.more)
         if self.knowledge_version:
             about["knowledgeVersion"] = self.knowledge_version
-        return _built(
-            Card,
+        # Validated as it is made: the wire format (summary length, selectionBehavior with suggestions ...)
+        # is checked on every answer, not only in the tests; the shared parts inside are models already.
+        return Card.model_validate(
             {
                 "uuid": _new_uuid(),
                 "summary": summary,

@@ -1,5 +1,6 @@
-"""The renderer builds its cards without validating them again (render.py): every card it makes must still
-pass the response models' full validation, unchanged, and the shortcuts must give what validation gives."""
+"""The renderer shares parts validated once (links, override reasons, a row's source) among its cards
+(render.py): every card it makes must still pass the response models' full validation, unchanged, and the
+shortcuts must give what validation gives."""
 
 import json
 import uuid
