@@ -111,7 +111,6 @@ def _cjk(char: str) -> bool:
 _T = TypeVar("_T")
 
 
-
 # What a card says of a knowledge row (its level, grading, regimens, sources ...) is the same on every card in
 # one language: worded once per knowledge, terminology and language. Kept beside the objects it was worded
 # from, so an id is never reused by another knowledge base (tests load several).
