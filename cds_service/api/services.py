@@ -23,7 +23,7 @@ from ..fhir import DataUnavailable, FhirClient, FhirError, PatientData, gather_p
 from ..fhir.guard import UnsafeUrl, is_internal_host, is_under, normalise_url
 from ..hooks.request import HookContext, HookRequest
 from ..hooks.response import Card, HookResponse
-from ..ops import bind_request_id, record_cards
+from ..ops import bind_request_id, note_request, record_cards
 from .deps import authenticated_service, parse, read_json
 from .errors import ApiError, Issue
 from .language import request_language
@@ -209,13 +209,10 @@ async def answer_hook(
             evaluate, pool, budget, f"hook={service.id} instance={hook_request.hookInstance}"
         )
     response = HookResponse(cards=cards)
-    log.info(
-        "hook=%s instance=%s cards=%d data=%s ms=%.1f",
-        service.id,
-        hook_request.hookInstance,
-        len(response.cards),
-        dict(Counter(data.origin.values())),
-        (time.perf_counter() - started) * 1000,
+    # On the call's access log line (its request id is the hookInstance, its path names the service).
+    note_request(
+        f"cards={len(response.cards)} data={dict(Counter(data.origin.values()))} "
+        f"answer_ms={(time.perf_counter() - started) * 1000:.1f}"
     )
     return HookAnswer(response, context, data)
 

@@ -278,8 +278,11 @@ def test_logs_of_a_full_scenario_run_carry_request_ids_and_no_phi_or_tokens(
     forbidden += [part for token in sent_jwts for part in (token, token.split(".")[2])]
     leaks = [word for word in forbidden if word in text]
     assert not leaks, leaks
-    hook_ids = {line.get("request_id") for line in lines if line["logger"] == "cds_service.hooks"}
-    assert hook_ids and hook_ids <= set(instances)  # hook lines are named by their hookInstance
+    hook_lines = [line for line in lines if re.match(r"POST /cds-services/her2-[a-z-]+ 200 ", line["message"])]
+    assert hook_lines and {line.get("request_id") for line in hook_lines} <= set(instances)  # named by hookInstance
+    # One line per hook call: its access line also says what it answered, and no second line repeats it.
+    assert all(re.search(r" cards=\d+ data=\{.*\} answer_ms=[\d.]+$", line["message"]) for line in hook_lines)
+    assert not [line for line in lines if line["logger"] == "cds_service.hooks" and line["level"] == "INFO"]
     # Every line of the service carries a request id, but the start-up one saying the fresh database was migrated.
     start_up = [line for line in lines if line["message"].startswith("database schema upgraded")]
     assert len(start_up) == 1 and "request_id" not in start_up[0]
