@@ -12,7 +12,7 @@ from functools import partial
 from typing import Any
 
 import httpx
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import Response
 from pydantic import TypeAdapter
 
@@ -28,10 +28,11 @@ from .deps import authenticated_service, parse, read_json
 from .errors import ApiError, Issue
 from .language import request_language
 
-__all__ = ["HookAnswer", "answer_hook", "router"]
+__all__ = ["HOOK_PATH", "HookAnswer", "answer_hook", "call_service"]
 
-# No router-level `authenticate`: the route calls it itself (authenticated_service), before anything else.
-router = APIRouter()
+# The route (call_service) is added to the app itself (app.py), and calls `authenticate` itself
+# (authenticated_service), before anything else.
+HOOK_PATH = "/cds-services/{service_id}"
 log = logging.getLogger("cds_service.hooks")
 _response_json = TypeAdapter(HookResponse).dump_json
 
@@ -105,7 +106,6 @@ class HookAnswer:
     data: PatientData
 
 
-@router.post("/cds-services/{service_id}")
 async def call_service(request: Request) -> Response:
     service = await authenticated_service(request)
     state = request.app.state
