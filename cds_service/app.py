@@ -114,9 +114,10 @@ def create_app(settings: Settings | None = None, *, transport: httpx.AsyncBaseTr
         allow_private_network=True,
     )
 
-    # Hook calls are most of the traffic: their routes are tried first (no other route matches their paths).
-    app.include_router(services.router)
-    app.include_router(services.router, prefix=URL_PREFIX)
+    # Hook calls are most of the traffic: their routes are tried first (no other route matches their paths), and
+    # are the app's own routes: FastAPI matches an included router's routes through one more layer on every request.
+    for prefix in ("", URL_PREFIX):
+        app.add_api_route(prefix + services.HOOK_PATH, services.call_service, methods=["POST"])
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

@@ -12,7 +12,7 @@ from functools import partial
 from typing import Any
 
 import httpx
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import Response
 from pydantic import TypeAdapter
 
@@ -23,15 +23,16 @@ from ..fhir import DataUnavailable, FhirClient, FhirError, PatientData, gather_p
 from ..fhir.guard import UnsafeUrl, is_internal_host, is_under, normalise_url
 from ..hooks.request import HookContext, HookRequest
 from ..hooks.response import Card, HookResponse
-from ..ops import bind_request_id, record_cards
+from ..ops import bind_request_id, note_request, record_cards
 from .deps import authenticated_service, parse, read_json
 from .errors import ApiError, Issue
 from .language import request_language
 
-__all__ = ["HookAnswer", "answer_hook", "router"]
+__all__ = ["HOOK_PATH", "HookAnswer", "answer_hook", "call_service"]
 
-# No router-level `authenticate`: the route calls it itself (authenticated_service), before anything else.
-router = APIRouter()
+# The route (call_service) is added to the app itself (app.py), and calls `authenticate` itself
+# (authenticated_service), before anything else.
+HOOK_PATH = "/cds-services/{service_id}"
 log = logging.getLogger("cds_service.hooks")
 _response_json = TypeAdapter(HookResponse).dump_json
 
@@ -105,7 +106,6 @@ class HookAnswer:
     data: PatientData
 
 
-@router.post("/cds-services/{service_id}")
 async def call_service(request: Request) -> Response:
     service = await authenticated_service(request)
     state = request.app.state
@@ -209,13 +209,10 @@ async def answer_hook(
             evaluate, pool, budget, f"hook={service.id} instance={hook_request.hookInstance}"
         )
     response = HookResponse(cards=cards)
-    log.info(
-        "hook=%s instance=%s cards=%d data=%s ms=%.1f",
-        service.id,
-        hook_request.hookInstance,
-        len(response.cards),
-        dict(Counter(data.origin.values())),
-        (time.perf_counter() - started) * 1000,
+    # On the call's access log line (its request id is the hookInstance, its path names the service).
+    note_request(
+        f"cards={len(response.cards)} data={dict(Counter(data.origin.values()))} "
+        f"answer_ms={(time.perf_counter() - started) * 1000:.1f}"
     )
     return HookAnswer(response, context, data)
 

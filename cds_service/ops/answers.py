@@ -33,8 +33,7 @@ ATTEMPTS = 2
 async def record_cards(request: Request, service_id: str, cards: Sequence[Card]) -> None:
     """Never fails the hook; waits at most the hook deadline for the database (see the module's note)."""
     now = datetime.now(UTC)
-    engine = getattr(request.app.state, "engine", None)
-    engine_version: str | None = engine.version.label if engine is not None else None
+    state = request.app.state
     issued = []
     for card in cards:
         topic = card.source.topic
@@ -42,18 +41,18 @@ async def record_cards(request: Request, service_id: str, cards: Sequence[Card])
         # The card's topic first, then every other row it shows (lines folded into it, rows it names).
         shown = about.get("rules", [])
         rules = tuple(dict.fromkeys([*((topic.code,) if topic is not None and topic.code else ()), *shown]))
-        version = about.get("knowledgeVersion") or engine_version
+        version = about.get("knowledgeVersion") or _engine_version(state)
         issued.append(IssuedCard(card.uuid, service_id, rules, card.indicator, now, version))
-        CARDS.labels(service_id, card.indicator, rules[0] if rules else "none").inc()
-    store: IssuedCards | None = getattr(request.app.state, "issued_cards", None)
+        _card_count(service_id, card.indicator, rules[0] if rules else "none").inc()
+    store: IssuedCards | None = getattr(state, "issued_cards", None)
     if store is None or not issued:
         return
-    budget = float(request.app.state.settings.hook_deadline_seconds)
+    budget = float(state.settings.hook_deadline_seconds)
     for attempt in range(1, ATTEMPTS + 1):
         try:
             # record() is idempotent: a try that timed out here but committed later does no harm.
             async with asyncio.timeout(budget / ATTEMPTS):  # no extra task per call, unlike wait_for
-                await _group_for(request.app.state, store).record(issued)
+                await _group_for(state, store).record(issued)
             return
         except Exception as exc:  # noqa: BLE001 - the answer matters more than its record
             problem = type(exc).__name__
@@ -61,6 +60,25 @@ async def record_cards(request: Request, service_id: str, cards: Sequence[Card])
             log.warning("issued cards not recorded (%s); trying again", problem)
     UNRECORDED.labels(service_id).inc(len(issued))
     log.error("%d issued cards not recorded (%s): feedback on them will be refused", len(issued), problem)
+
+
+def _engine_version(state: Any) -> str | None:
+    """For a card that does not say which knowledge made it."""
+    engine = getattr(state, "engine", None)
+    return engine.version.label if engine is not None else None
+
+
+# Children of CARDS by label values (bounded like the labels: services x indicators x the knowledge base's rule
+# ids): `labels()` takes a lock and checks its arguments, for every card of every call.
+_card_counts: dict[tuple[str, str, str], Any] = {}
+
+
+def _card_count(service_id: str, indicator: str, rule: str) -> Any:
+    key = (service_id, indicator, rule)
+    child = _card_counts.get(key)
+    if child is None:
+        child = _card_counts[key] = CARDS.labels(service_id, indicator, rule)
+    return child
 
 
 class GroupCommit:

@@ -20,12 +20,13 @@ __all__ = [
     "configure_logging",
     "current_request_id",
     "new_request_id",
+    "note_request",
     "open_request_scope",
     "request_scope",
 ]
 
-# A one-item list, so that an id bound deep in a route is seen by the middleware that opened the scope
-# (routes run in tasks that copy the context, and a copied context shares the list).
+# [request id, detail for the access log line]: a list, so that what a route binds deep inside is seen by the
+# middleware that opened the scope (routes run in tasks that copy the context, and a copied context shares the list).
 _request_id: ContextVar[list[str] | None] = ContextVar("her2_cds_request_id", default=None)
 
 
@@ -41,14 +42,22 @@ def bind_request_id(value: str) -> None:
         holder[0] = value
 
 
+def note_request(detail: str) -> None:
+    """What the request's access log line adds after its status and time (counts and timings, never patient data):
+    one line per call, not a second line repeating the request id and the path."""
+    holder = _request_id.get()
+    if holder is not None:
+        holder[1] = detail
+
+
 def new_request_id() -> str:
     return uuid.uuid4().hex
 
 
 def open_request_scope() -> tuple[list[str], Token[list[str] | None]]:
-    """request_scope without the context manager, for the middleware every request passes: the holder of the id,
-    and the token that close_request_scope takes."""
-    holder = [new_request_id()]
+    """request_scope without the context manager, for the middleware every request passes: the holder of the id
+    (and of the access log's detail), and the token that close_request_scope takes."""
+    holder = [new_request_id(), ""]
     return holder, _request_id.set(holder)
 
 

@@ -81,7 +81,11 @@ class OperationsMiddleware:
             level = logging.DEBUG if path in PROBES else logging.INFO
             if access_log.isEnabledFor(level):
                 elapsed = (time.perf_counter() - started) * 1000
-                access_log.log(level, "%s %s %d %.1fms", scope["method"], path, status, elapsed)
+                # A hook call's line also says what it answered (note_request): cards, where its data came from.
+                detail = request_id[1]
+                access_log.log(
+                    level, "%s %s %d %.1fms%s", scope["method"], path, status, elapsed, f" {detail}" if detail else ""
+                )
         finally:
             close_request_scope(token)
             self._count(endpoint, service, status or 500)

@@ -3,6 +3,7 @@
 from typing import Any
 
 import pytest
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from tests.utils import factories as f
@@ -198,3 +199,13 @@ def test_cards_keep_chinese_text_readable(client: TestClient, templates: dict[st
     assert response.headers["content-type"] == "application/json"
     assert "曲妥珠单抗" in response.text  # UTF-8, not \\u escapes
     assert by_topic(response.json()["cards"], "order-her2-unsettled")["summary"].startswith("已开曲妥珠单抗")
+
+
+def test_hook_routes_are_the_apps_own_and_tried_first(client: TestClient) -> None:
+    # Not an included router's: FastAPI matches those through one more layer on every request (app.py).
+    first = client.app.routes[:2]  # type: ignore[attr-defined]
+    assert [route.path for route in first] == [
+        "/cds-services/{service_id}",
+        "/{lang:cds_language}/cds-services/{service_id}",
+    ]
+    assert all(type(route) is APIRoute for route in first)

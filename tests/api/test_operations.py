@@ -6,6 +6,7 @@ import logging
 import re
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -103,9 +104,9 @@ def test_metrics_count_requests_hooks_cards_feedback_and_fhir_calls(
     assert delta("her2_cds_http_requests_total", **hook_labels, status="412") == 1
     assert delta("her2_cds_http_requests_total", endpoint="hook", service="unknown", status="404") == 1
     assert delta("her2_cds_hook_duration_seconds_count", service="her2-patient-view") == 2
-    rules = {(card["indicator"], card["source"]["topic"]["code"]) for card in hook.json()["cards"]}
-    for indicator, rule in rules:
-        assert delta("her2_cds_cards_total", service="her2-patient-view", indicator=indicator, rule=rule) >= 1
+    rules = Counter((card["indicator"], card["source"]["topic"]["code"]) for card in hook.json()["cards"])
+    for (indicator, rule), count in rules.items():  # each card counted once, under its own labels
+        assert delta("her2_cds_cards_total", service="her2-patient-view", indicator=indicator, rule=rule) == count
     assert delta("her2_cds_feedback_total", service="her2-patient-view", outcome="overridden") == 1
     assert delta("her2_cds_fhir_request_duration_seconds_count", outcome="ok") >= 1
     assert delta("her2_cds_fhir_request_errors_total", outcome="http_5xx") >= 1
@@ -278,8 +279,11 @@ def test_logs_of_a_full_scenario_run_carry_request_ids_and_no_phi_or_tokens(
     forbidden += [part for token in sent_jwts for part in (token, token.split(".")[2])]
     leaks = [word for word in forbidden if word in text]
     assert not leaks, leaks
-    hook_ids = {line.get("request_id") for line in lines if line["logger"] == "cds_service.hooks"}
-    assert hook_ids and hook_ids <= set(instances)  # hook lines are named by their hookInstance
+    hook_lines = [line for line in lines if re.match(r"POST /cds-services/her2-[a-z-]+ 200 ", line["message"])]
+    assert hook_lines and {line.get("request_id") for line in hook_lines} <= set(instances)  # named by hookInstance
+    # One line per hook call: its access line also says what it answered, and no second line repeats it.
+    assert all(re.search(r" cards=\d+ data=\{.*\} answer_ms=[\d.]+$", line["message"]) for line in hook_lines)
+    assert not [line for line in lines if line["logger"] == "cds_service.hooks" and line["level"] == "INFO"]
     # Every line of the service carries a request id, but the start-up one saying the fresh database was migrated.
     start_up = [line for line in lines if line["message"].startswith("database schema upgraded")]
     assert len(start_up) == 1 and "request_id" not in start_up[0]
@@ -287,3 +291,6 @@ def test_logs_of_a_full_scenario_run_carry_request_ids_and_no_phi_or_tokens(
     assert all(line.get("request_id") for line in served)
     probes = [line for line in lines if re.search(r"/(healthz|readyz|metrics) ", line["message"])]
     assert probes and all(line["level"] == "DEBUG" for line in probes)
+    # Other requests' access lines end at their time: what a hook call adds is its own.
+    others = [line for line in lines if re.match(r"(GET|POST) /(cds-services/?|.*/feedback) \d{3} ", line["message"])]
+    assert others and all(re.search(r" \d{3} [\d.]+ms$", line["message"]) for line in others)

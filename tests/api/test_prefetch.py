@@ -271,7 +271,7 @@ def test_access_token_and_patient_data_never_reach_the_log(
     )
 
     logged = "\n".join(r.getMessage() for r in caplog.records)
-    assert "hook=her2-patient-view" in logged
+    assert "POST /cds-services/her2-patient-view 200 " in logged and " data={'prefetch': 6, 'fhir': 1} " in logged
     for secret in (TOKEN, "3+", "her2-page2", "1970-05-01"):
         assert secret not in logged
 
