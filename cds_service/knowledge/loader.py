@@ -20,11 +20,8 @@ class Knowledge:
     chapters: Mapping[str, str]  # id -> chapter
     sources: Mapping[str, Source]
     definitions: Mapping[str, Definition]
-    # Rows by kind, in file order: the rules walk every recommendation row on every call.
+    # Rows by kind, in file order (the rules index them once: clinical/candidates.py).
     _by_kind: Mapping[str, tuple[Recommendation, ...]] = field(init=False, repr=False, compare=False)
-    _admitting: dict[tuple[str, str, str | None], tuple[tuple[int, Recommendation], ...]] = field(
-        init=False, repr=False, compare=False
-    )
     _giving: dict[frozenset[str], tuple[Recommendation, ...]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -32,7 +29,6 @@ class Knowledge:
         for entry in self.entries.values():
             by_kind.setdefault(entry.kind, []).append(entry)
         object.__setattr__(self, "_by_kind", MappingProxyType({k: tuple(v) for k, v in by_kind.items()}))
-        object.__setattr__(self, "_admitting", {})
         object.__setattr__(self, "_giving", {})
 
     def entry(self, entry_id: str) -> Recommendation:
@@ -43,25 +39,6 @@ class Knowledge:
 
     def definition(self, name: str) -> float:
         return self.definitions[name].value
-
-    def admitting(self, kind: str, her2: str, setting: str | None) -> tuple[tuple[int, Recommendation], ...]:
-        """The rows of `kind`, with their position among them, whose `when` admits this HER2 category and
-        setting: no other row can match, whatever else the record says. Most rows are for one HER2 category
-        and setting, and the rules look at every row on every call: worked out once per combination."""
-        key = (kind, her2, setting)
-        found = self._admitting.get(key)
-        if found is None:
-            found = tuple(
-                (position, entry)
-                for position, entry in enumerate(self._by_kind.get(kind, ()))
-                if entry.when is None
-                or (
-                    (entry.when.her2 is None or her2 in entry.when.her2)
-                    and (entry.when.setting is None or setting in entry.when.setting)
-                )
-            )
-            self._admitting[key] = found  # a few dozen combinations at most: HER2 categories × settings
-        return found
 
     def giving(self, drugs: frozenset[str]) -> tuple[Recommendation, ...]:
         """Recommendation and caution rows, in file order, with a regimen that gives every drug of `drugs`

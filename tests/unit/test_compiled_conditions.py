@@ -55,16 +55,3 @@ def test_each_when_is_compiled_with_its_own_limits() -> None:
     assert not holds(When(age_over=70), older)
     assert holds(When(age_at_most=70), older)
     assert not holds(When(age_at_most=69), older)
-
-
-@pytest.mark.parametrize("kind", ["recommendation", "caution"])
-def test_rows_left_out_by_her2_and_setting_never_hold(kind: str) -> None:
-    """rank looks only at the rows `admitting` gives for the patient's HER2 category and setting."""
-    rows = KNOWLEDGE.of_kind(kind)
-    for facts in GRID:
-        admitted = KNOWLEDGE.admitting(kind, facts.her2.category, facts.setting)
-        assert [e for e in rows if e.when is not None and holds(e.when, facts)] == [
-            e for _, e in admitted if e.when is not None and holds(e.when, facts)
-        ]
-        assert all(rows[position] is entry for position, entry in admitted)  # positions in the full list
-    assert len(KNOWLEDGE.admitting(kind, "positive", "metastatic")) < len(rows)
