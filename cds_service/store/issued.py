@@ -3,6 +3,7 @@
 import threading
 import time
 from collections.abc import Collection, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from .database import Database
 from .tables import IssuedCardRow
+from .writelock import WriteTurns
 
 __all__ = ["IssuedCard", "IssuedCards", "issued_by"]
 
@@ -49,6 +51,10 @@ class IssuedCards:
         self._kept: PoolProxiedConnection | None = None
         self._kept_until = 0.0
         self._closed = False
+        # Worker processes sharing one SQLite file take turns (writelock.py); a server database needs none.
+        path = database.engine.url.database
+        file_backed = database.backend == "sqlite" and path not in (None, "", ":memory:")
+        self._turns = WriteTurns(str(path)) if file_backed and WriteTurns.supported() else None
         database.on_close(self.close)
 
     def record(self, cards: Sequence[IssuedCard]) -> None:
@@ -72,6 +78,8 @@ class IssuedCards:
         with self._writing:
             self._closed = True
             self._release()
+            if self._turns is not None:
+                self._turns.close()
 
     def _insert(self, cards: Sequence[IssuedCard]) -> None:
         if not cards:
@@ -82,12 +90,13 @@ class IssuedCards:
             # This runs on every hook call: one prepared INSERT, executemany on the driver's own connection, no
             # SQLAlchemy statement handling per call (it cost more CPU than the database's insert and commit).
             try:
-                cursor = connection.cursor()
-                try:
-                    cursor.executemany(self._insert_rows.sql, parameters)
-                finally:
-                    cursor.close()
-                connection.commit()
+                with self._turns.held() if self._turns is not None else nullcontext():
+                    cursor = connection.cursor()
+                    try:
+                        cursor.executemany(self._insert_rows.sql, parameters)
+                    finally:
+                        cursor.close()
+                    connection.commit()
             except Exception as exc:
                 broken = self._roll_back(connection, exc)
                 dbapi_error = self._engine.dialect.loaded_dbapi.Error
