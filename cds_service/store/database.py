@@ -4,6 +4,7 @@ The schema is brought to the newest migration when the engine is made (schema.py
 
 import logging
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
 from .schema import upgrade_to_head
+from .writelock import WriteTurns
 
 __all__ = ["Database"]
 
@@ -39,6 +41,10 @@ class Database:
             if self.backend == "postgresql":
                 options["connect_args"] = {"connect_timeout": 5}  # an unreachable server fails readiness fast
         self._closing: list[Callable[[], None]] = []  # what holds a connection gives it back first
+        # The processes and threads writing one SQLite file take turns (writelock.py); a server database and
+        # an in-memory one (one process) need none, nor a platform without flock (SQLite's own waiting stays).
+        file_backed = self.backend == "sqlite" and parsed.database not in (None, "", ":memory:")
+        self.turns = WriteTurns(str(parsed.database)) if file_backed and WriteTurns.supported() else None
         self.engine: Engine = create_engine(parsed, **options)
         if self.backend == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
@@ -69,12 +75,18 @@ class Database:
             log.warning("database unreachable (%s)", type(exc).__name__)
             return False
 
+    def write_turn(self) -> AbstractContextManager[None]:
+        """Around every write transaction of the service's own stores (migrations have their own lock)."""
+        return self.turns.held() if self.turns is not None else nullcontext()
+
     def on_close(self, release: Callable[[], None]) -> None:
         self._closing.append(release)
 
     def close(self) -> None:
         for release in self._closing:
             release()
+        if self.turns is not None:
+            self.turns.close()
         self.engine.dispose()
 
 

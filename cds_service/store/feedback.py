@@ -71,7 +71,7 @@ class FeedbackStore:
         """All or nothing: if any item names a card this service did not issue, UnknownCards and none is stored.
         Feedback that cannot be traced to a card's rules and knowledge version would only blur the analysis."""
         now = datetime.now(UTC)
-        with Session(self._engine) as session, session.begin():
+        with self.database.write_turn(), Session(self._engine) as session, session.begin():
             known = issued_by(session, service_id, [item.card for item in items])
             unknown = [(index, item.card) for index, item in enumerate(items) if item.card not in known]
             if unknown:

@@ -3,7 +3,6 @@
 import threading
 import time
 from collections.abc import Collection, Sequence
-from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -15,7 +14,6 @@ from sqlalchemy.orm import Session
 
 from .database import Database
 from .tables import IssuedCardRow
-from .writelock import WriteTurns
 
 __all__ = ["IssuedCard", "IssuedCards", "issued_by"]
 
@@ -51,10 +49,7 @@ class IssuedCards:
         self._kept: PoolProxiedConnection | None = None
         self._kept_until = 0.0
         self._closed = False
-        # Worker processes sharing one SQLite file take turns (writelock.py); a server database needs none.
-        path = database.engine.url.database
-        file_backed = database.backend == "sqlite" and path not in (None, "", ":memory:")
-        self._turns = WriteTurns(str(path)) if file_backed and WriteTurns.supported() else None
+        self._database = database
         database.on_close(self.close)
 
     def record(self, cards: Sequence[IssuedCard]) -> None:
@@ -78,8 +73,6 @@ class IssuedCards:
         with self._writing:
             self._closed = True
             self._release()
-            if self._turns is not None:
-                self._turns.close()
 
     def _insert(self, cards: Sequence[IssuedCard]) -> None:
         if not cards:
@@ -90,7 +83,7 @@ class IssuedCards:
             # This runs on every hook call: one prepared INSERT, executemany on the driver's own connection, no
             # SQLAlchemy statement handling per call (it cost more CPU than the database's insert and commit).
             try:
-                with self._turns.held() if self._turns is not None else nullcontext():
+                with self._database.write_turn():  # workers sharing a SQLite file take turns
                     cursor = connection.cursor()
                     try:
                         cursor.executemany(self._insert_rows.sql, parameters)

@@ -20,6 +20,7 @@ PURGE_INTERVAL_SECONDS = 60.0
 
 class ReplayGuard:
     def __init__(self, database: Database, *, grace_seconds: float) -> None:
+        self._database = database
         self._engine = database.engine
         self._grace = grace_seconds
         self._purged_at = float("-inf")
@@ -30,10 +31,10 @@ class ReplayGuard:
         now = time.time()
         if now - self._purged_at > PURGE_INTERVAL_SECONDS:
             self._purged_at = now
-            with Session(self._engine) as session, session.begin():
+            with self._database.write_turn(), Session(self._engine) as session, session.begin():
                 session.execute(delete(SeenTokenRow).where(SeenTokenRow.expires_at < now - self._grace))
         try:
-            with Session(self._engine) as session, session.begin():
+            with self._database.write_turn(), Session(self._engine) as session, session.begin():
                 session.add(SeenTokenRow(key=key, expires_at=expires_at + self._grace))
         except IntegrityError:
             return False
@@ -49,6 +50,7 @@ class CachedJwks:
 
 class JwksCache:
     def __init__(self, database: Database) -> None:
+        self._database = database
         self._engine = database.engine
 
     def get(self, url: str) -> CachedJwks | None:
@@ -60,7 +62,7 @@ class JwksCache:
         """A good fetch replaces the keys; a failed one only stamps the failure and keeps the last keys."""
         for _ in range(2):
             try:
-                with Session(self._engine) as session, session.begin():
+                with self._database.write_turn(), Session(self._engine) as session, session.begin():
                     row = session.get(JwksRow, url, with_for_update=True)
                     if row is None:
                         row = JwksRow(url=url, keys=None, fetched_at=0.0, failed_at=0.0)

@@ -1,4 +1,4 @@
-"""Turns for the processes writing one SQLite file: an OS file lock beside it, held around each transaction.
+"""Turns for the processes and threads writing one SQLite file: an OS file lock beside it, around each write.
 
 SQLite takes one writer at a time, and a writer that finds the file locked sleeps in SQLite's busy handler in
 steps of 1, 2, 5, 10 ... ms, whatever the other writer's transaction takes (a tenth of a millisecond for a batch
@@ -7,7 +7,9 @@ quarter of the time under load. A process waiting here instead gets the lock as 
 so it never meets SQLite's busy handler. Where the platform has no flock (Windows), SQLite's own waiting stays."""
 
 import os
+import threading
 import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -32,7 +34,10 @@ class WriteTurns:
         self.path = Path(f"{database_path}-writers.lock")
         self.wait_seconds = wait_seconds
         self._fd: int | None = None
-        self._pid = 0
+        # A flock is held per open file, so the threads of one process (the issued-cards writer, the JWT
+        # replay check's threads, feedback) take their turns by this lock first.
+        self._threads = threading.Lock()
+        _ALL.add(self)
 
     @staticmethod
     def supported() -> bool:
@@ -40,33 +45,54 @@ class WriteTurns:
 
     @contextmanager
     def held(self) -> Iterator[None]:
-        """The turn for one transaction. Raises TimeoutError (the batch fails and is retried, as a busy SQLite
-        would fail) if another process kept it longer than wait_seconds. One thread per process writes (the
-        caller's own lock): a flock is per open file, so it does not exclude the threads of one process."""
-        fd = self._file()
+        """The turn for one transaction. Raises TimeoutError (the write fails, as on a database busy for that
+        long) if another thread or process kept it longer than wait_seconds. Not re-entrant: a transaction
+        holding the turn never asks for it again."""
         deadline = time.monotonic() + self.wait_seconds
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"no write turn on the database within {self.wait_seconds:g} s") from None
-                time.sleep(POLL_SECONDS)
+        if not self._threads.acquire(timeout=self.wait_seconds):
+            raise TimeoutError(f"no write turn on the database within {self.wait_seconds:g} s")
         try:
-            yield
+            fd = self._file()
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise TimeoutError(f"no write turn on the database within {self.wait_seconds:g} s") from None
+                    time.sleep(POLL_SECONDS)
+            try:
+                yield
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
         finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
+            self._threads.release()
 
     def close(self) -> None:
-        fd, self._fd = self._fd, None
-        if fd is not None and self._pid == os.getpid():
-            os.close(fd)
+        with self._threads:
+            fd, self._fd = self._fd, None
+            if fd is not None:
+                os.close(fd)
 
     def _file(self) -> int:
-        # Opened in the process that writes: a descriptor inherited over a fork shares its lock with the parent,
-        # so the two would not exclude each other.
-        if self._fd is None or self._pid != os.getpid():
+        if self._fd is None:
             self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-            self._pid = os.getpid()
         return self._fd
+
+    def _forked(self) -> None:
+        """In a forked child: the inherited descriptor shares its lock with the parent (the two would not exclude
+        each other), and the thread lock may have been held by a thread the child does not have."""
+        self._fd = None
+        self._threads = threading.Lock()
+
+
+_ALL: "weakref.WeakSet[WriteTurns]" = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    for turns in list(_ALL):
+        turns._forked()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -4,6 +4,7 @@ for the turn instead of sleeping in SQLite's busy handler, and gives up after it
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -11,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from cds_service.store import Database, IssuedCard, IssuedCards
+from cds_service.hooks.feedback import Feedback
+from cds_service.store import Database, FeedbackStore, IssuedCard, IssuedCards, JwksCache, ReplayGuard
 from cds_service.store.writelock import WriteTurns
 
 pytestmark = pytest.mark.skipif(not WriteTurns.supported(), reason="no flock on this platform")
@@ -57,7 +59,7 @@ def test_a_writer_waits_for_another_process_and_gets_the_turn_once_it_is_given_u
 def test_issued_cards_on_a_sqlite_file_write_only_in_their_turn(tmp_path: Path) -> None:
     database = Database(f"sqlite:///{tmp_path / 'cards.sqlite3'}")
     issued = IssuedCards(database)
-    turns = issued._turns
+    turns = database.turns
     assert turns is not None and turns.path == tmp_path / "cards.sqlite3-writers.lock"
     turns.wait_seconds = 0.2
     with held_elsewhere(turns.path):
@@ -73,7 +75,7 @@ def test_issued_cards_on_a_sqlite_file_write_only_in_their_turn(tmp_path: Path) 
 def test_a_database_in_memory_takes_no_turns(tmp_path: Path) -> None:
     database = Database("sqlite://")
     issued = IssuedCards(database)
-    assert issued._turns is None
+    assert database.turns is None
     issued.record([card("a")])
     assert issued.count() == 1
     database.close()
@@ -107,3 +109,59 @@ def test_a_forked_worker_does_not_share_its_parents_turn(tmp_path: Path) -> None
     with turns.held():
         pass
     turns.close()
+
+
+def test_threads_of_one_process_take_turns_too(tmp_path: Path) -> None:
+    """A flock is per open file: the writer thread, the JWT replay check's threads and feedback share one."""
+    turns = WriteTurns(str(tmp_path / "cards.sqlite3"), wait_seconds=0.2)
+    taken, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with turns.held():
+            taken.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert taken.wait(10)
+        with pytest.raises(TimeoutError), turns.held():
+            pass
+    finally:
+        release.set()
+        holder.join(10)
+    with turns.held():
+        pass
+    turns.close()
+
+
+def test_every_store_writes_in_its_turn(tmp_path: Path) -> None:
+    """Issued cards, the JWT replay record, fetched JWK Sets and feedback: no write of the service's own
+    meets SQLite's busy handler while another worker writes."""
+    database = Database(f"sqlite:///{tmp_path / 'cards.sqlite3'}")
+    assert database.turns is not None
+    database.turns.wait_seconds = 0.2
+    issued = IssuedCards(database)
+    issued.record([card("known")])
+    replay = ReplayGuard(database, grace_seconds=60)
+    assert replay.first_use("https://ehr.example", "jti-0", 4102444800.0)  # its sweep of expired rows done too
+    jwks = JwksCache(database)
+    feedback = FeedbackStore(database)
+    item = Feedback.model_validate(
+        {"card": "known", "outcome": "overridden", "outcomeTimestamp": "2026-12-02T10:00:00Z"}
+    )
+    with held_elsewhere(database.turns.path):
+        for write in (
+            lambda: issued.record([card("other")]),
+            lambda: replay.first_use("https://ehr.example", "jti-1", 4102444800.0),
+            lambda: jwks.put("https://ehr.example/jwks", [{"kty": "EC"}], 1.0),
+            lambda: feedback.add("her2-patient-view", [item]),
+        ):
+            with pytest.raises(TimeoutError):
+                write()
+    assert replay.first_use("https://ehr.example", "jti-1", 4102444800.0)
+    jwks.put("https://ehr.example/jwks", [{"kty": "EC"}], 1.0)
+    assert feedback.add("her2-patient-view", [item]) == 1
+    assert issued.count() == 1 and feedback.count() == 1
+    assert (cached := jwks.get("https://ehr.example/jwks")) is not None and cached.keys == [{"kty": "EC"}]
+    database.close()
