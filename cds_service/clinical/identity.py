@@ -36,18 +36,6 @@ def screen(data: PatientData, patient_id: str) -> tuple[PatientData, list[Findin
     own = f"Patient/{patient_id}"  # how nearly every resource of a record names its patient: one comparison
     plain = patient_target(own) == ("Patient", patient_id)  # (what belongs_to would decide for it, too)
     for key, found in data.resources.items():
-        if plain:  # the usual key, all of whose resources name the patient so: kept as it is, nothing else done
-            for resource in found:
-                holder = resource.get("subject")
-                if (
-                    type(holder) is not dict
-                    or holder.get("reference") != own
-                    or resource.get("resourceType") == "Patient"
-                ):
-                    break
-            else:
-                kept[key] = found
-                continue
         keep: list[dict[str, Any]] | None = None  # a copy only once something of this key is left out
         seen: dict[str, set[str]] = {"other": set(), "unconfirmed": set()}
         for at, resource in enumerate(found):

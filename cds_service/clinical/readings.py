@@ -17,7 +17,6 @@ from ..terminology import Staging, Terminology, codings, text
 from .evidence import Evidence
 from .plainfhir import plainly_valid_observation
 from .record import (
-    _INACTIVE,
     as_map,
     describe_value,
     effective_date,
@@ -208,11 +207,7 @@ def read_observations(
                                     f"code not in mappings ({shown})")  # fmt: skip
                 unreadable.append(("her2-unknown-code", evidence))
             continue
-        status = raw.get("status")  # is_usable, the usual shape in line: a status that is a string, no verification
-        if type(status) is str and "verificationStatus" not in raw:
-            if status in _INACTIVE:
-                continue
-        elif not is_usable(raw):
+        if not is_usable(raw):
             continue
         reference, date = reference_of(raw), effective_date(raw)
         plain = plainly_valid_observation(raw)

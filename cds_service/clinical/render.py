@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 from fhir.resources.R4B.servicerequest import ServiceRequest
 from pydantic import AnyUrl, TypeAdapter
 
-from ..hooks.response import Card, Coding, Link, OverrideReason, Source, Suggestion, _new_uuid
+from ..hooks.response import Card, Coding, Link, OverrideReason, Source, Suggestion
 from ..knowledge import Knowledge, Recommendation
 from ..terminology import Terminology
 from .conditions import FactLine
@@ -601,7 +601,7 @@ class Renderer:
             label, url = self.attribution(cited, data_check)
             topic = {"system": RULE_SYSTEM, "code": finding.rule, "display": clip(summary, 200)}
             source = Source.model_validate(
-                {"label": clip(label, 100), "url": self.url(url) if url else None, "icon": None, "topic": topic}
+                {"label": clip(label, 100), "url": self.url(url) if url else None, "topic": topic}
             )
         # Machine-readable: which knowledge rows the card shows (audits, feedback per rule, tests); empty
         # entries are left out.
@@ -617,7 +617,6 @@ class Renderer:
         # is checked on every answer, not only in the tests; the shared parts inside are models already.
         return Card.model_validate(
             {
-                "uuid": _new_uuid(),
                 "summary": summary,
                 "detail": "\n\n".join(detail).strip() or None,
                 "indicator": finding.indicator,

@@ -43,7 +43,7 @@ async def record_cards(request: Request, service_id: str, cards: Sequence[Card])
         rules = tuple(dict.fromkeys([*((topic.code,) if topic is not None and topic.code else ()), *shown]))
         version = about.get("knowledgeVersion") or _engine_version(state)
         issued.append(IssuedCard(card.uuid, service_id, rules, card.indicator, now, version))
-        _card_count(service_id, card.indicator, rules[0] if rules else "none").inc()
+        CARDS.labels(service_id, card.indicator, rules[0] if rules else "none").inc()
     store: IssuedCards | None = getattr(state, "issued_cards", None)
     if store is None or not issued:
         return
@@ -66,19 +66,6 @@ def _engine_version(state: Any) -> str | None:
     """For a card that does not say which knowledge made it."""
     engine = getattr(state, "engine", None)
     return engine.version.label if engine is not None else None
-
-
-# Children of CARDS by label values (bounded like the labels: services x indicators x the knowledge base's rule
-# ids): `labels()` takes a lock and checks its arguments, for every card of every call.
-_card_counts: dict[tuple[str, str, str], Any] = {}
-
-
-def _card_count(service_id: str, indicator: str, rule: str) -> Any:
-    key = (service_id, indicator, rule)
-    child = _card_counts.get(key)
-    if child is None:
-        child = _card_counts[key] = CARDS.labels(service_id, indicator, rule)
-    return child
 
 
 class GroupCommit:
