@@ -1,5 +1,6 @@
 """Errors as FHIR OperationOutcome JSON: visible, naming the field, never a stack trace or a fake 200."""
 
+import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -10,7 +11,15 @@ from fhir.resources.R4B.operationoutcome import OperationOutcome
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException
 
+from ..store import UNAVAILABLE
+
 __all__ = ["ApiError", "Issue", "install_error_handlers", "outcome", "validation_issues"]
+
+
+log = logging.getLogger("cds_service.http")
+
+# How long a client should wait before trying again when the database is unavailable.
+RETRY_AFTER_SECONDS = 5
 
 
 class Issue:
@@ -59,6 +68,15 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http_error(_: Request, exc: HTTPException) -> JSONResponse:
         code = {404: "not-found", 405: "not-supported"}.get(exc.status_code, "processing")
         return outcome(exc.status_code, [Issue(str(exc.detail), code=code)])
+
+    async def _database_unavailable(_: Request, exc: Exception) -> JSONResponse:
+        # The driver's message may hold the database URL or statement parameters: the type only.
+        log.error("database unavailable (%s): answered 503", type(exc).__name__)
+        issue = Issue("the service's database is unavailable for now; try again shortly", code="transient")
+        return outcome(503, [issue], {"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+    for unavailable in UNAVAILABLE:
+        app.add_exception_handler(unavailable, _database_unavailable)
 
     @app.exception_handler(RequestValidationError)
     async def _request_invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

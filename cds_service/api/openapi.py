@@ -77,6 +77,8 @@ ERRORS = {
     422: "Feedback on a card this service did not issue (or another service issued): one issue per unknown card, "
     "naming feedback.<i>.card; nothing of the request is stored.",
     500: "Internal error, without details (the log has the exception type and where it arose).",
+    503: "The service's database is unavailable for now (it checks client JWTs against replays and stores "
+    "feedback there); try again after the Retry-After seconds.",
 }
 LANGUAGE_NOTE = (
     "Cards are in English or Simplified Chinese: the URL prefix (/en, /zh-CN) wins, then ?lang=, then "
@@ -97,10 +99,12 @@ def _ref(name: str) -> dict[str, Any]:
 
 def _errors(*statuses: int, authenticated: bool) -> dict[str, Any]:
     responses: dict[str, Any] = {}
-    for status in sorted({*statuses, 500, *((401,) if authenticated else ())}):
+    for status in sorted({*statuses, 500, *((401, 503) if authenticated else ())}):
         responses[str(status)] = _json(_ref("OperationOutcome"), ERRORS[status])
         if status == 401:
             responses["401"]["headers"] = {"WWW-Authenticate": {"schema": {"type": "string", "const": "Bearer"}}}
+        if status == 503:
+            responses["503"]["headers"] = {"Retry-After": {"schema": {"type": "integer", "minimum": 1}}}
     return responses
 
 
@@ -221,7 +225,7 @@ def _operations(
             "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("FeedbackRequest")}}},
             "responses": {
                 "200": _json(_ref("FeedbackStored"), "Stored"),
-                **_errors(400, 404, 413, 422, authenticated=authenticated),
+                **_errors(400, 404, 413, 422, 503, authenticated=authenticated),
             },
         }
     }

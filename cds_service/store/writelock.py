@@ -19,12 +19,16 @@ try:
 except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["WriteTurns"]
+__all__ = ["NoWriteTurn", "WriteTurns"]
 
 # A write waits for its turn as long as SQLite would wait for the file (busy_timeout in database.py).
 WAIT_SECONDS = 30.0
 # Between tries while another process writes: far below SQLite's first sleep (1 ms), and a try is one system call.
 POLL_SECONDS = 0.0002
+
+
+class NoWriteTurn(TimeoutError):
+    """Another thread or process kept the write turn longer than the wait: the database is unavailable for now."""
 
 
 class WriteTurns:
@@ -45,12 +49,12 @@ class WriteTurns:
 
     @contextmanager
     def held(self) -> Iterator[None]:
-        """The turn for one transaction. Raises TimeoutError (the write fails, as on a database busy for that
-        long) if another thread or process kept it longer than wait_seconds. Not re-entrant: a transaction
-        holding the turn never asks for it again."""
+        """The turn for one transaction. Raises NoWriteTurn, a TimeoutError (the write fails, as on a database
+        busy for that long), if another thread or process kept it longer than wait_seconds. Not re-entrant: a
+        transaction holding the turn never asks for it again."""
         deadline = time.monotonic() + self.wait_seconds
         if not self._threads.acquire(timeout=self.wait_seconds):
-            raise TimeoutError(f"no write turn on the database within {self.wait_seconds:g} s")
+            raise NoWriteTurn(f"no write turn on the database within {self.wait_seconds:g} s")
         try:
             fd = self._file()
             while True:
@@ -59,7 +63,7 @@ class WriteTurns:
                     break
                 except BlockingIOError:
                     if time.monotonic() > deadline:
-                        raise TimeoutError(f"no write turn on the database within {self.wait_seconds:g} s") from None
+                        raise NoWriteTurn(f"no write turn on the database within {self.wait_seconds:g} s") from None
                     time.sleep(POLL_SECONDS)
             try:
                 yield

@@ -14,7 +14,8 @@ from openapi_spec_validator import validate
 
 from cds_service.app import create_app
 from cds_service.config import Settings
-from tests.api.test_client_auth import with_trusted_clients
+from tests.api.test_client_auth import BASE, bearer, token, with_trusted_clients
+from tests.api.test_database_unavailable import write_turn_held_elsewhere
 from tests.utils import factories as f
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -153,12 +154,12 @@ def _issued_card(client: TestClient, document: Mapping[str, Any]) -> dict[str, A
 def _error_requests(
     document: Mapping[str, Any], issued: dict[str, Any]
 ) -> Iterator[tuple[str, str, int, dict[str, Any]]]:
-    """(documented path, method, status, request) for every documented status but 401 and 500."""
+    """(documented path, method, status, request) for every documented status but 401, 500 and 503."""
     too_big = {"hook": "x", "padding": "x" * 250_000}
     for path, item in document["paths"].items():
         for method, operation in item.items():
             for status in map(int, operation["responses"]):
-                if status in (401, 500):
+                if status in (401, 500, 503):
                     continue
                 if status == 200:
                     ok: dict[str, Any] = {"json": issued} if path.endswith("/feedback") else {}
@@ -201,7 +202,7 @@ def test_every_documented_status_is_produced_and_matches_its_schema(
         for path, item in document["paths"].items()
         for method, operation in item.items()
         for status in operation["responses"]
-        if int(status) not in (401, 500)
+        if int(status) not in (401, 500, 503)
     }
     assert seen == documented
 
@@ -238,9 +239,29 @@ def test_with_trusted_clients_401_is_documented_and_produced(settings: Settings,
                 assert_matches(document, path, method, response)
 
 
+def test_503_is_documented_and_produced_as_its_schema(settings: Settings, tmp_path: Path) -> None:
+    """Every route that needs the database (all of them once client JWTs are checked against replays) says 503."""
+    with TestClient(create_app(with_trusted_clients(settings, tmp_path))) as client:
+        document = client.app.openapi()  # type: ignore[attr-defined]
+        documented = [(path, method) for path, item in document["paths"].items() for method in item]
+        assert all("503" in document["paths"][path][method]["responses"] for path, method in documented)
+        with write_turn_held_elsewhere(client.app.state.feedback_store.database):  # type: ignore[attr-defined]
+            for path, method in documented:
+                url = concrete(path)
+                response = client.request(method, url, json={}, headers=bearer(token(f"{BASE}{url}")))
+                assert response.status_code == 503, f"{method} {path}: {response.text[:200]}"
+                assert response.headers["Retry-After"] == "5"
+                assert_matches(document, path, method, response)
+
+
 def test_without_trusted_clients_401_is_not_documented(document: dict[str, Any]) -> None:
     statuses = {s for item in document["paths"].values() for op in item.values() for s in op["responses"]}
     assert "401" not in statuses
+    # Without client JWTs only feedback needs the database before answering.
+    assert {p for p, item in document["paths"].items() for op in item.values() if "503" in op["responses"]} == {
+        "/cds-services/{service_id}/feedback",
+        "/{lang}/cds-services/{service_id}/feedback",
+    }
     # FastAPI's default 422 (validation) is never returned: only feedback's "card not issued here" is a 422.
     assert {p for p, item in document["paths"].items() for op in item.values() if "422" in op["responses"]} == {
         "/cds-services/{service_id}/feedback",
