@@ -172,7 +172,7 @@ RECORDS: dict[str, Callable[[], list[dict[str, Any]]]] = {
 
 def _odd(kind: str, record: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """One resource added to the record: another patient's, unconfirmed, or odd but the patient's own."""
-    first = next(x for x in record if x.get("resourceType") != "Patient") if len(record) > 1 else c.breast_cancer()
+    first = next((x for x in record if x.get("resourceType") not in ("Patient", None)), None) or c.breast_cancer()
     return {
         "foreign": [_foreign(first)],
         "foreign absolute": [_foreign(first, "https://ehr.example.org/fhir/Patient/p2/_history/3")],
