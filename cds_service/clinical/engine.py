@@ -57,22 +57,19 @@ class Engine:
         return build_facts(data, self.terminology, self.knowledge, context.patientId, today)
 
     def patient_view(self, context: HookContext, data: PatientData, language: str, today: date) -> list[Card]:
-        # The usual record is all the patient's: checked while it is grouped, in one pass; else screened first.
-        grouped = group_own(data, context.patientId, self.terminology.observation_codes)
-        if grouped is None:
-            data, notices = screen(data, context.patientId)
-            facts = self.facts(context, data, today)
-        else:
-            notices = shape_findings(data.misplaced)  # what screen says of a record it leaves as it is
-            facts = build_facts(data, self.terminology, self.knowledge, context.patientId, today, grouped)
+        record = _Record(self, context.patientId, data, today)
+        facts = record.facts()
+        data, notices = record.screened()
         findings = patient_view_findings(self.knowledge, self.terminology, facts)
         return self._cards(findings, facts, data, language, notices, orders=False)
 
     def order_check(self, context: HookContext, data: PatientData, language: str, today: date) -> list[Card]:
         """order-select (the selected orders) and order-sign (every draft order)."""
         assert isinstance(context, OrderSignContext)
-        data, notices = screen(data, context.patientId)
-        fetched = {k: v[0] for k, v in data.resources.items() if k.startswith("Medication/") and v}
+        # The record is read only for an order that needs its facts (an anti-HER2 drug) or a card to send:
+        # an order of anything else costs the identity screen at most.
+        record = _Record(self, context.patientId, data, today)
+        fetched = _fetched_medications(data, context.patientId)
         known = {**fetched, **draft_resources(context.draftOrders)}  # draft orders first, as before; one index
         findings: list[Finding] = []
         facts: PatientFacts | None = None
@@ -95,7 +92,7 @@ class Engine:
             match = self._identify(concept, medication_ingredients(order, None, known))
             if match is None:
                 continue  # non-anti-HER2 orders get no noise
-            facts = facts or self.facts(context, data, today)
+            facts = record.facts()
             invalid = _invalid(order)
             if invalid:
                 # A field the checks rely on is malformed: the patient-level safety checks still run.
@@ -113,9 +110,10 @@ class Engine:
             checked = {r for _, r in anti_her2}
             drafts = self._draft_anti_her2(context, known)
             findings += duplicate_findings(self.terminology, drafts, _active_orders(self.terminology, facts), checked)
+        data, notices = record.screened()
         if not findings and not notices:
             return []
-        return self._cards(findings, facts or self.facts(context, data, today), data, language, notices, orders=True)
+        return self._cards(findings, record.facts(), data, language, notices, orders=True)
 
     def _identify(self, concept: Mapping[str, Any], ingredients: list[Mapping[str, Any]]) -> DrugMatch | None:
         """The anti-HER2 drug an order gives: by its medication's code or name, else (a code this service
@@ -205,6 +203,48 @@ class Engine:
                 Finding("data-complete", "warning", "data.cards_cut", args={"count": str(cut)}),
             ]
         return [renderer.card(f) for f in ranked]
+
+
+class _Record:
+    """The patient's record as one call reads it: screened and turned into facts once each, and only when asked.
+    The usual record, all the patient's, is checked for identity while it is grouped (facts.group_own, one pass);
+    one with another patient's or an unconfirmed resource is screened first and grouped after."""
+
+    def __init__(self, engine: Engine, patient_id: str, data: PatientData, today: date) -> None:
+        self._engine, self._patient_id, self._data, self._today = engine, patient_id, data, today
+        self._screened: tuple[PatientData, list[Finding]] | None = None
+        self._facts: PatientFacts | None = None
+
+    def screened(self) -> tuple[PatientData, list[Finding]]:
+        """The record without other patients' resources, and the cards that say what was left out (identity.screen)."""
+        if self._screened is None:
+            self._screened = screen(self._data, self._patient_id)
+        return self._screened
+
+    def facts(self) -> PatientFacts:
+        if self._facts is None:
+            engine, data, patient_id = self._engine, self._data, self._patient_id
+            grouped = None
+            if self._screened is None:
+                grouped = group_own(data, patient_id, engine.terminology.observation_codes)
+            if grouped is None:
+                data = self.screened()[0]
+            else:
+                self._screened = (data, shape_findings(data.misplaced))  # what screen says of a record it keeps whole
+            self._facts = build_facts(data, engine.terminology, engine.knowledge, patient_id, self._today, grouped)
+        return self._facts
+
+
+def _fetched_medications(data: PatientData, patient_id: str) -> dict[str, Mapping[str, Any]]:
+    """The Medications read for the call (`Medication/<id>` keys) as the screened record holds them: each key's
+    first resource that screening keeps (the patient's or nobody's), without screening the rest of the record."""
+    found: dict[str, Mapping[str, Any]] = {}
+    for key, resources in data.resources.items():
+        if key.startswith("Medication/"):
+            kept = next((r for r in resources if belongs_to(r, patient_id) in ("own", "none")), None)
+            if kept is not None:
+                found[key] = kept
+    return found
 
 
 def _active_orders(terminology: Terminology, facts: PatientFacts) -> list[Ordered]:

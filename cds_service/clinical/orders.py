@@ -7,7 +7,8 @@ from typing import Any
 
 from ..knowledge import Knowledge, Recommendation
 from ..terminology import DrugMatch, Terminology
-from .conditions import FactLine, holds, lines_of, missing_only
+from .candidates import candidates
+from .conditions import lines_of, missing_only
 from .facts import PatientFacts
 from .record import reference_of
 from .rules import (
@@ -165,28 +166,36 @@ def _facts_for_order(facts: PatientFacts, drugs: set[str]) -> PatientFacts:
     return facts
 
 
+def matching_rows(
+    knowledge: Knowledge, facts: PatientFacts, rows: list[Recommendation], drugs: set[str]
+) -> tuple[list[Recommendation], list[Recommendation]]:
+    """The recommendation and caution rows an order matches, each in file order: of `rows` (those giving the
+    ordered drug) the ones whose `when` holds, then the cautions naming one of `drugs` (L4, L5) that hold.
+    The row index (candidates.py) leaves out the rows the patient's HER2, HR, setting and phase rule out, so
+    only the others are checked, on their other conditions."""
+    giving = {e.id for e in rows}
+    admitted = candidates(knowledge, "recommendation", facts)
+    fitting = [c.entry for c in admitted if c.entry.id in giving and c.rest(facts)]
+    admitted = candidates(knowledge, "caution", facts)
+    cautions = [c.entry for c in admitted if c.entry.id in giving and c.rest(facts)]
+    cautions += [c.entry for c in admitted if c.entry.id not in giving and drugs & set(c.entry.drugs) and c.rest(facts)]
+    return fitting, cautions
+
+
 def _fit(
     knowledge: Knowledge, facts: PatientFacts, drugs: set[str], wanted: frozenset[str], args: dict[str, str]
 ) -> list[Finding]:
     """Where the ordered drug sits in the consensus for this patient: fits, another line, or nowhere."""
     order_facts = _facts_for_order(facts, drugs)
     rows = list(knowledge.giving(wanted))
-    fitting: list[tuple[Recommendation, tuple[FactLine, ...]]] = []
-    cautions: list[tuple[Recommendation, tuple[FactLine, ...]]] = []
-    for entry in rows:
-        assert entry.when is not None
-        if holds(entry.when, order_facts):
-            used = lines_of(entry.when, order_facts)
-            (cautions if entry.kind == "caution" else fitting).append((entry, used))
-    for entry in knowledge.of_kind("caution"):  # L4, L5 name their drugs in `drugs`
-        assert entry.when is not None
-        if drugs & set(entry.drugs) and all(c is not entry for c, _ in cautions) and holds(entry.when, order_facts):
-            cautions.append((entry, lines_of(entry.when, order_facts)))
+    fitting, cautions = matching_rows(knowledge, order_facts, rows, drugs)
     line = order_facts.therapy.next_metastatic_line
     args = args | {"line": str(line) if line else "value.unknown"}
     basis = (her2_line(facts), *context_lines(order_facts))
     if cautions:
-        entry, used = cautions[0]
+        entry = cautions[0]
+        assert entry.when is not None
+        used = lines_of(entry.when, order_facts)
         return [
             Finding(
                 entry.id,
@@ -201,10 +210,12 @@ def _fit(
     if fitting:
         # A row whose checked limit the patient is outside (M2 past PHILA's ages) explains the order last,
         # and says so when it is the only one.
-        checks = {e.id: checked_qualifiers(e, order_facts) for e, _ in fitting}
-        fitting.sort(key=lambda item: checks[item[0].id][2])
-        ids = tuple(e.id for e, _ in fitting)
+        checks = {e.id: checked_qualifiers(e, order_facts) for e in fitting}
+        fitting.sort(key=lambda e: checks[e.id][2])
+        ids = tuple(e.id for e in fitting)
         checked, read, outside = checks[ids[0]]
+        assert fitting[0].when is not None
+        used = lines_of(fitting[0].when, order_facts)  # the facts of the row that explains the order
         return [
             Finding(
                 ids[0],
@@ -215,7 +226,7 @@ def _fit(
                 args=args | {"ids": ", ".join(ids[:3]), "title": f"title:{ids[0]}"},
                 details=("rec.outside_limit",) if outside else (),
                 cites=ids[:3],
-                basis=tuple(dict.fromkeys((*fitting[0][1], *read, *basis))),
+                basis=tuple(dict.fromkeys((*used, *read, *basis))),
                 more=ids[3:],
                 checked=checked,
             )
