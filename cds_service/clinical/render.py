@@ -198,6 +198,7 @@ class RowWords:
     level_short: str
     named: str  # "title (level)": a row listed, not shown
     summaries: Mapping[str, str]  # rec.summary, rec.summary_running: "title · level"
+    tops: Mapping[str, tuple[str, ...]]  # the action paragraphs of those cards when the record decides nothing
     recommends: tuple[str, ...]  # its text, then whether it is preferred, China-only
     action_text: str  # its text without "Evidence: ..."
     qualifiers: tuple[QualifierWords, ...]
@@ -431,6 +432,8 @@ class Renderer:
         title, short = self.title(entry), self.level(entry, short=True)
         sources = self._sources(entry)
         qualifiers = tuple(self._qualifier_words(q) for q in entry.qualifiers)
+        recommends = self._recommends(entry)
+        unchecked = tuple(self._qualifier_lines([], [q.confirm for q in qualifiers]))
         return RowWords(
             title=title,
             level_short=short,
@@ -440,10 +443,14 @@ class Renderer:
                 for key in RECOMMENDATION_SUMMARIES
                 if _placeholders(self._phrases[key]) <= {"title", "level"}
             },
-            recommends=self._recommends(entry),
+            tops={
+                "rec.summary": tuple(p for p in self.paragraphs([*recommends, *unchecked]) if p),
+                "rec.summary_running": tuple(p for p in self.paragraphs(list(recommends)) if p),
+            },
+            recommends=recommends,
             action_text=self._action_text(entry),
             qualifiers=qualifiers,
-            unchecked=tuple(self._qualifier_lines([], [q.confirm for q in qualifiers])),
+            unchecked=unchecked,
             lines_with_text=self._row_lines(entry, True, True),
             lines=self._row_lines(entry, True, False),
             line_cited=self._row_lines(entry, False, False)[0],
@@ -495,6 +502,8 @@ class Renderer:
                 lines.append(self._rows[cited[0].id].action_text)  # what the label says
             if cited and cited[0].kind in ("recommendation", "caution") and finding.rule == cited[0].id:
                 lines += self.qualifier_lines(self._rows[cited[0].id], finding.checked)  # an order's fit
+        if not finding.notes:
+            return lines + self.product_lines(finding) if finding.rule == "BIO6" else lines
         lines += [f"- {said}" for said, _ in notes_said]
         if finding.rule == "BIO6" or any(n.rule == "BIO6" for n in finding.notes):
             product = finding if finding.rule == "BIO6" else next(n for n in finding.notes if n.rule == "BIO6")
@@ -728,7 +737,15 @@ class Renderer:
             cited = own + [entries[i] for i in dict.fromkeys(inside)]
         summary, args = self.said(finding, own)
         notes_said = [self.said(note) for note in finding.notes]
-        top = [part for part in self.paragraphs(self.action(finding, args, cited, notes_said)) if part]
+        prepared = (
+            rows[cited[0].id].tops.get(finding.summary)
+            if cited and not (finding.details or finding.notes or finding.checked) and finding.rule != "BIO6"
+            else None
+        )  # a row's card with nothing of the record in its action: its paragraphs as worded at start-up
+        if prepared is not None:
+            top = list(prepared)
+        else:
+            top = [part for part in self.paragraphs(self.action(finding, args, cited, notes_said)) if part]
         decisive = self.decisive(finding)
         if decisive:
             top.append(decisive)
@@ -752,7 +769,7 @@ class Renderer:
         # The parts that depend on the knowledge and the language only are built as models once (validated
         # then, and shared by the cards); a suggestion is validated as it is made.
         overrides = [self._once(("override", code), self._override, code) for code in finding.overrides] or None
-        regulator = finding.rule == "BIO6" or any(n.rule == "BIO6" for n in finding.notes)
+        regulator = finding.rule == "BIO6" or bool(finding.notes) and any(n.rule == "BIO6" for n in finding.notes)
         links = self._once(("links", data_check, regulator), self._links, data_check, regulator)
         if cited and cited[0].id == finding.rule:  # the topic is the row: its title, and whose statement it is
             source = rows[finding.rule].source
@@ -764,7 +781,7 @@ class Renderer:
             )
         # Machine-readable: which knowledge rows the card shows (audits, feedback per rule, tests); empty
         # entries are left out.
-        rules = [finding.rule, *(n.rule for n in finding.notes), *(c.id for c in cited), *finding.more]
+        rules = [finding.rule, *[n.rule for n in finding.notes], *[c.id for c in cited], *finding.more]
         about: dict[str, Any] = {"rules": list(dict.fromkeys(rules))}
         if own:
             about["cited"] = [c.id for c in own]
@@ -783,7 +800,7 @@ class Renderer:
                 "suggestions": suggestions,
                 "selectionBehavior": "at-most-one" if suggestions else None,
                 "overrideReasons": overrides,
-                "links": list(links) or None,
+                "links": links or None,  # a tuple of models, read as the card's list
                 "extension": {EXTENSION: about},
             },
         )
