@@ -131,3 +131,38 @@ def test_the_words_are_prepared_once_for_each_knowledge_base_and_language() -> N
         assert set(words) == set(KNOWLEDGE.entries)
         assert prepare_wording(KNOWLEDGE, TERMINOLOGY, language) is words
         assert Renderer(KNOWLEDGE, TERMINOLOGY, language, "p1")._rows is words
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_each_rows_prepared_words_are_what_the_former_renderer_worded_on_each_call(language: str) -> None:
+    """Field by field, so a regression names the template that changed."""
+    rows = prepare_wording(KNOWLEDGE, TERMINOLOGY, language)
+    new = Renderer(KNOWLEDGE, TERMINOLOGY, language, "p1")
+    former = FormerRenderer(KNOWLEDGE, TERMINOLOGY, language, "p1")
+    colon = "：" if language == "zh-CN" else ": "
+    for row_id, entry in KNOWLEDGE.entries.items():
+        words = rows[row_id]
+        assert (words.title, words.level_short, words.named) == (
+            former.title(entry),
+            former.level(entry, short=True),
+            former._named(entry),
+        )
+        assert (words.recommends, words.action_text) == (former._recommends(entry), former._action_text(entry))
+        assert words.lines_with_text == former._row_lines(entry, True, True)
+        assert words.lines == former._row_lines(entry, True, False)
+        assert (words.line_cited,) == former._row_lines(entry, False, False)
+        assert words.sources == former._sources(entry)
+        sources = former.join(former.sources([entry]), clauses=True)
+        assert words.sources_line == f"**{former.say('label.sources')}**{colon}{sources}"
+        assert words.source == former._source(row_id, [entry])
+        assert set(words.summaries) == {"rec.summary", "rec.summary_running"} == set(words.tops)
+        for key in words.summaries:
+            finding = Finding(row_id, "info", key, cites=(row_id,))
+            args = former.args(finding, [entry])
+            assert words.summaries[key] == former.summary(finding, args)
+            assert words.tops[key] == tuple(p for p in former.paragraphs(former.action(finding, args, [entry], [])) if p)
+        # Every way the record can decide its qualifiers (and indices it does not have: ignored).
+        for states in itertools.product(("met", "not-met", None), repeat=len(entry.qualifiers)):
+            checked = tuple((i, s) for i, s in enumerate(states) if s is not None) + ((9, "met"),)
+            assert list(new.qualifier_lines(words, checked)) == former.qualifier_lines(entry, dict(checked))
+        assert list(new.qualifier_lines(words, ())) == former.qualifier_lines(entry, {})
