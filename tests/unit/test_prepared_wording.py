@@ -2,11 +2,11 @@
 the patient's facts. Every card must stay exactly what the former renderer (tests/unit/former/render.py, which
 worded everything on each call) made of the same finding: over the fact grid's patient-view and order findings,
 over a finding made for every knowledge row (each way its checked qualifiers can be decided), in both languages
-and every jurisdiction."""
+and every jurisdiction. The rules' look-up of a row's checkable qualifiers is held to the former loop too."""
 
 import itertools
-from dataclasses import replace
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -17,11 +17,12 @@ from cds_service.clinical.engine import load_engine
 from cds_service.clinical.evidence import Evidence
 from cds_service.clinical.orders import order_findings, safety_findings
 from cds_service.clinical.render import Renderer, prepare_wording
-from cds_service.clinical.rules import Finding, patient_view_findings
+from cds_service.clinical.rules import Finding, checked_qualifiers, patient_view_findings
 from cds_service.config import Settings
 from cds_service.hooks.response import Card, dump
 from cds_service.terminology import DrugMatch
 from tests.unit.fact_grid import fact_grid
+from tests.unit.former import qualifiers as former_qualifiers
 from tests.unit.former.render import Renderer as FormerRenderer
 
 ENGINE = load_engine(Settings().mappings_dir, Settings().cards_dir)
@@ -160,9 +161,23 @@ def test_each_rows_prepared_words_are_what_the_former_renderer_worded_on_each_ca
             finding = Finding(row_id, "info", key, cites=(row_id,))
             args = former.args(finding, [entry])
             assert words.summaries[key] == former.summary(finding, args)
-            assert words.tops[key] == tuple(p for p in former.paragraphs(former.action(finding, args, [entry], [])) if p)
+            assert words.tops[key] == tuple(
+                p for p in former.paragraphs(former.action(finding, args, [entry], [])) if p
+            )
         # Every way the record can decide its qualifiers (and indices it does not have: ignored).
         for states in itertools.product(("met", "not-met", None), repeat=len(entry.qualifiers)):
             checked = tuple((i, s) for i, s in enumerate(states) if s is not None) + ((9, "met"),)
             assert list(new.qualifier_lines(words, checked)) == former.qualifier_lines(entry, dict(checked))
         assert list(new.qualifier_lines(words, ())) == former.qualifier_lines(entry, {})
+
+
+def test_checked_qualifiers_are_what_the_former_loop_over_every_qualifier_found() -> None:
+    """rank and the order checks ask every matching row which qualifiers the record decides; the rows that have
+    one are found once. Over the grid, for every row: the same verdicts, facts read and hard limits."""
+    verdicts: set[str] = set()
+    for facts in GRID:
+        for entry in KNOWLEDGE.entries.values():
+            found = checked_qualifiers(entry, facts)
+            assert found == former_qualifiers.checked_qualifiers(entry, facts), entry.id
+            verdicts |= {verdict for _, verdict in found[0]} | ({"outside"} if found[2] else set())
+    assert verdicts == {"met", "not-met", "outside"}  # the grid decides qualifiers every way, not only none
