@@ -2,6 +2,7 @@
 
 import re
 from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from string import Formatter
 from typing import Any, NamedTuple, TypeVar
@@ -106,7 +107,10 @@ def _copied(value: Any) -> Any:
 
 
 def _placeholders(template: str) -> set[str]:
-    return {name for _, name, _, _ in Formatter().parse(template) if name is not None}
+    """The arguments `template.format` reads ("{drug}", "{x.y}" and "{x[0]}" read drug and x)."""
+    return {
+        re.split(r"[.\[]", name, maxsplit=1)[0] for _, name, _, _ in Formatter().parse(template) if name is not None
+    }
 
 
 def _cjk(char: str) -> bool:
@@ -149,6 +153,11 @@ def _marks(language: str) -> _Marks:
 
 
 _MARKS_EN, _MARKS_ZH = _marks("en"), _marks("zh-CN")
+# Which arguments each phrase reads: a card words only those of the finding's arguments.
+_NAMES_EN, _NAMES_ZH = (
+    {key: frozenset(_placeholders(template)) for key, template in phrases_in(language).items()}
+    for language in ("en", "zh-CN")
+)
 
 
 # What a card says of a knowledge row (its level, grading, regimens, sources ...) is the same on every card in
@@ -232,6 +241,7 @@ class Renderer:
     _short: dict[FactLine, tuple[str, str, str | None]] = field(init=False, repr=False)
     _rows: Mapping[str, RowWords] = field(init=False, repr=False)  # every row's words (prepare_wording)
     _marks: "_Marks" = field(init=False, repr=False)
+    _names: Mapping[str, frozenset[str]] = field(init=False, repr=False)  # phrase key -> the arguments it reads
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "zh", self.language == "zh-CN")
@@ -243,6 +253,7 @@ class Renderer:
         object.__setattr__(self, "_short", {})
         object.__setattr__(self, "_rows", wording.rows)
         object.__setattr__(self, "_marks", _MARKS_ZH if self.zh else _MARKS_EN)
+        object.__setattr__(self, "_names", _NAMES_ZH if self.zh else _NAMES_EN)
         if len(wording.rows) != len(self.knowledge.entries):  # not prepared yet: worded now, once
             wording.rows.update({i: self.row_words(e) for i, e in self.knowledge.entries.items()})
 
@@ -280,10 +291,16 @@ class Renderer:
             return self.join([self.value(part) for part in parts])
         return raw
 
-    def args(self, finding: Finding, cited: list[Recommendation] | None = None) -> dict[str, str]:
-        """The phrase arguments in the reader's words. `cited`: the rows of `finding.cites`, if known."""
-        args = {k: self.value(v) for k, v in finding.args.items()}
-        if "facts" in finding.args:
+    def args(
+        self, finding: Finding, cited: list[Recommendation] | None = None, names: AbstractSet[str] | None = None
+    ) -> dict[str, str]:
+        """The phrase arguments in the reader's words. `cited`: the rows of `finding.cites`, if known; `names`:
+        the arguments the phrases to be said read (the others are not worded), None for all."""
+        if names is None:
+            args = {k: self.value(v) for k, v in finding.args.items()}
+        else:
+            args = {k: self.value(v) for k, v in finding.args.items() if k in names}
+        if "facts" in args:
             args["facts"] = self.join([self.value(f) for f in finding.args["facts"].split(", ")])
         product = self.terminology.products.get(finding.args.get("product", ""))
         if product is not None:
@@ -294,11 +311,19 @@ class Renderer:
         if cited is None:
             cited = [self.knowledge.entries[i] for i in finding.cites if i in self.knowledge.entries]
         if cited:
-            args.setdefault("title", self.title(cited[0]))
-            args.setdefault("level", self.level(cited[0], short=True))
+            row = self._rows[cited[0].id]
+            args.setdefault("title", row.title)
+            args.setdefault("level", row.level_short)
             if finding.summary == "order.caution":
-                args["caution"] = self.title(cited[0])
+                args["caution"] = row.title
         return args
+
+    def names(self, finding: Finding) -> AbstractSet[str]:
+        """The arguments its summary and explanation paragraphs read."""
+        used = self._names[finding.summary]
+        for key in finding.details:
+            used = used | self._names[key]
+        return used
 
     def paren(self, before: str, inside: str) -> str:
         return f"{before}（{inside}）" if self.zh else f"{before} ({inside})"
@@ -476,8 +501,8 @@ class Renderer:
         if own and "title" not in finding.args and "level" not in finding.args:
             prepared = self._rows[own[0].id].summaries.get(finding.summary)
             if prepared is not None:
-                return prepared, self.args(finding, own) if finding.details else _NO_ARGS
-        args = self.args(finding, own)
+                return prepared, self.args(finding, own, self.names(finding)) if finding.details else _NO_ARGS
+        args = self.args(finding, own, self.names(finding))
         return self.summary(finding, args), args
 
     def action(
