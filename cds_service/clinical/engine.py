@@ -27,6 +27,7 @@ from .orders import (
     product_label,
     safety_findings,
 )
+from .phrases import LANGUAGES
 from .record import (
     ORDER_TYPES,
     as_map,
@@ -37,7 +38,7 @@ from .record import (
     medication_ingredients,
     reference_of,
 )
-from .render import Renderer
+from .render import Renderer, prepare_wording
 from .rules import ENGINE_DEFINITIONS, ENGINE_PARAMETERS, Finding, patient_view_findings
 
 __all__ = ["Engine", "load_engine"]
@@ -351,4 +352,6 @@ def load_engine(
     files = [*cards_dir.glob("*.yaml"), *mappings_dir.glob("*.yaml"), *mappings_dir.glob("*.conceptmap.json")]
     version = knowledge_version([*files, *concept_maps], (e.reviewed for e in knowledge.entries.values()))
     prepare_candidates(knowledge)  # the row index, built before the first call needs it
+    for language in LANGUAGES:  # what the cards say of each row, worded before the first call
+        prepare_wording(knowledge, terminology, language)
     return Engine(terminology, knowledge, jurisdiction, version)

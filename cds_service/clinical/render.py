@@ -1,21 +1,25 @@
 """Findings → CDS Hooks cards in the reader's language, each with its basis, level and source."""
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from string import Formatter
+from typing import Any, NamedTuple, TypeVar
 
+import orjson
 from fhir.resources.R4B.servicerequest import ServiceRequest
 from pydantic import AnyUrl, TypeAdapter
 
 from ..hooks.response import Card, Coding, Link, OverrideReason, Source, Suggestion
 from ..knowledge import Knowledge, Recommendation
+from ..knowledge.models import Qualifier
 from ..terminology import Terminology
 from .conditions import FactLine
 from .phrases import phrases_in
 from .rules import Finding
 
-__all__ = ["CONSENSUS_URL", "OVERRIDE_SYSTEM", "RULE_SYSTEM", "Renderer"]
+__all__ = ["CONSENSUS_URL", "OVERRIDE_SYSTEM", "RULE_SYSTEM", "Renderer", "RowWords", "prepare_wording"]
 
 RULE_SYSTEM = "urn:her2-cds:rule"
 OVERRIDE_SYSTEM = "urn:her2-cds:override-reason"
@@ -49,6 +53,7 @@ _FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
 _URL: TypeAdapter[AnyUrl] = TypeAdapter(AnyUrl)
 SUMMARY_MAX = 139
 RECOMMENDATION_SUMMARIES = ("rec.summary", "rec.summary_running")
+_NO_ARGS: Mapping[str, str] = {}  # a prepared summary's: nothing else on the card needs the arguments
 _SELF_NAMING = {"her2", "hr", "setting", "phase", "pregnancy", "h"}
 # FHIR status codes a record carries (Condition.clinicalStatus, MedicationRequest.status ...): basis only.
 _RECORD_STATUSES = frozenset(
@@ -96,12 +101,16 @@ def _without_evidence(text: str) -> str:
 
 
 def _copied(value: Any) -> Any:
-    """A copy of JSON-like data (dicts, lists, scalars): each card gets its own resource."""
-    if isinstance(value, dict):
-        return {k: _copied(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_copied(v) for v in value]
-    return value
+    """A copy of JSON data (a resource as the FHIR model dumped it): each card gets its own resource. Through
+    orjson, in C: twice as fast as walking the dicts in Python."""
+    return orjson.loads(orjson.dumps(value))
+
+
+def _placeholders(template: str) -> set[str]:
+    """The arguments `template.format` reads ("{drug}", "{x.y}" and "{x[0]}" read drug and x)."""
+    return {
+        re.split(r"[.\[]", name, maxsplit=1)[0] for _, name, _, _ in Formatter().parse(template) if name is not None
+    }
 
 
 def _cjk(char: str) -> bool:
@@ -111,22 +120,108 @@ def _cjk(char: str) -> bool:
 _T = TypeVar("_T")
 
 
+class _Marks(NamedTuple):
+    """A language's punctuation and the card's fixed headings (phrases.py), set once."""
+
+    colon: str
+    clauses: str  # between clauses (join(..., clauses=True))
+    items: str  # between items of a list (join)
+    before: str  # paren(): "x (y)" or "x（y）"
+    after: str
+    comma: str  # between what a short fact adds: its result, its date
+    between_facts: str  # between the short facts of "For this patient"
+    for_patient: str  # "**For this patient**: "
+    basis: str  # "**Basis**\n"
+    sources: str  # "**Sources**: "
+
+
+def _marks(language: str) -> _Marks:
+    zh, said = language == "zh-CN", phrases_in(language)
+    colon = "：" if zh else ": "
+    return _Marks(
+        colon,
+        "；" if zh else "; ",
+        "、" if zh else ", ",
+        "（" if zh else " (",
+        "）" if zh else ")",
+        "，" if zh else ", ",
+        "；" if zh else " · ",
+        f"**{said['label.for_patient']}**{colon}",
+        f"**{said['label.basis']}**\n",
+        f"**{said['label.sources']}**{colon}",
+    )
+
+
+_MARKS_EN, _MARKS_ZH = _marks("en"), _marks("zh-CN")
+# Which arguments each phrase reads: a card words only those of the finding's arguments.
+_NAMES_EN, _NAMES_ZH = (
+    {key: frozenset(_placeholders(template)) for key, template in phrases_in(language).items()}
+    for language in ("en", "zh-CN")
+)
+
+
 # What a card says of a knowledge row (its level, grading, regimens, sources ...) is the same on every card in
 # one language: worded once per knowledge, terminology and language. Kept beside the objects it was worded
 # from, so an id is never reused by another knowledge base (tests load several).
-_WORDED: dict[tuple[int, int, str], tuple[Knowledge, Terminology, dict[Any, Any]]] = {}
+@dataclass
+class _Wording:
+    knowledge: Knowledge
+    terminology: Terminology
+    words: dict[Any, Any] = field(default_factory=dict)  # constants and shared models, worded on first use
+    rows: dict[str, "RowWords"] = field(default_factory=dict)  # every row, worded by prepare_wording
 
 
-def _worded(knowledge: Knowledge, terminology: Terminology, language: str) -> dict[Any, Any]:
+_WORDED: dict[tuple[int, int, str], _Wording] = {}
+
+
+def _worded(knowledge: Knowledge, terminology: Terminology, language: str) -> _Wording:
     key = (id(knowledge), id(terminology), language)
     known = _WORDED.get(key)
-    if known is not None and known[0] is knowledge and known[1] is terminology:
-        return known[2]
+    if known is not None and known.knowledge is knowledge and known.terminology is terminology:
+        return known
     if len(_WORDED) >= 64:
         _WORDED.clear()
-    words: dict[Any, Any] = {}
-    _WORDED[key] = (knowledge, terminology, words)
-    return words
+    wording = _WORDED[key] = _Wording(knowledge, terminology)
+    return wording
+
+
+@dataclass(frozen=True)
+class QualifierWords:
+    """One criterion of a row as a card says it: to confirm, or decided by the record (met / not met), and
+    what is left to confirm when it is not met."""
+
+    confirm: str
+    met: str
+    not_met: str
+    otherwise: str | None
+
+
+@dataclass(frozen=True)
+class RowWords:
+    """What every card says of one knowledge row in one language, worded at start-up (prepare_wording): a
+    call only adds the patient's facts around it."""
+
+    title: str
+    level_short: str
+    named: str  # "title (level)": a row listed, not shown
+    summaries: Mapping[str, str]  # rec.summary, rec.summary_running: "title · level"
+    tops: Mapping[str, tuple[str, ...]]  # the action paragraphs of those cards when the record decides nothing
+    recommends: tuple[str, ...]  # its text, then whether it is preferred, China-only
+    action_text: str  # its text without "Evidence: ..."
+    qualifiers: tuple[QualifierWords, ...]
+    unchecked: tuple[str, ...]  # its qualifier lines when the record decides none
+    lines_with_text: tuple[str, ...]  # the card's own row in the basis: grading, text, regimens, trials, note
+    lines: tuple[str, ...]  # the same without its text (the card's action says it)
+    line_cited: str  # another row the card cites: named with its level
+    sources: tuple[str, ...]
+    sources_line: str  # "**Sources**: ..." of a card that follows this row alone
+    source: Source  # the card's source when the row is its topic
+
+
+def prepare_wording(knowledge: Knowledge, terminology: Terminology, language: str) -> Mapping[str, RowWords]:
+    """Every row's words in `language`: load_engine prepares them for each language at start-up (a renderer of
+    a knowledge base loaded otherwise prepares them on its first call); then they are the same objects."""
+    return Renderer(knowledge, terminology, language, "-")._rows
 
 
 @dataclass(frozen=True)
@@ -144,14 +239,23 @@ class Renderer:
     # A renderer serves one call: a fact repeated across its cards (the HER2 line is on most) is written once.
     _facts: dict[FactLine, str] = field(init=False, repr=False)
     _short: dict[FactLine, tuple[str, str, str | None]] = field(init=False, repr=False)
+    _rows: Mapping[str, RowWords] = field(init=False, repr=False)  # every row's words (prepare_wording)
+    _marks: "_Marks" = field(init=False, repr=False)
+    _names: Mapping[str, frozenset[str]] = field(init=False, repr=False)  # phrase key -> the arguments it reads
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "zh", self.language == "zh-CN")
         object.__setattr__(self, "_phrases", phrases_in(self.language))
-        object.__setattr__(self, "_words", _worded(self.knowledge, self.terminology, self.language))
+        wording = _worded(self.knowledge, self.terminology, self.language)
+        object.__setattr__(self, "_words", wording.words)
         object.__setattr__(self, "_titles", self._once(("titles",), self._all_titles))
         object.__setattr__(self, "_facts", {})
         object.__setattr__(self, "_short", {})
+        object.__setattr__(self, "_rows", wording.rows)
+        object.__setattr__(self, "_marks", _MARKS_ZH if self.zh else _MARKS_EN)
+        object.__setattr__(self, "_names", _NAMES_ZH if self.zh else _NAMES_EN)
+        if len(wording.rows) != len(self.knowledge.entries):  # not prepared yet: worded now, once
+            wording.rows.update({i: self.row_words(e) for i, e in self.knowledge.entries.items()})
 
     def _once(self, key: tuple[Any, ...], word: Callable[..., _T], *args: Any) -> _T:
         """`word(*args)`, worded once for this knowledge base and language (it depends on nothing else)."""
@@ -187,10 +291,16 @@ class Renderer:
             return self.join([self.value(part) for part in parts])
         return raw
 
-    def args(self, finding: Finding, cited: list[Recommendation] | None = None) -> dict[str, str]:
-        """The phrase arguments in the reader's words. `cited`: the rows of `finding.cites`, if known."""
-        args = {k: self.value(v) for k, v in finding.args.items()}
-        if "facts" in finding.args:
+    def args(
+        self, finding: Finding, cited: list[Recommendation] | None = None, names: AbstractSet[str] | None = None
+    ) -> dict[str, str]:
+        """The phrase arguments in the reader's words. `cited`: the rows of `finding.cites`, if known; `names`:
+        the arguments the phrases to be said read (the others are not worded), None for all."""
+        if names is None:
+            args = {k: self.value(v) for k, v in finding.args.items()}
+        else:
+            args = {k: self.value(v) for k, v in finding.args.items() if k in names}
+        if "facts" in args:
             args["facts"] = self.join([self.value(f) for f in finding.args["facts"].split(", ")])
         product = self.terminology.products.get(finding.args.get("product", ""))
         if product is not None:
@@ -201,11 +311,19 @@ class Renderer:
         if cited is None:
             cited = [self.knowledge.entries[i] for i in finding.cites if i in self.knowledge.entries]
         if cited:
-            args.setdefault("title", self.title(cited[0]))
-            args.setdefault("level", self.level(cited[0], short=True))
+            row = self._rows[cited[0].id]
+            args.setdefault("title", row.title)
+            args.setdefault("level", row.level_short)
             if finding.summary == "order.caution":
-                args["caution"] = self.title(cited[0])
+                args["caution"] = row.title
         return args
+
+    def names(self, finding: Finding) -> AbstractSet[str]:
+        """The arguments its summary and explanation paragraphs read."""
+        used = self._names[finding.summary]
+        for key in finding.details:
+            used = used | self._names[key]
+        return used
 
     def paren(self, before: str, inside: str) -> str:
         return f"{before}（{inside}）" if self.zh else f"{before} ({inside})"
@@ -318,12 +436,6 @@ class Renderer:
 
         return self.join(shown, clauses=True)
 
-    def sources(self, entries: list[Recommendation]) -> list[str]:
-        """Short labels a committee can follow: a summary of the consensus is cited as the consensus
-        statement it reports (Consensus 2025 C6), never by the page it was read on."""
-        # Worded once per row, joined per card: which rows a card follows depends on the patient.
-        return list(dict.fromkeys(s for e in entries for s in self._once(("sources", e.id), self._sources, e)))
-
     def _sources(self, entry: Recommendation) -> tuple[str, ...]:
         labels: list[str] = []
         for source_id in entry.sources:
@@ -336,28 +448,86 @@ class Renderer:
                 labels.append(self.source_label(source_id))
         return tuple(labels)
 
+    # -- a row's words, prepared once --------------------------------------------------------------
+    def row_words(self, entry: Recommendation) -> RowWords:
+        """What the cards say of `entry` whatever the patient, worded as a card worded it on each call before
+        (tests/unit/test_prepared_wording.py holds every card to the former renderer's)."""
+        title, short = self.title(entry), self.level(entry, short=True)
+        sources = self._sources(entry)
+        qualifiers = tuple(self._qualifier_words(q) for q in entry.qualifiers)
+        recommends = self._recommends(entry)
+        unchecked = tuple(self._qualifier_lines([], [q.confirm for q in qualifiers]))
+        return RowWords(
+            title=title,
+            level_short=short,
+            named=self._named(entry),
+            summaries={
+                key: clip(self.say(key, title=title, level=short))
+                for key in RECOMMENDATION_SUMMARIES
+                if _placeholders(self._phrases[key]) <= {"title", "level"}
+            },
+            tops={
+                "rec.summary": tuple(p for p in self.paragraphs([*recommends, *unchecked]) if p),
+                "rec.summary_running": tuple(p for p in self.paragraphs(list(recommends)) if p),
+            },
+            recommends=recommends,
+            action_text=self._action_text(entry),
+            qualifiers=qualifiers,
+            unchecked=unchecked,
+            lines_with_text=self._row_lines(entry, True, True),
+            lines=self._row_lines(entry, True, False),
+            line_cited=self._row_lines(entry, False, False)[0],
+            sources=sources,
+            sources_line=f"{self._marks.sources}{self._marks.clauses.join(dict.fromkeys(sources))}",
+            source=self._source(entry.id, [entry]),
+        )
+
+    def _qualifier_words(self, qualifier: Qualifier) -> QualifierWords:
+        criterion = (qualifier.checked_text or qualifier).get(self.language)
+        met, not_met = self.say("rec.qualifier_met"), self.say("rec.qualifier_not_met")
+        return QualifierWords(
+            qualifier.get(self.language),
+            self.say("rec.checked_line", criterion=criterion, verdict=met),
+            self.say("rec.checked_line", criterion=criterion, verdict=not_met),
+            qualifier.otherwise.get(self.language) if qualifier.otherwise else None,
+        )
+
     # -- card sections -----------------------------------------------------------------------------
+    def said(self, finding: Finding, own: list[Recommendation] | None = None) -> tuple[str, Mapping[str, str]]:
+        """The finding's summary and its phrase arguments. A row's own card says its prepared summary; its
+        arguments are then worded only when an explanation paragraph (`details`) needs them."""
+        if own is None:
+            own = [self.knowledge.entries[i] for i in finding.cites if i in self.knowledge.entries]
+        if own and "title" not in finding.args and "level" not in finding.args:
+            prepared = self._rows[own[0].id].summaries.get(finding.summary)
+            if prepared is not None:
+                return prepared, self.args(finding, own, self.names(finding)) if finding.details else _NO_ARGS
+        args = self.args(finding, own, self.names(finding))
+        return self.summary(finding, args), args
+
     def action(
-        self, finding: Finding, args: dict[str, str], cited: list[Recommendation], notes_args: list[dict[str, str]]
+        self,
+        finding: Finding,
+        args: Mapping[str, str],
+        cited: list[Recommendation],
+        notes_said: list[tuple[str, Mapping[str, str]]],
     ) -> list[str]:
-        """What to do, first: the recommendation itself, or the finding's explanation. `notes_args`: the
-        arguments of each line inside the card (`finding.notes`), worded once for the card."""
-        lines: list[str] = []
+        """What to do, first: the recommendation itself, or the finding's explanation. `notes_said`: the
+        summary and arguments of each line inside the card (`finding.notes`), worded once for the card."""
+        lines = [self.say(key, **args) for key in finding.details]  # e.g. "at progression": context first
         if finding.summary in RECOMMENDATION_SUMMARIES and cited:
-            entry = cited[0]
-            lines += [self.say(key, **args) for key in finding.details]  # e.g. "at progression": context first
-            lines += self._once(("recommends", entry.id), self._recommends, entry)
+            row = self._rows[cited[0].id]
+            lines += row.recommends
             if finding.summary != "rec.summary_running":  # a running regimen was chosen already: no criteria
-                lines += self.qualifier_lines(entry, dict(finding.checked))
+                lines += self.qualifier_lines(row, finding.checked)
         else:
-            lines += [self.say(key, **args) for key in finding.details]
             if not finding.details and self._rule_is_the_action(finding, cited):
-                lines.append(self._once(("action", cited[0].id), self._action_text, cited[0]))  # what the label says
+                lines.append(self._rows[cited[0].id].action_text)  # what the label says
             if cited and cited[0].kind in ("recommendation", "caution") and finding.rule == cited[0].id:
-                lines += self.qualifier_lines(cited[0], dict(finding.checked))  # an order's fit: its criteria
-        lines += [
-            f"- {self.summary(note, note_args)}" for note, note_args in zip(finding.notes, notes_args, strict=True)
-        ]
+                lines += self.qualifier_lines(self._rows[cited[0].id], finding.checked)  # an order's fit
+        if not finding.notes:
+            return lines + self.product_lines(finding) if finding.rule == "BIO6" else lines
+        lines += [f"- {said}" for said, _ in notes_said]
         if finding.rule == "BIO6" or any(n.rule == "BIO6" for n in finding.notes):
             product = finding if finding.rule == "BIO6" else next(n for n in finding.notes if n.rule == "BIO6")
             lines += self.product_lines(product)
@@ -382,33 +552,37 @@ class Renderer:
             and cited[0].kind in ("safety", "testing")
         )
 
-    def qualifier_lines(self, entry: Recommendation, checked: dict[int, str]) -> list[str]:
+    def qualifier_lines(self, row: RowWords, checked: tuple[tuple[int, str], ...]) -> Sequence[str]:
         """Criteria the record decides are shown as met / not met; the rest (and, for a checked one not
         met, what is left of it: its `otherwise`) stay "applies if ... confirm"."""
-        colon = "：" if self.zh else ": "
+        if not checked:
+            return row.unchecked
+        states = dict(checked)
         decided, confirm = [], []
-        for index, q in enumerate(entry.qualifiers):
-            state = checked.get(index)
+        for index, q in enumerate(row.qualifiers):
+            state = states.get(index)
             if state is None:
-                confirm.append(q.get(self.language))
+                confirm.append(q.confirm)
                 continue
-            verdict = self.say("rec.qualifier_met" if state == "met" else "rec.qualifier_not_met")
-            criterion = (q.checked_text or q).get(self.language)
-            decided.append(self.say("rec.checked_line", criterion=criterion, verdict=verdict))
-            if state == "not-met" and q.otherwise:
-                confirm.append(q.otherwise.get(self.language))
-        lines = [f"{self.say('rec.checked')}{colon}{self.join(decided, clauses=True)}"] if decided else []
+            decided.append(q.met if state == "met" else q.not_met)
+            if state == "not-met" and q.otherwise is not None:
+                confirm.append(q.otherwise)
+        return self._qualifier_lines(decided, confirm)
+
+    def _qualifier_lines(self, decided: list[str], confirm: list[str]) -> list[str]:
+        colon, clauses = self._marks.colon, self._marks.clauses
+        lines = [f"{self.say('rec.checked')}{colon}{clauses.join(decided)}"] if decided else []
         if confirm:
-            lines.append(f"{self.say('rec.applies_if')}{colon}{self.join(confirm, clauses=True)}")
+            lines.append(f"{self.say('rec.applies_if')}{colon}{clauses.join(confirm)}")
         return lines
 
-    def explained(self, finding: Finding, notes_args: list[dict[str, str]]) -> list[str]:
+    def explained(self, finding: Finding, notes_said: list[tuple[str, Mapping[str, str]]]) -> list[str]:
         """Why each line inside the card says what it says: first in the basis."""
         lines: list[str] = []
-        for note, note_args in zip(finding.notes, notes_args, strict=True):
+        for note, (said, note_args) in zip(finding.notes, notes_said, strict=True):
             why = [self.say(key, **note_args) for key in note.details if key not in finding.details]
             if why:
-                lines.append(f"- {self.summary(note, note_args)}{'：' if self.zh else ': '}{' '.join(why)}")
+                lines.append(f"- {said}{self._marks.colon}{' '.join(why)}")
         return lines
 
     @staticmethod
@@ -423,14 +597,23 @@ class Renderer:
         return blocks
 
     def decisive(self, finding: Finding) -> str:
-        facts = [line for line in finding.basis if line.value not in ("value.see",)][:3]
+        """ "For this patient": up to three facts, each as short_fact says it (inline: on every card)."""
+        facts = [line for line in finding.basis if line.value != "value.see"][:3]
         if not facts:
             return ""
-        colon = "：" if self.zh else ": "
+        marks, known = self._marks, self._short
         dated: set[str] = set()
-        return f"**{self.say('label.for_patient')}**{colon}" + ("；" if self.zh else " · ").join(
-            self.short_fact(f, dated) for f in facts
-        )
+        shown = []
+        for line in facts:
+            said, result, when = known.get(line) or self._short_parts(line)
+            if when is not None and when not in dated:
+                dated.add(when)
+                extra = f"{result}{marks.comma}{when}" if result else when
+                said = f"{said}{marks.before}{extra}{marks.after}"
+            elif result:
+                said = f"{said}{marks.before}{result}{marks.after}"
+            shown.append(said)
+        return marks.for_patient + marks.between_facts.join(shown)
 
     def product_lines(self, finding: Finding) -> list[str]:
         """The product and its approval in the configured jurisdiction; the rest is behind a link."""
@@ -453,19 +636,24 @@ class Renderer:
         reference = self.terminology.products.get(product_id or "")
         return " / ".join(reference.brands[:1]) if reference and reference.brands else (product_id or "?")
 
-    def basis(self, finding: Finding, cited: list[Recommendation], notes_args: list[dict[str, str]]) -> list[str]:
-        lines = self.explained(finding, notes_args)
-        facts = list(dict.fromkeys([*finding.basis, *finding.basis_facts]))
+    def basis(
+        self, finding: Finding, cited: list[Recommendation], notes_said: list[tuple[str, Mapping[str, str]]]
+    ) -> list[str]:
+        lines = self.explained(finding, notes_said) if finding.notes else []
+        facts = dict.fromkeys([*finding.basis, *finding.basis_facts] if finding.basis_facts else finding.basis)
         if "order" in finding.args:
             orders = self.join([f"`{o}`" for o in finding.args["order"].split(", ")])
-            lines.append(f"- {self.say('label.order')}{'：' if self.zh else ': '}{orders}")
-        lines += [self.fact(f) for f in facts]
-        with_text = finding.summary not in RECOMMENDATION_SUMMARIES and not self._rule_is_the_action(finding, cited)
-        for i, entry in enumerate(cited):
-            lines += self._once(("row", entry.id, i == 0, with_text), self._row_lines, entry, i == 0, with_text)
+            lines.append(f"- {self.say('label.order')}{self._marks.colon}{orders}")
+        known = self._facts
+        lines += [known.get(f) or self.fact(f) for f in facts]
+        if cited:
+            rows, first = self._rows, self._rows[cited[0].id]
+            own_text = finding.summary not in RECOMMENDATION_SUMMARIES and not self._rule_is_the_action(finding, cited)
+            lines += first.lines_with_text if own_text else first.lines
+            lines += [rows[entry.id].line_cited for entry in cited[1:]]
         if finding.more:
-            listed = [self._once(("named", i), self._named, self.knowledge.entries[i]) for i in finding.more]
-            lines.append(f"- {self.say('rec.more')}{'：' if self.zh else ': '}{self.join(listed, clauses=True)}")
+            listed = [self._rows[i].named for i in finding.more]
+            lines.append(f"- {self.say('rec.more')}{self._marks.colon}{self._marks.clauses.join(listed)}")
         return lines
 
     def _row_lines(self, entry: Recommendation, first: bool, with_text: bool) -> tuple[str, ...]:
@@ -564,28 +752,39 @@ class Renderer:
 
     # -- the card ----------------------------------------------------------------------------------
     def card(self, finding: Finding) -> Card:
-        entries, colon = self.knowledge.entries, "：" if self.zh else ": "
+        entries, rows, marks = self.knowledge.entries, self._rows, self._marks
         own = [entries[i] for i in finding.cites if i in entries]
-        args = self.args(finding, own)
         cited = own
         if finding.notes:  # the rows of the lines folded into this card are part of its basis too
             inside = [i for n in finding.notes for i in n.cites if i in entries and i not in finding.cites]
             cited = own + [entries[i] for i in dict.fromkeys(inside)]
-        summary = self.summary(finding, args)
-        notes_args = [self.args(note) for note in finding.notes]
-        top = [part for part in self.paragraphs(self.action(finding, args, cited, notes_args)) if part]
+        summary, args = self.said(finding, own)
+        notes_said = [self.said(note) for note in finding.notes]
+        prepared = (
+            rows[cited[0].id].tops.get(finding.summary)
+            if cited and not (finding.details or finding.notes or finding.checked) and finding.rule != "BIO6"
+            else None
+        )  # a row's card with nothing of the record in its action: its paragraphs as worded at start-up
+        if prepared is not None:
+            top = list(prepared)
+        else:
+            top = [part for part in self.paragraphs(self.action(finding, args, cited, notes_said)) if part]
         decisive = self.decisive(finding)
         if decisive:
             top.append(decisive)
         detail = ["\n\n".join(top)] if top else []
-        basis = self.basis(finding, cited, notes_args)
+        basis = self.basis(finding, cited, notes_said)
         if basis:
-            detail.append(f"**{self._phrases['label.basis']}**\n" + "\n".join(basis))
+            detail.append(marks.basis + "\n".join(basis))
         # The sources of the card's own row and of each line inside it: what a committee follows up.
-        followed = [c.id for c in cited[:1]] + [n.cites[0] for n in finding.notes if n.cites]
-        sources = self.sources([entries[i] for i in dict.fromkeys(followed) if i in entries])
-        if sources:
-            detail.append(f"**{self._phrases['label.sources']}**{colon}{self.join(sources, clauses=True)}")
+        if not finding.notes:
+            if cited:
+                detail.append(rows[cited[0].id].sources_line)
+        else:
+            followed = [c.id for c in cited[:1]] + [n.cites[0] for n in finding.notes if n.cites]
+            sources = dict.fromkeys(s for i in dict.fromkeys(followed) if i in entries for s in rows[i].sources)
+            if sources:
+                detail.append(marks.sources + marks.clauses.join(sources))
         if self.knowledge_version:  # last and in italics: for an audit, not for the clinical reading
             detail.append(self._once(("version", self.knowledge_version), self._version_line))
         data_check = finding.rule in _DATA_CHECKS
@@ -593,10 +792,10 @@ class Renderer:
         # The parts that depend on the knowledge and the language only are built as models once (validated
         # then, and shared by the cards); a suggestion is validated as it is made.
         overrides = [self._once(("override", code), self._override, code) for code in finding.overrides] or None
-        regulator = finding.rule == "BIO6" or any(n.rule == "BIO6" for n in finding.notes)
+        regulator = finding.rule == "BIO6" or bool(finding.notes) and any(n.rule == "BIO6" for n in finding.notes)
         links = self._once(("links", data_check, regulator), self._links, data_check, regulator)
         if cited and cited[0].id == finding.rule:  # the topic is the row: its title, and whose statement it is
-            source = self._once(("source", finding.rule), self._source, finding.rule, cited)
+            source = rows[finding.rule].source
         else:  # the topic is what this card says
             label, url = self.attribution(cited, data_check)
             topic = {"system": RULE_SYSTEM, "code": finding.rule, "display": clip(summary, 200)}
@@ -605,7 +804,7 @@ class Renderer:
             )
         # Machine-readable: which knowledge rows the card shows (audits, feedback per rule, tests); empty
         # entries are left out.
-        rules = [finding.rule, *(n.rule for n in finding.notes), *(c.id for c in cited), *finding.more]
+        rules = [finding.rule, *[n.rule for n in finding.notes], *[c.id for c in cited], *finding.more]
         about: dict[str, Any] = {"rules": list(dict.fromkeys(rules))}
         if own:
             about["cited"] = [c.id for c in own]
@@ -624,7 +823,7 @@ class Renderer:
                 "suggestions": suggestions,
                 "selectionBehavior": "at-most-one" if suggestions else None,
                 "overrideReasons": overrides,
-                "links": list(links) or None,
+                "links": links or None,  # a tuple of models, read as the card's list
                 "extension": {EXTENSION: about},
             },
         )

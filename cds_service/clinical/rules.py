@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from ..knowledge import Knowledge, Recommendation
+from ..knowledge.models import Qualifier, When
 from ..terminology import Terminology
 from .candidates import candidates
 from .conditions import FactLine, blocking, holds, lines_of, matches
@@ -196,21 +197,39 @@ class Ranked:
         return tuple(dict.fromkeys((*lines_of(self.entry.when, self.facts, lines), *why, *self.read)))
 
 
+# Which qualifiers of a row the record can decide (a handful of rows have one), found once per row: rank asks
+# of every matching row on every call. By identity, the row kept beside its id (as conditions._COMPILED).
+_CHECKABLE: dict[int, tuple[Recommendation, tuple[tuple[int, Qualifier, When], ...]]] = {}
+_NONE_CHECKED: tuple[tuple[tuple[int, str], ...], tuple[FactLine, ...], bool] = ((), (), False)
+
+
+def _checkable(entry: Recommendation) -> tuple[tuple[int, Qualifier, When], ...]:
+    known = _CHECKABLE.get(id(entry))
+    if known is not None and known[0] is entry:
+        return known[1]
+    checkable = tuple((i, q, q.checked_by) for i, q in enumerate(entry.qualifiers) if q.checked_by is not None)
+    if len(_CHECKABLE) >= 4096:  # knowledge has a few hundred rows; ad hoc ones (tests) must not pile up
+        _CHECKABLE.clear()
+    _CHECKABLE[id(entry)] = (entry, checkable)
+    return checkable
+
+
 def checked_qualifiers(
     entry: Recommendation, facts: PatientFacts
 ) -> tuple[tuple[tuple[int, str], ...], tuple[FactLine, ...], bool]:
     """Qualifiers the record decides (age, ...): met or not, the facts read, and whether a hard limit fails.
     A qualifier whose fact is unknown stays "confirm"."""
+    checkable = _checkable(entry)
+    if not checkable:
+        return _NONE_CHECKED
     checked: list[tuple[int, str]] = []
     lines: list[FactLine] = []
     outside = False
-    for index, qualifier in enumerate(entry.qualifiers):
-        if qualifier.checked_by is None:
-            continue
-        ok, used = matches(qualifier.checked_by, facts)
+    for index, qualifier, checked_by in checkable:
+        ok, used = matches(checked_by, facts)
         # Not met only when every fact that stops it is on record (an option of `any_of` left unknown
         # could still hold): otherwise it stays "confirm".
-        if not ok and any(line.value == "value.unknown" for line in (*used, *blocking(qualifier.checked_by, facts))):
+        if not ok and any(line.value == "value.unknown" for line in (*used, *blocking(checked_by, facts))):
             continue
         checked.append((index, "met" if ok else "not-met"))
         lines += used
