@@ -793,7 +793,7 @@ class Renderer:
         # then, and shared by the cards); a suggestion is validated as it is made.
         overrides = [self._once(("override", code), self._override, code) for code in finding.overrides] or None
         regulator = finding.rule == "BIO6" or bool(finding.notes) and any(n.rule == "BIO6" for n in finding.notes)
-        links = self._once(("links", data_check, regulator), self._links, data_check, regulator)
+        links = self._once(("links", data_check, regulator, self.jurisdiction), self._links, data_check, regulator)
         if cited and cited[0].id == finding.rule:  # the topic is the row: its title, and whose statement it is
             source = rows[finding.rule].source
         else:  # the topic is what this card says

@@ -118,6 +118,17 @@ def test_order_cards_are_what_the_former_renderer_made_over_the_grid(jurisdictio
     _same_cards(findings[:40], patient_id="not a FHIR id")  # the suggestion's order validated as it is made
 
 
+def test_renderers_of_one_knowledge_base_keep_their_own_jurisdiction() -> None:
+    """The regulator's link of a biosimilar card is the configured jurisdiction's, even when renderers of other
+    jurisdictions worded the same knowledge base in this process first (the shared wording is per knowledge and
+    language; the links are per jurisdiction too)."""
+    bio6 = next(f for f in _order_findings() if f.rule == "BIO6" or any(n.rule == "BIO6" for n in f.notes))
+    expected = {"CN": "https://www.nmpa.gov.cn/datasearch/", "US": "https://purplebooksearch.fda.gov/"}
+    for jurisdiction in ("CN", "US", "CN"):
+        card = Renderer(KNOWLEDGE, TERMINOLOGY, "en", "p1", jurisdiction=jurisdiction).card(bio6)
+        assert expected[jurisdiction] in [str(link.url) for link in card.links or ()], jurisdiction
+
+
 def test_every_row_is_worded_as_the_former_renderer_worded_it() -> None:
     findings = list(_row_findings())
     assert _same_cards(findings, patient_id="p1", knowledge_version="v1") > 10 * len(KNOWLEDGE.entries)
