@@ -91,7 +91,8 @@ def test_card_uuids_are_random_version_4_uuids() -> None:
 # What render.py words once per knowledge base and language: each keyed by a row id (or a constant).
 WORDED = {"titles", "level", "grading", "regimens", "sources", "row", "named", "attribution", "recommends", "action"}
 WORDED |= {"order", "url", "override", "links", "source", "version"}
-CONSTANT = ("order", "url", "override", "version")  # keyed by an orderable, a URL, an override code, the version
+# Keyed by an orderable, a URL, an override code, the version, a jurisdiction (links).
+CONSTANT = ("order", "url", "override", "version", "links")
 
 
 def test_what_is_worded_once_is_keyed_by_knowledge_alone(client: TestClient) -> None:
