@@ -116,8 +116,10 @@ def create_app(settings: Settings | None = None, *, transport: httpx.AsyncBaseTr
 
     # Hook calls are most of the traffic: their routes are tried first (no other route matches their paths), and
     # are the app's own routes: FastAPI matches an included router's routes through one more layer on every request.
+    # Plain Starlette routes: call_service takes the Request and answers a Response itself, so FastAPI's handler
+    # (dependency solving, two exit stacks, telemetry hooks) had nothing to do for it but cost ~0.03 ms a call.
     for prefix in ("", URL_PREFIX):
-        app.add_api_route(prefix + services.HOOK_PATH, services.call_service, methods=["POST"])
+        app.router.add_route(prefix + services.HOOK_PATH, services.call_service, methods=["POST"])
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

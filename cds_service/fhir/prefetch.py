@@ -106,9 +106,11 @@ async def gather_patient_data(
         value = given.get(key) if key in given else _MISSING
         if value is None:
             resources[key], origin[key] = (), "prefetch-null"
-        elif value is _MISSING or value.get("resourceType") == "OperationOutcome":
+            continue
+        kind = value.get("resourceType")  # read once (_MISSING has none)
+        if value is _MISSING or kind == "OperationOutcome":
             work[key], origin[key] = _fetch(template, render_template(template, context)), "fhir"
-        elif value.get("resourceType") == "Bundle" and not _is_read(template):
+        elif kind == "Bundle" and not _is_read(template):
             origin[key] = "prefetch"
             if value.get("type") not in _SEARCH_BUNDLES:
                 misplaced.setdefault(key, []).append(f"bundle-type:{value.get('type') or '-'}")
@@ -116,7 +118,7 @@ async def gather_patient_data(
                 work[key] = partial(FhirClient.complete, bundle=value)
             else:
                 resources[key] = tuple(bundle_resources(value))
-        elif value.get("resourceType") == "Bundle":
+        elif kind == "Bundle":
             # A Bundle where one resource belongs (`patient`): its resources are read, and it is reported.
             resources[key], origin[key] = tuple(bundle_resources(value)), "prefetch"
             misplaced.setdefault(key, []).append("bundle-for-read")
