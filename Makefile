@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 FHIR_SERVER := tests/fhir_server
 
-.PHONY: install install-run run test lint browser bench load fuzz constraints clean
+.PHONY: install install-run run test lint browser bench bench-ceiling load fuzz constraints clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,10 @@ fuzz: install
 ## bench: the service against the framework floor over HTTP (10 to 5,000 resources, 1 and 2 workers), as ratios in one run
 bench: install
 	$(PY) -m benchmarks.throughput
+
+## bench-ceiling: the floor, the service with rules that cost nothing (their first answer reused) and the service (300 resources)
+bench-ceiling: install
+	$(PY) -m benchmarks.ceiling
 
 ## load: mixed hook + feedback traffic, 16 clients, LOAD_SECONDS (default 60) against a server on 127.0.0.1
 load: install

@@ -38,6 +38,17 @@ def test_the_bench_compares_the_service_with_the_floor_and_prints_ratios() -> No
     assert len(numbers) == 13 and all(n > 0 for n in numbers), rows[-1]
 
 
+def test_the_ceiling_bench_compares_floor_rules_free_and_service() -> None:
+    out = _run("benchmarks.ceiling", TINY)
+
+    rows = [line for line in out.splitlines() if line.lstrip().startswith("1 patient-view")]
+    assert [row.split("│")[1].split()[0] for row in rows] == ["floor", "rules-free", "service"], out
+    for row in rows:  # rps, its ratio to the floor, CPU ms per call, its ratio: all numbers, all positive
+        numbers = [float(n) for n in re.findall(r"\d+\.\d+|\d+", row.split("│", 1)[1])]
+        assert len(numbers) == 4 and all(n > 0 for n in numbers), row
+    assert rows[0].split()[-1] == "1.00"  # the floor against itself
+
+
 def test_the_memory_run_samples_the_servers_rss() -> None:
     out = _run("benchmarks.memory", {"MEMORY_CALLS": "40"})
 
