@@ -119,6 +119,7 @@ def _cards(page: Any) -> list[dict[str, str]]:
         """cards => cards.map(card => ({
             summary: card.querySelector('.summary').textContent,
             indicator: card.dataset.indicator,
+            badge: card.querySelector('.indicator').textContent,
             classes: card.className,
             colour: getComputedStyle(card).borderLeftColor,
             buttons: Array.from(card.querySelectorAll('.actions button, .actions a')).map(b => b.textContent),
@@ -155,10 +156,12 @@ def test_order_sign_cards_show_as_an_ehr_shows_them_next_to_the_facts(page: Any,
     assert fits_card["indicator"] == "info"
     [lvef_card] = [card for card in shown if card["summary"].startswith(lvef)]
     assert lvef_card["indicator"] == "warning"
+    assert lvef_card["badge"] == ("警告" if language == "zh-CN" else "warning")
     echo = "申请超声心动图（LVEF）" if language == "zh-CN" else "Order echocardiogram (LVEF)"
     consensus = "阅读2025共识原文" if language == "zh-CN" else "Read the 2025 consensus"
     assert echo in lvef_card["buttons"] and consensus in lvef_card["buttons"]
-    assert lvef_card["source"].startswith("Source: ") and lvef_card["source"].endswith("rule S1")
+    source, rule = ("来源：", "规则 S1") if language == "zh-CN" else ("Source: ", "rule S1")
+    assert lvef_card["source"].startswith(source) and lvef_card["source"].endswith(rule)
     assert page.locator(".detail strong").count() > 0, "Markdown is rendered, not shown as asterisks"
 
     facts = page.inner_text("#facts")
@@ -175,6 +178,30 @@ def test_order_sign_cards_show_as_an_ehr_shows_them_next_to_the_facts(page: Any,
     assert "MedicationStatement/her2-demo-low-paclitaxel" in facts
     assert "LVEF: 61 %" in facts
     assert page.is_hidden("#error")
+
+
+def test_the_page_speaks_the_language_chosen_for_the_cards(page: Any) -> None:
+    """A committee reading Chinese cards reads the page around them in Chinese too, and back."""
+    words = {
+        "zh-CN": ("HER2 CDS — 卡片预览", "显示卡片", "患者", "示例患者", "服务得出的患者事实"),
+        "en": (
+            "HER2 CDS — card preview",
+            "Show cards",
+            "Patient",
+            "Example patient",
+            "Patient facts the service derived",
+        ),
+    }
+    for language in ("zh-CN", "en"):
+        page.select_option("#language", language)
+        title, run, patient, example, facts = words[language]
+        assert page.inner_text("h1") == title and page.title() == title
+        assert page.inner_text("#run") == run
+        assert page.inner_text(".patient legend") == patient
+        assert page.get_attribute("#example", "aria-label") == example
+        assert page.inner_text("#facts-title") == facts
+        assert page.evaluate("document.documentElement.lang") == language
+        assert page.locator("label:has(#source-example)").count() == 1, "the radio buttons stay inside their labels"
 
 
 def test_a_pasted_bundle_of_a_pregnant_patient_shows_critical_cards(page: Any) -> None:

@@ -5,6 +5,77 @@
 const $ = (id) => document.getElementById(id);
 const HTTP = /^https?:\/\//i;
 
+// The page's own words, in the language chosen for the cards: elements with data-ui (their text) and data-ui-label
+// (aria-label) take theirs from here; the cards and facts come worded from the service.
+const UI = {
+  en: {
+    title: "HER2 CDS — card preview",
+    note:
+      "The cards an EHR would show for a patient, hook, order and language, next to the facts the service read " +
+      "from the record. A development and integration tool: previews are not recorded as issued cards.",
+    knowledge: "Knowledge",
+    patient: "Patient",
+    example: "Example patient",
+    bundle: "Paste or upload a FHIR Bundle",
+    bundleFile: "Upload a FHIR Bundle file",
+    call: "Call",
+    hook: "Hook",
+    order: "Anti-HER2 order",
+    language: "Language",
+    run: "Show cards",
+    cards: "Cards",
+    facts: "Patient facts the service derived",
+    request: "Hook request sent (as an EHR would send it)",
+    noCards: "No cards: the service has nothing to say here.",
+    overrides: "Override reasons",
+    source: "Source: ",
+    rule: "rule",
+    indicators: { info: "info", warning: "warning", critical: "critical" },
+    suggested: (what) => `Preview: the EHR would now ${what ? "do: " + what : "accept this suggestion"}.`,
+    cannotShow: "Cannot show cards: ",
+    cannotLoad: "Cannot load the choices: ",
+  },
+  "zh-CN": {
+    title: "HER2 CDS — 卡片预览",
+    note: "EHR针对所选患者、hook、医嘱和语言会显示的卡片，旁边是服务从病历中读取的事实。此为开发与集成工具：预览不记录为已发出的卡片。",
+    knowledge: "知识库",
+    patient: "患者",
+    example: "示例患者",
+    bundle: "粘贴或上传FHIR Bundle",
+    bundleFile: "上传FHIR Bundle文件",
+    call: "调用",
+    hook: "Hook",
+    order: "抗HER2医嘱",
+    language: "语言",
+    run: "显示卡片",
+    cards: "卡片",
+    facts: "服务得出的患者事实",
+    request: "发送的hook请求（与EHR发送的一致）",
+    noCards: "没有卡片：服务对此没有需要提示的内容。",
+    overrides: "不采纳的理由",
+    source: "来源：",
+    rule: "规则",
+    indicators: { info: "提示", warning: "警告", critical: "危急" },
+    suggested: (what) => `预览：EHR此时将${what ? "执行：" + what : "接受此建议"}。`,
+    cannotShow: "无法显示卡片：",
+    cannotLoad: "无法加载选项：",
+  },
+};
+
+function ui(key) {
+  return (UI[$("language").value] || UI.en)[key];
+}
+
+function applyLanguage() {
+  const language = UI[$("language").value] ? $("language").value : "en";
+  document.documentElement.lang = language;
+  document.title = ui("title");
+  for (const node of document.querySelectorAll("[data-ui]")) node.textContent = ui(node.dataset.ui);
+  for (const node of document.querySelectorAll("[data-ui-label]")) {
+    node.setAttribute("aria-label", ui(node.dataset.uiLabel));
+  }
+}
+
 function element(tag, className, text) {
   const node = document.createElement(tag);
   if (className) node.className = className;
@@ -51,7 +122,7 @@ function renderCard(card, detailHtml) {
   const article = element("article", `card indicator-${indicator}`);
   article.dataset.indicator = indicator;
   const head = element("div", "card-head");
-  head.append(element("span", "indicator", indicator), element("h3", "summary", card.summary));
+  head.append(element("span", "indicator", ui("indicators")[indicator]), element("h3", "summary", card.summary));
   article.append(head);
   if (detailHtml) {
     const detail = element("div", "detail");
@@ -64,7 +135,7 @@ function renderCard(card, detailHtml) {
     button.type = "button";
     button.addEventListener("click", () => {
       const what = (suggestion.actions || []).map((a) => a.description).join("; ");
-      const note = element("p", "suggestion-note", `Preview: the EHR would now ${what ? "do: " + what : "accept this suggestion"}.`);
+      const note = element("p", "suggestion-note", ui("suggested")(what));
       article.insertBefore(note, actions.nextSibling);
       button.disabled = true;
     });
@@ -80,14 +151,14 @@ function renderCard(card, detailHtml) {
   if (actions.childElementCount) article.append(actions);
   if (card.overrideReasons) {
     const overrides = element("details", "overrides");
-    overrides.append(element("summary", "", "Override reasons"));
+    overrides.append(element("summary", "", ui("overrides")));
     const list = element("ul");
     for (const reason of card.overrideReasons) list.append(element("li", "", reason.display));
     overrides.append(list);
     article.append(overrides);
   }
   const source = element("footer", "source");
-  source.append("Source: ");
+  source.append(ui("source"));
   if (card.source.url && HTTP.test(card.source.url)) {
     const a = element("a", "source-link", card.source.label);
     a.href = card.source.url;
@@ -97,7 +168,7 @@ function renderCard(card, detailHtml) {
   } else {
     source.append(element("span", "source-label", card.source.label));
   }
-  if (card.source.topic && card.source.topic.code) source.append(` · rule ${card.source.topic.code}`);
+  if (card.source.topic && card.source.topic.code) source.append(` · ${ui("rule")} ${card.source.topic.code}`);
   article.append(source);
   return article;
 }
@@ -121,7 +192,7 @@ function render(answer) {
   $("service").textContent = `(${answer.service}, ${answer.cards.length})`;
   const cards = $("cards");
   cards.replaceChildren(...answer.cards.map((card, i) => renderCard(card, answer.detailHtml[i])));
-  if (!answer.cards.length) cards.append(element("p", "no-cards", "No cards: the service has nothing to say here."));
+  if (!answer.cards.length) cards.append(element("p", "no-cards", ui("noCards")));
   $("facts").replaceChildren(...answer.facts.map(renderFact));
   $("request").textContent = JSON.stringify(answer.request, null, 2);
 }
@@ -157,12 +228,14 @@ async function evaluate(event) {
     $("cards").replaceChildren();
     $("facts").replaceChildren();
     $("service").textContent = "";
-    showError(`Cannot show cards: ${error.message}`);
+    showError(`${ui("cannotShow")}${error.message}`);
     results.dataset.state = "error";
   }
 }
 
 async function start() {
+  applyLanguage();
+  $("language").addEventListener("change", applyLanguage);
   $("ask").addEventListener("submit", evaluate);
   $("hook").addEventListener("change", syncHook);
   $("bundle").addEventListener("input", () => ($("source-bundle").checked = true));
@@ -184,7 +257,7 @@ async function start() {
     syncHook();
     document.body.dataset.ready = "true";
   } catch (error) {
-    showError(`Cannot load the choices: ${error.message}`);
+    showError(`${ui("cannotLoad")}${error.message}`);
   }
 }
 
