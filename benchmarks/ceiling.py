@@ -12,7 +12,6 @@ BENCH_SIZES (default 300), BENCH_HOOKS, BENCH_WORKERS (default 2), BENCH_ROUNDS 
 
 import os
 import tempfile
-import time
 import uuid
 from contextlib import ExitStack
 from pathlib import Path
@@ -24,7 +23,7 @@ from fastapi import FastAPI
 from cds_service.server import WORKER_APP, create_worker_app
 
 from .bodies import HOOKS, body
-from .throughput import FLOOR_APP, Config, Measure, _env_list, concurrent, cpu_seconds, sequential, server
+from .throughput import FLOOR_APP, Config, Measure, _env_list, sequential, server, under_load
 
 __all__ = ["RULES_FREE_APP", "create_rules_free_app"]
 
@@ -44,14 +43,6 @@ def create_rules_free_app() -> FastAPI:
 
         object.__setattr__(spec, "evaluate", evaluate)  # the spec is a frozen dataclass
     return app
-
-
-def _measure(url: str, pid: int, body_file: Path, seconds: float, into: Measure) -> None:
-    cpu_before, started = cpu_seconds(pid), time.perf_counter()
-    into.rps.append(concurrent(url, body_file, seconds))
-    cpu_after, elapsed = cpu_seconds(pid), time.perf_counter() - started
-    if cpu_before is not None and cpu_after is not None and into.rps[-1]:
-        into.cpu_ms.append((cpu_after - cpu_before) * 1000 / (into.rps[-1] * min(seconds, elapsed)))
 
 
 def main() -> None:
@@ -88,7 +79,7 @@ def main() -> None:
                     for _ in range(rounds):
                         for name, running in apps.items():  # floor, rules-free, service, floor…: noise hits all
                             url = f"{running.base}/cds-services/{service}"
-                            _measure(url, running.pid, body_file, seconds, measures[name])
+                            under_load(url, running.pid, body_file, seconds, measures[name])
                     floor = measures["floor"]
                     for name, measure in measures.items():
                         cpu_ratio = floor.cpu_per_call / measure.cpu_per_call if measure.cpu_per_call else 0.0

@@ -233,6 +233,16 @@ def concurrent(url: str, body_file: Path, seconds: float) -> float:
     return asyncio.run(_concurrent_httpx(url, body_file.read_bytes(), seconds))
 
 
+def under_load(url: str, pid: int, body_file: Path, seconds: float, into: Measure) -> None:
+    """One round at 16 connections: its requests/s, and the server's CPU per call, into `into`."""
+    cpu_before, started = cpu_seconds(pid), time.perf_counter()
+    into.rps.append(concurrent(url, body_file, seconds))
+    cpu_after, elapsed = cpu_seconds(pid), time.perf_counter() - started
+    if cpu_before is not None and cpu_after is not None and into.rps[-1]:
+        # wrk's run is `seconds` long; the process was also idle for its start and end
+        into.cpu_ms.append((cpu_after - cpu_before) * 1000 / (into.rps[-1] * min(seconds, elapsed)))
+
+
 def measure(config: Config, services: list[str], sizes: list[int], tmp: Path) -> list[Row]:
     rounds = int(os.environ.get("BENCH_ROUNDS", "2"))
     seconds = float(os.environ.get("BENCH_SECONDS", "2"))
@@ -260,12 +270,7 @@ def measure(config: Config, services: list[str], sizes: list[int], tmp: Path) ->
                     for app, into in apps:  # floor, service, floor, service…: noise hits both
                         url = f"{app.base}/cds-services/{service}"
                         into.latencies += sequential(client, url, payload, seq_seconds, SEQ_MIN_CALLS)
-                        cpu_before, started = cpu_seconds(app.pid), time.perf_counter()
-                        into.rps.append(concurrent(url, body_file, seconds))
-                        cpu_after, elapsed = cpu_seconds(app.pid), time.perf_counter() - started
-                        if cpu_before is not None and cpu_after is not None and into.rps[-1]:
-                            # wrk's run is `seconds` long; the process was also idle for its start and end
-                            into.cpu_ms.append((cpu_after - cpu_before) * 1000 / (into.rps[-1] * min(seconds, elapsed)))
+                        under_load(url, app.pid, body_file, seconds, into)
                 print(_line(row), flush=True)
                 rows.append(row)
     return rows

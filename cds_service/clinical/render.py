@@ -397,7 +397,8 @@ class Renderer:
         if when is not None and when not in dated:
             extra.append(when)
             dated.add(when)
-        return self.paren(shown, ("，" if self.zh else ", ").join(extra)) if extra else shown
+        marks = self._marks
+        return f"{shown}{marks.before}{marks.comma.join(extra)}{marks.after}" if extra else shown
 
     def _short_parts(self, line: FactLine) -> tuple[str, str, str | None]:
         """What short_fact shows of `line` whatever else the card says: a fact is in most cards of a call."""
@@ -479,7 +480,7 @@ class Renderer:
             line_cited=self._row_lines(entry, False, False)[0],
             sources=sources,
             sources_line=f"{self._marks.sources}{self._marks.clauses.join(dict.fromkeys(sources))}",
-            source=self._source(entry.id, [entry]),
+            source=self._source(entry.id, [entry], title),  # a row's own card: the same on every one
         )
 
     def _qualifier_words(self, qualifier: Qualifier) -> QualifierWords:
@@ -597,23 +598,13 @@ class Renderer:
         return blocks
 
     def decisive(self, finding: Finding) -> str:
-        """ "For this patient": up to three facts, each as short_fact says it (inline: on every card)."""
+        """ "For this patient": up to three facts, each as short_fact says it."""
         facts = [line for line in finding.basis if line.value != "value.see"][:3]
         if not facts:
             return ""
-        marks, known = self._marks, self._short
         dated: set[str] = set()
-        shown = []
-        for line in facts:
-            said, result, when = known.get(line) or self._short_parts(line)
-            if when is not None and when not in dated:
-                dated.add(when)
-                extra = f"{result}{marks.comma}{when}" if result else when
-                said = f"{said}{marks.before}{extra}{marks.after}"
-            elif result:
-                said = f"{said}{marks.before}{result}{marks.after}"
-            shown.append(said)
-        return marks.for_patient + marks.between_facts.join(shown)
+        marks = self._marks
+        return marks.for_patient + marks.between_facts.join(self.short_fact(line, dated) for line in facts)
 
     def product_lines(self, finding: Finding) -> list[str]:
         """The product and its approval in the configured jurisdiction; the rest is behind a link."""
@@ -741,11 +732,11 @@ class Renderer:
             links.append(Link(label=zh if self.zh else en, url=self.url(url), type="absolute"))
         return tuple(links)
 
-    def _source(self, rule: str, cited: list[Recommendation]) -> Source:
-        """The source of a card about one row (`rule`, cited first): the same on every such card."""
+    def _source(self, rule: str, cited: list[Recommendation], topic: str) -> Source:
+        """A card's source: whose statement its rows are, and its topic (`rule`, shown as `topic`)."""
         label, url = self.attribution(cited, rule in _DATA_CHECKS)
-        topic = Coding(system=RULE_SYSTEM, code=rule, display=clip(self.title(cited[0]), 200))
-        return Source(label=clip(label, 100), url=self.url(url) if url else None, topic=topic)
+        coded = Coding(system=RULE_SYSTEM, code=rule, display=clip(topic, 200))
+        return Source(label=clip(label, 100), url=self.url(url) if url else None, topic=coded)
 
     def summary(self, finding: Finding, args: dict[str, str]) -> str:
         return clip(self.say(finding.summary, **args))
@@ -797,11 +788,7 @@ class Renderer:
         if cited and cited[0].id == finding.rule:  # the topic is the row: its title, and whose statement it is
             source = rows[finding.rule].source
         else:  # the topic is what this card says
-            label, url = self.attribution(cited, data_check)
-            topic = {"system": RULE_SYSTEM, "code": finding.rule, "display": clip(summary, 200)}
-            source = Source.model_validate(
-                {"label": clip(label, 100), "url": self.url(url) if url else None, "topic": topic}
-            )
+            source = self._source(finding.rule, cited, summary)
         # Machine-readable: which knowledge rows the card shows (audits, feedback per rule, tests); empty
         # entries are left out.
         rules = [finding.rule, *[n.rule for n in finding.notes], *[c.id for c in cited], *finding.more]

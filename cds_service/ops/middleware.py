@@ -10,6 +10,7 @@ from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
+from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..api.errors import Issue, outcome
@@ -61,9 +62,7 @@ class OperationsMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                # As MutableHeaders(scope=message).append would: a new list (the response's own is left as it
-                # was), the name in lower case, the value in latin-1.
-                message["headers"] = [*message["headers"], (b"x-request-id", request_id[0].encode("latin-1"))]
+                MutableHeaders(scope=message).append("X-Request-Id", request_id[0])
             await send(message)
 
         try:
